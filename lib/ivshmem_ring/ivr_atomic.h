@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The only accessors for memory the peer can see. Every shared load or store
+ * in the ring library goes through one of these, so the ordering argument
+ * can be checked here and at the call sites' comments, which name the
+ * release each acquire pairs with (labels [P1]..[P9], listed in
+ * doc/spec.md "Ordering").
+ *
+ * GCC/Clang __atomic builtins on naturally aligned 32/64-bit fields: plain
+ * loads and stores on x86-64, and what ThreadSanitizer understands.
+ */
+#ifndef IVR_ATOMIC_H
+#define IVR_ATOMIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A value the peer may change at any time, read exactly once. */
+static inline uint32_t
+ivr_read_once32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t
+ivr_read_once64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void
+ivr_write_once32(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static inline void
+ivr_write_once64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+/* Everything written before this store is visible to whoever acquires it. */
+static inline void
+ivr_store_release32(uint32_t *p, uint32_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void
+ivr_store_release64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Pairs with a store_release of the same field by the peer. */
+static inline uint32_t
+ivr_load_acquire32(const uint32_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline uint64_t
+ivr_load_acquire64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/* Orders earlier loads before later loads and stores (seqlock read end). */
+static inline void
+ivr_fence_acquire(void)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+
+/* Orders earlier stores before later stores (invalidate, then rewrite). */
+static inline void
+ivr_fence_release(void)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/*
+ * Orders an earlier store before a later load: the one edge x86 does not
+ * give for free. Used only by the sleep/wake handshake (Dekker pattern:
+ * producer "publish, then look for a sleeper", consumer "announce sleep,
+ * then look for work"), once per burst that published something.
+ */
+static inline void
+ivr_fence_store_load(void)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Format lock and slot claims in the region header. */
+static inline bool
+ivr_cas64(uint64_t *p, uint64_t *expected, uint64_t desired)
+{
+	return __atomic_compare_exchange_n(p, expected, desired, false,
+			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+#endif /* IVR_ATOMIC_H */

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Slow paths of the burst API: session (re)start after either side
+ * restarts, buffer reclaim from the consumer's return ring, and the
+ * sleep announcement. See doc/spec.md "Sessions" and "Ordering".
+ */
+#include <string.h>
+
+#include "ivr_queue.h"
+
+static struct ivr_queue_ctl *
+ctl_of(uint8_t *part, uint16_t qid)
+{
+	return (struct ivr_queue_ctl *)(part + sizeof(struct ivr_peer_block)) + qid;
+}
+
+size_t
+ivr_tx_size(uint32_t ring_size)
+{
+	return sizeof(struct ivr_tx) + ring_size * (sizeof(uint32_t) + 1);
+}
+
+void
+ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
+{
+	uint32_t n = r->cfg.ring_size;
+
+	memset(t, 0, ivr_tx_size(n));
+	t->r = r;
+	t->qid = qid;
+	t->mask = n - 1;
+	t->buf_size = r->cfg.buf_size;
+	t->part = r->part[r->slot];
+	t->ring = (struct ivr_desc *)(t->part + r->lay.desc_off) + (size_t)qid * n;
+	t->buf_off = r->lay.data_off + (uint64_t)qid * n * r->cfg.buf_size;
+	t->ctl = ctl_of(t->part, qid);
+	/* The peer's rings sit where ours do: a session needs equal queue
+	 * counts and ring sizes (checked in tx_session). */
+	t->peer_ctl = ctl_of(r->part[!r->slot], qid);
+	t->peer_epoch_p = &r->peer->epoch;
+	t->peer_ret = (const uint32_t *)(r->part[!r->slot] + r->lay.ret_off) +
+		(size_t)qid * n;
+	t->inflight = (uint8_t *)&t->free[n];
+	for (uint32_t i = 0; i < n; i++)
+		t->free[i] = n - 1 - i;
+	t->n_free = n;
+}
+
+/* The peer's queue count and ring size, each read once, must equal ours. */
+static bool
+peer_shape_ok(const struct ivr_region *r)
+{
+	const struct ivr_peer_block *b = r->peer;
+
+	return (ivr_read_once32((const uint32_t *)&b->n_queues) & 0xffff) ==
+		r->cfg.n_queues &&
+		ivr_read_once32(&b->ring_size) == r->cfg.ring_size;
+}
+
+/* Returns the peer's epoch if its part is valid and shaped like ours. */
+static uint32_t
+peer_epoch_if_ready(const struct ivr_region *r)
+{
+	/* [P8] pairs with the store-release of state in part_init. */
+	uint32_t st = ivr_load_acquire32(&r->peer->state);
+
+	if (st != IVR_STATE_READY && st != IVR_STATE_RUN)
+		return 0;
+	if (!peer_shape_ok(r))
+		return 0;
+	return ivr_read_once32(&r->peer->epoch);
+}
+
+/*
+ * TX session: starts once the consumer's rx.sync names our epoch and its
+ * own current one. All our buffers come back (whatever the old consumer
+ * held is ours again) and our indices restart at 0, then tx.sync tells
+ * the consumer it may read.
+ */
+static bool
+tx_session(struct ivr_tx *t, uint64_t rx_sync)
+{
+	struct ivr_region *r = t->r;
+	uint32_t pe = peer_epoch_if_ready(r), n = t->mask + 1;
+
+	if (pe == 0 || rx_sync != IVR_SYNC(pe, r->epoch)) {
+		t->in_session = false;
+		return false;
+	}
+	/* Same consumer incarnation: resume. Restarting our indices under a
+	 * consumer whose session did not change would look like garbage. */
+	if (rx_sync == t->expect_rx_sync) {
+		t->in_session = true;
+		return true;
+	}
+	t->st.dropped_inflight += n - t->n_free;
+	for (uint32_t i = 0; i < n; i++) {
+		t->free[i] = n - 1 - i;
+		t->inflight[i] = 0;
+	}
+	t->n_free = n;
+	t->prod = 0;
+	t->rcons = 0;
+	t->last_kick = 0;
+	t->slots = n;
+	ivr_write_once64(&t->ctl->tx.sync, 0);
+	/* [P2] invalidation before the index rewrite. */
+	ivr_fence_release();
+	ivr_write_once32(&t->ctl->tx.prod, 0);
+	ivr_write_once32(&t->ctl->tx.rcons, 0);
+	/* [P9] indices before the session word; pairs with the load-acquire
+	 * of tx.sync in rx_session. */
+	ivr_store_release64(&t->ctl->tx.sync, IVR_SYNC(r->epoch, pe));
+	t->peer_epoch = pe;
+	t->expect_rx_sync = rx_sync;
+	t->in_session = true;
+	t->st.sessions++;
+	return true;
+}
+
+uint32_t
+ivr_tx_refresh(struct ivr_tx *t)
+{
+	uint32_t n = t->mask + 1, rprod, cons, used;
+	/* [P9] pairs with the store-release of rx.sync in rx_session. */
+	uint64_t sync = ivr_load_acquire64(&t->peer_ctl->rx.sync);
+
+	if ((sync != t->expect_rx_sync || !t->in_session) &&
+			!tx_session(t, sync))
+		return 0;
+	/* [P3] pairs with the store-release of rx.rprod in ivr_rx_end. */
+	rprod = ivr_load_acquire32(&t->peer_ctl->rx.rprod);
+	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end. */
+	cons = ivr_load_acquire32(&t->peer_ctl->rx.cons);
+	/* A consumer restarting under us rewrites these: check that the
+	 * session word still holds before blaming it for odd values. */
+	ivr_fence_acquire();
+	if (ivr_read_once64(&t->peer_ctl->rx.sync) != sync) {
+		t->in_session = false;
+		return 0;
+	}
+	if (rprod - t->rcons > n) {
+		t->st.bad_index++;
+	} else if (rprod != t->rcons) {
+		for (uint32_t i = t->rcons; i != rprod; i++) {
+			uint32_t id = ivr_read_once32(&t->peer_ret[i & t->mask]);
+
+			if (id < n && t->inflight[id]) {
+				t->inflight[id] = 0;
+				t->free[t->n_free++] = id;
+			} else {
+				t->st.bad_ret++;
+			}
+		}
+		t->rcons = rprod;
+		/* [P4] our reads of the return entries before rcons; pairs
+		 * with the load-acquire of tx.rcons in ivr_rx_ret. */
+		ivr_store_release32(&t->ctl->tx.rcons, rprod);
+	}
+	used = t->prod - cons;
+	if (used > n) {
+		t->st.bad_index++;
+		t->slots = 0;
+	} else {
+		t->slots = n - used;
+	}
+	return t->n_free < t->slots ? t->n_free : t->slots;
+}
+
+void
+ivr_rx_init(struct ivr_rx *q, struct ivr_region *r, uint16_t qid)
+{
+	uint32_t n = r->cfg.ring_size;
+	uint8_t *peer_part = r->part[!r->slot];
+
+	memset(q, 0, sizeof(*q));
+	q->r = r;
+	q->qid = qid;
+	q->mask = n - 1;
+	q->max_frame = r->cfg.max_frame;
+	q->peer_part = peer_part;
+	q->ring = (const struct ivr_desc *)(peer_part + r->lay.desc_off) +
+		(size_t)qid * n;
+	q->peer_ctl = ctl_of(peer_part, qid);
+	q->ctl = ctl_of(r->part[r->slot], qid);
+	q->ret = (uint32_t *)(r->part[r->slot] + r->lay.ret_off) + (size_t)qid * n;
+	/* The producer's data area runs from its data_off (the same as
+	 * ours: it follows from queue count and ring size) to the end of
+	 * its part, capped where 32-bit offsets end. */
+	q->data_lo = (uint32_t)r->lay.data_off;
+	q->data_hi = r->part_size > IVR_MAX_PART ? (uint32_t)IVR_MAX_PART :
+		(uint32_t)r->part_size;
+	ivr_write_once32((uint32_t *)&q->ctl->notify.armed, 0);
+	q->ctl->notify.vector = (uint16_t)(qid + 1);
+}
+
+/*
+ * RX session: follows the producer's epoch. When it changes we restart our
+ * indices at 0 and say so in rx.sync; frames flow once the producer
+ * answers with a tx.sync naming both epochs.
+ */
+static bool
+rx_session(struct ivr_rx *q)
+{
+	struct ivr_region *r = q->r;
+	uint32_t pe = peer_epoch_if_ready(r);
+	uint64_t sync;
+
+	if (pe == 0)
+		return false;
+	if (pe != q->peer_epoch) {
+		q->cons = 0;
+		q->prod = 0;
+		q->rprod = 0;
+		q->peer_rcons = 0;
+		ivr_write_once64(&q->ctl->rx.sync, 0);
+		/* [P2] invalidation before the index rewrite. */
+		ivr_fence_release();
+		ivr_write_once32(&q->ctl->rx.cons, 0);
+		ivr_write_once32(&q->ctl->rx.rprod, 0);
+		/* [P9] indices before the session word; pairs with the
+		 * load-acquire of rx.sync in ivr_tx_refresh. */
+		ivr_store_release64(&q->ctl->rx.sync, IVR_SYNC(r->epoch, pe));
+		q->peer_epoch = pe;
+		q->expect_tx_sync = IVR_SYNC(pe, r->epoch);
+		q->st.sessions++;
+	}
+	/* [P9] pairs with the store-release of tx.sync in tx_session. */
+	sync = ivr_load_acquire64(&q->peer_ctl->tx.sync);
+	q->in_session = sync == q->expect_tx_sync;
+	return q->in_session;
+}
+
+uint32_t
+ivr_rx_refresh(struct ivr_rx *q)
+{
+	uint32_t p;
+
+	if (!q->in_session && !rx_session(q))
+		return 0;
+	/* [P1] pairs with the store-release of tx.prod in ivr_tx_publish. */
+	p = ivr_load_acquire32(&q->peer_ctl->tx.prod);
+	if (ivr_read_once64(&q->peer_ctl->tx.sync) != q->expect_tx_sync) {
+		/* Producer restarted or left: nothing it published counts. */
+		q->in_session = false;
+		return 0;
+	}
+	if (p - q->cons > q->mask + 1) {
+		q->st.bad_index++;
+		return 0;
+	}
+	q->prod = p;
+	return p - q->cons;
+}
+
+bool
+ivr_rx_arm(struct ivr_rx *q)
+{
+	q->armed |= 1;
+	ivr_write_once32(&q->ctl->notify.armed, q->armed);
+	q->st.arms++;
+	/* [P6] armed store before the prod load; pairs with the fence in
+	 * ivr_tx_publish (prod store before the armed load). */
+	ivr_fence_store_load();
+	if (ivr_rx_refresh(q) != 0) {
+		ivr_rx_disarm(q);
+		return false;
+	}
+	return true;
+}
+
+void
+ivr_rx_disarm(struct ivr_rx *q)
+{
+	if (q->armed & 1) {
+		q->armed++;
+		ivr_write_once32(&q->ctl->notify.armed, q->armed);
+	}
+}

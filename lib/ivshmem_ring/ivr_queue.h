@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Burst-level API: one TX side and one RX side per queue, each used by a
+ * single thread. The fast paths are inline; session changes, buffer
+ * reclaim and validation failures go to ivr_queue.c.
+ *
+ * TX, per burst:
+ *	n = ivr_tx_space(t, want);       buffers (and ring slots) we may use
+ *	id = ivr_tx_buf_get(t);          then write up to t->buf_size bytes
+ *	ivr_tx_push(t, id, len, flags);  at ivr_tx_buf(t, id)
+ *	kick = ivr_tx_publish(t);        true: ring the peer's doorbell
+ *
+ * RX, per burst:
+ *	ivr_rx_begin(r);                 how many descriptors are waiting
+ *	while (ivr_rx_next(r, &f)) ...   a validated frame: copy it out
+ *	ok = ivr_rx_end(r);              false: discard what was copied
+ *
+ * Ordering labels ([P1] ...) are listed in doc/spec.md "Ordering".
+ */
+#ifndef IVR_QUEUE_H
+#define IVR_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ivr_atomic.h"
+#include "ivshmem_abi.h"
+#include "ivshmem_ring.h"
+
+#define IVR_LIKELY(x)	__builtin_expect(!!(x), 1)
+#define IVR_UNLIKELY(x)	__builtin_expect(!!(x), 0)
+
+struct ivr_tx_stats {
+	uint64_t descs;		/* descriptors published */
+	uint64_t kicks;		/* peer was asleep: doorbell needed */
+	uint64_t kicks_suppressed; /* published to a peer that was awake */
+	uint64_t bad_ret;	/* invalid ids from the peer's return ring */
+	uint64_t bad_index;	/* peer indices out of range */
+	uint64_t sessions;	/* session (re)starts */
+	uint64_t dropped_inflight; /* buffers lost to a peer restart */
+};
+
+struct ivr_tx {
+	/* hot: every burst */
+	uint32_t prod;		/* our shadow of ctl->tx.prod */
+	uint32_t slots;		/* ring slots free as last computed */
+	uint32_t n_free;	/* depth of free[] */
+	uint32_t mask;
+	uint32_t buf_size;
+	uint32_t last_kick;	/* peer arm sequence we already rang */
+	struct ivr_desc *ring;	/* our descriptor ring */
+	uint8_t *part;		/* our part: descriptor offsets are from here */
+	uint64_t buf_off;	/* offset of this queue's buffer 0 */
+	struct ivr_queue_ctl *ctl;	 /* ours */
+	struct ivr_queue_ctl *peer_ctl; /* the consumer's */
+	const uint32_t *peer_epoch_p;	/* consumer's block: epoch */
+	uint32_t peer_epoch;		/* the consumer incarnation we serve */
+	bool in_session;
+	/* warm: refresh and session */
+	uint32_t rcons;		/* consumed from the peer's return ring */
+	uint64_t expect_rx_sync; /* the consumer's rx.sync for our session */
+	const uint32_t *peer_ret; /* the consumer's return ring */
+	struct ivr_region *r;
+	uint16_t qid;
+	struct ivr_tx_stats st;
+	uint8_t *inflight;	/* [id]: 1 while the peer holds the buffer */
+	uint32_t free[];	/* LIFO of free buffer ids; then inflight */
+};
+
+struct ivr_rx_stats {
+	uint64_t frames;
+	uint64_t bad_desc;	/* frames dropped: bad offset/len/flags/chain */
+	uint64_t bad_index;	/* producer index out of range */
+	uint64_t ret_full;	/* could not return a buffer (peer's fault) */
+	uint64_t stale;		/* frames discarded: producer restarted */
+	uint64_t sessions;
+	uint64_t arms;		/* times we announced sleep */
+};
+
+/* One validated frame: segments point into the producer's part. */
+struct ivr_frame {
+	uint32_t len;
+	uint32_t nseg;
+	struct {
+		const uint8_t *data;
+		uint32_t len;
+	} seg[IVR_MAX_CHAIN];
+};
+
+struct ivr_rx {
+	/* hot: every burst */
+	uint32_t cons;		/* our shadow of ctl->rx.cons */
+	uint32_t prod;		/* producer index last read */
+	uint32_t mask;
+	uint32_t rprod;		/* our shadow of ctl->rx.rprod */
+	uint32_t peer_rcons;	/* producer's rcons last read */
+	uint32_t data_lo;	/* producer's data area, from its part */
+	uint32_t data_hi;
+	uint32_t max_frame;
+	const struct ivr_desc *ring;	/* the producer's ring */
+	const uint8_t *peer_part;
+	uint32_t *ret;			/* our return ring */
+	struct ivr_queue_ctl *ctl;	/* ours */
+	const struct ivr_queue_ctl *peer_ctl;
+	uint64_t expect_tx_sync;	/* producer's tx.sync for our session */
+	bool in_session;
+	/* warm */
+	uint32_t armed;		/* our arm sequence: odd = asleep */
+	uint32_t peer_epoch;
+	struct ivr_region *r;
+	uint16_t qid;
+	struct ivr_rx_stats st;
+};
+
+/* Bytes to allocate for a struct ivr_tx of a given ring size. */
+size_t ivr_tx_size(uint32_t ring_size);
+
+/* Bind queue qid of region r. The region must stay attached. */
+void ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid);
+void ivr_rx_init(struct ivr_rx *q, struct ivr_region *r, uint16_t qid);
+
+/* Slow paths (ivr_queue.c). */
+uint32_t ivr_tx_refresh(struct ivr_tx *t);
+uint32_t ivr_rx_refresh(struct ivr_rx *q);
+
+/*
+ * How many buffers TX may fill now, each taking one ring slot. Reclaims
+ * returned buffers only when fewer than want are at hand, so the consumer's
+ * index line is read once per many bursts rather than every burst. The
+ * consumer's epoch is read every burst: its line changes only when the
+ * consumer restarts, so this is a cache hit, and a restarted consumer is
+ * served at once instead of after a ring's worth of lost frames.
+ */
+static inline uint32_t
+ivr_tx_space(struct ivr_tx *t, uint32_t want)
+{
+	uint32_t n = t->n_free < t->slots ? t->n_free : t->slots;
+
+	if (IVR_LIKELY(n >= want && t->in_session &&
+			ivr_read_once32(t->peer_epoch_p) == t->peer_epoch))
+		return n;
+	return ivr_tx_refresh(t);
+}
+
+static inline uint32_t
+ivr_tx_buf_get(struct ivr_tx *t)
+{
+	return t->free[--t->n_free];
+}
+
+/* Give back a buffer taken with ivr_tx_buf_get but not pushed. */
+static inline void
+ivr_tx_buf_put(struct ivr_tx *t, uint32_t id)
+{
+	t->free[t->n_free++] = id;
+}
+
+static inline uint8_t *
+ivr_tx_buf(const struct ivr_tx *t, uint32_t id)
+{
+	return t->part + t->buf_off + (uint64_t)id * t->buf_size;
+}
+
+/* Writes one descriptor; the peer sees it after ivr_tx_publish. */
+static inline void
+ivr_tx_push(struct ivr_tx *t, uint32_t id, uint32_t len, uint16_t flags)
+{
+	struct ivr_desc *d = &t->ring[t->prod & t->mask];
+
+	d->offset = (uint32_t)(t->buf_off + (uint64_t)id * t->buf_size);
+	d->len = len;
+	d->id = id;
+	d->flags = flags;
+	d->reserved = 0;
+	t->inflight[id] = 1;
+	t->prod++;
+	t->slots--;
+}
+
+/*
+ * Makes pushed descriptors visible, then looks for a sleeping consumer.
+ * Returns true when the caller must ring the peer's doorbell.
+ */
+static inline bool
+ivr_tx_publish(struct ivr_tx *t, uint32_t pushed)
+{
+	uint32_t armed;
+
+	if (pushed == 0)
+		return false;
+	t->st.descs += pushed;
+	/* [P1] descriptors and buffer data before prod; pairs with the
+	 * load-acquire of tx.prod in ivr_rx_refresh and ivr_rx_arm. */
+	ivr_store_release32(&t->ctl->tx.prod, t->prod);
+	/* [P6] prod store before the armed load; pairs with the fence in
+	 * ivr_rx_arm (armed store before prod load). */
+	ivr_fence_store_load();
+	armed = ivr_read_once32(&t->peer_ctl->notify.armed);
+	if (IVR_UNLIKELY((armed & 1) && armed != t->last_kick)) {
+		t->last_kick = armed;
+		t->st.kicks++;
+		return true;
+	}
+	t->st.kicks_suppressed++;
+	return false;
+}
+
+/* Descriptors waiting, 0 when none or when no session. */
+static inline uint32_t
+ivr_rx_begin(struct ivr_rx *q)
+{
+	uint32_t avail = q->prod - q->cons;
+
+	if (IVR_LIKELY(avail != 0 && q->in_session))
+		return avail;
+	return ivr_rx_refresh(q);
+}
+
+static inline void
+ivr_rx_ret(struct ivr_rx *q, uint32_t id)
+{
+	if (IVR_UNLIKELY(q->rprod - q->peer_rcons >= q->mask + 1)) {
+		/* [P4] pairs with the store-release of tx.rcons in
+		 * ivr_tx_refresh: the producer has read those entries. */
+		q->peer_rcons = ivr_load_acquire32(&q->peer_ctl->tx.rcons);
+		if (q->rprod - q->peer_rcons >= q->mask + 1) {
+			q->st.ret_full++;
+			return;
+		}
+	}
+	ivr_write_once32(&q->ret[q->rprod & q->mask], id);
+	q->rprod++;
+}
+
+/*
+ * Takes the next frame from the producer's ring: each descriptor is read
+ * once into a local copy and checked against our own idea of the
+ * producer's data area before anything is dereferenced. Bad frames are
+ * counted, their buffers returned, and skipped. Returns false when no
+ * complete frame is waiting.
+ */
+static inline bool
+ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
+{
+	const struct ivr_desc *d;
+	uint64_t w0, w1;
+	uint32_t off, len, id, flags;
+
+	for (;;) {
+		uint32_t avail = q->prod - q->cons;
+		uint32_t n = 0, total = 0;
+		bool bad = false;
+
+		if (avail == 0)
+			return false;
+		/* The loop bound keeps a hostile chain from running past what
+		 * was published, or past IVR_MAX_CHAIN segments. */
+		do {
+			d = &q->ring[(q->cons + n) & q->mask];
+			w0 = ivr_read_once64((const uint64_t *)d);
+			w1 = ivr_read_once64((const uint64_t *)d + 1);
+			off = (uint32_t)w0;
+			len = (uint32_t)(w0 >> 32);
+			id = (uint32_t)w1;
+			flags = (uint16_t)(w1 >> 32);
+			if (IVR_LIKELY(!bad && off >= q->data_lo &&
+					off < q->data_hi && len != 0 &&
+					len <= q->data_hi - off &&
+					(flags & ~IVR_DESC_F_KNOWN) == 0)) {
+				f->seg[n].data = q->peer_part + off;
+				f->seg[n].len = len;
+				total += len;
+			} else {
+				bad = true;
+			}
+			ivr_rx_ret(q, id);
+			n++;
+		} while ((flags & IVR_DESC_F_NEXT) && n < avail &&
+				n < IVR_MAX_CHAIN);
+
+		q->cons += n;
+		/* A chain left open (at prod or at IVR_MAX_CHAIN) is a
+		 * protocol error too: producers publish whole frames. */
+		if (IVR_LIKELY(!bad && !(flags & IVR_DESC_F_NEXT) &&
+				total <= q->max_frame)) {
+			f->nseg = n;
+			f->len = total;
+			q->st.frames++;
+			return true;
+		}
+		q->st.bad_desc++;
+	}
+}
+
+/*
+ * Ends the burst: returns buffers and consumption to the producer. Returns
+ * false if the producer restarted while we were reading, in which case
+ * every frame of this burst must be discarded (already copied data may be
+ * from the new incarnation).
+ */
+static inline bool
+ivr_rx_end(struct ivr_rx *q, uint32_t frames)
+{
+	uint64_t sync;
+
+	/* [P2] our reads of descriptors and data before the sync re-check;
+	 * pairs with the release fence in ivr_part_invalidate. */
+	ivr_fence_acquire();
+	sync = ivr_read_once64(&q->peer_ctl->tx.sync);
+	if (IVR_UNLIKELY(sync != q->expect_tx_sync)) {
+		q->st.stale += frames;
+		q->st.frames -= frames;
+		q->in_session = false;
+		return false;
+	}
+	/* [P3] return entries before rprod, and our reads of the data
+	 * before both; pairs with the load-acquire of rx.rprod in
+	 * ivr_tx_refresh. */
+	ivr_store_release32(&q->ctl->rx.rprod, q->rprod);
+	/* [P5] our reads of the descriptors before cons; pairs with the
+	 * load-acquire of rx.cons in ivr_tx_refresh. */
+	ivr_store_release32(&q->ctl->rx.cons, q->cons);
+	return true;
+}
+
+/*
+ * Before sleeping: announce it, then look again. Returns true if the
+ * caller may sleep until the doorbell; false if work arrived meanwhile
+ * (we are disarmed again then).
+ */
+bool ivr_rx_arm(struct ivr_rx *q);
+void ivr_rx_disarm(struct ivr_rx *q);
+
+#endif /* IVR_QUEUE_H */

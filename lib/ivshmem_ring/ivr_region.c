@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control path: format or join the region, claim a slot, (re)initialise our
+ * part, heartbeat, and a validated view of the peer.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ivr_atomic.h"
+#include "ivshmem_ring.h"
+
+#define FORMAT_WAIT_MS	1000
+#define CLAIM_MS_DEFAULT 2000
+
+static int
+fail(struct ivr_region *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->errmsg, sizeof(r->errmsg), fmt, ap);
+	va_end(ap);
+	return -err;
+}
+
+uint64_t
+ivr_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void
+sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static uint64_t
+align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static bool
+is_pow2(uint64_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+uint64_t
+ivr_layout_compute(const struct ivr_config *cfg, struct ivr_layout *lay)
+{
+	uint64_t q = cfg->n_queues, n = cfg->ring_size;
+
+	lay->desc_off = align_up(sizeof(struct ivr_peer_block) +
+			q * sizeof(struct ivr_queue_ctl), IVR_CACHE_LINE);
+	lay->ret_off = lay->desc_off + q * n * sizeof(struct ivr_desc);
+	lay->data_off = align_up(lay->ret_off + q * n * sizeof(uint32_t),
+			IVR_PART_ALIGN);
+	lay->used = lay->data_off + q * n * cfg->buf_size;
+	return lay->used;
+}
+
+static uint64_t
+part_size_of(uint64_t region_size)
+{
+	if (region_size < IVR_HDR_SIZE)
+		return 0;
+	return ((region_size - IVR_HDR_SIZE) / IVR_SLOTS) &
+		~(uint64_t)(IVR_PART_ALIGN - 1);
+}
+
+uint64_t
+ivr_region_size_for(const struct ivr_config *cfg)
+{
+	struct ivr_layout lay;
+	uint64_t need = IVR_HDR_SIZE + IVR_SLOTS * ivr_layout_compute(cfg, &lay);
+	uint64_t size = 1ULL << 20;
+
+	while (size < need)
+		size <<= 1;
+	return size;
+}
+
+int
+ivr_config_check(const struct ivr_config *c, char *msg, size_t len)
+{
+	struct ivr_layout lay;
+
+	if (c->n_queues < 1 || c->n_queues > IVR_MAX_QUEUES)
+		snprintf(msg, len, "queues %u not in 1..%u", c->n_queues,
+				IVR_MAX_QUEUES);
+	else if (!is_pow2(c->ring_size) || c->ring_size < IVR_MIN_RING ||
+			c->ring_size > IVR_MAX_RING)
+		snprintf(msg, len, "ring size %u is not a power of two in %u..%u",
+				c->ring_size, IVR_MIN_RING, IVR_MAX_RING);
+	else if (c->buf_size < IVR_MIN_BUF || c->buf_size > IVR_MAX_BUF ||
+			c->buf_size % IVR_CACHE_LINE != 0)
+		snprintf(msg, len, "buffer size %u is not a multiple of %u in %u..%u",
+				c->buf_size, IVR_CACHE_LINE, IVR_MIN_BUF, IVR_MAX_BUF);
+	else if (c->max_frame < 64 || c->max_frame > IVR_MAX_FRAME)
+		snprintf(msg, len, "max frame %u not in 64..%u", c->max_frame,
+				IVR_MAX_FRAME);
+	else if (c->max_frame > (uint64_t)c->buf_size * IVR_MAX_CHAIN)
+		snprintf(msg, len, "max frame %u needs more than %u buffers of %u bytes",
+				c->max_frame, IVR_MAX_CHAIN, c->buf_size);
+	else if (ivr_layout_compute(c, &lay) > IVR_MAX_PART)
+		snprintf(msg, len, "layout needs %llu bytes per peer, more than %llu",
+				(unsigned long long)lay.used,
+				(unsigned long long)IVR_MAX_PART);
+	else
+		return 0;
+	return -EINVAL;
+}
+
+/*
+ * Format a blank region or join a formatted one. The format lock is the
+ * magic word itself: 0 -> IVR_FMT_BUSY by compare-and-swap (the loser
+ * joins), fields, then IVR_MAGIC with release.
+ */
+static int
+format_or_join(struct ivr_region *r)
+{
+	struct ivr_region_hdr *h = (struct ivr_region_hdr *)r->base;
+	uint64_t expect = 0, psize = part_size_of(r->size), magic;
+	unsigned int waited = 0;
+
+	if (ivr_cas64(&h->magic, &expect, IVR_FMT_BUSY)) {
+		h->version_major = IVR_VERSION_MAJOR;
+		h->version_minor = IVR_VERSION_MINOR;
+		h->hdr_size = IVR_HDR_SIZE;
+		h->region_size = r->size;
+		h->part_size = psize;
+		for (unsigned int i = 0; i < IVR_SLOTS; i++) {
+			h->part_off[i] = IVR_HDR_SIZE + i * psize;
+			ivr_write_once64(&h->slot[i].owner, 0);
+		}
+		/* [P7] header fields before magic; pairs with the
+		 * load-acquire of magic below, in the joiner. */
+		ivr_store_release64(&h->magic, IVR_MAGIC);
+	}
+	/* [P7] */
+	while ((magic = ivr_load_acquire64(&h->magic)) == IVR_FMT_BUSY) {
+		if (waited >= FORMAT_WAIT_MS)
+			return fail(r, ETIMEDOUT, "region is still being formatted after %u ms (a peer died while formatting?): zero the region or use a new file",
+					FORMAT_WAIT_MS);
+		sleep_ms(1);
+		waited++;
+	}
+	if (magic != IVR_MAGIC)
+		return fail(r, EPROTO, "not an ivshmem-net region (magic %#llx): zero it or use a new file",
+				(unsigned long long)magic);
+	if (h->version_major != IVR_VERSION_MAJOR)
+		return fail(r, EPROTO, "region has ABI v%u.%u, we speak v%u.%u: incompatible major version",
+				h->version_major, h->version_minor,
+				IVR_VERSION_MAJOR, IVR_VERSION_MINOR);
+	if (h->hdr_size != IVR_HDR_SIZE || h->region_size != r->size ||
+			h->part_size != psize ||
+			h->part_off[0] != IVR_HDR_SIZE ||
+			h->part_off[1] != IVR_HDR_SIZE + psize)
+		return fail(r, EPROTO, "region formatted for %llu bytes (parts of %llu), but %llu are mapped: both peers must use the same size",
+				(unsigned long long)h->region_size,
+				(unsigned long long)h->part_size,
+				(unsigned long long)r->size);
+	r->part_size = psize;
+	return 0;
+}
+
+static struct ivr_peer_block *
+block_of(struct ivr_region *r, unsigned int slot)
+{
+	return (struct ivr_peer_block *)(r->base + IVR_HDR_SIZE +
+			slot * r->part_size);
+}
+
+/* Waits up to dead_ms for a heartbeat to move; true if it did not. */
+static bool
+silent_for(struct ivr_region *r, unsigned int slot, uint32_t ms)
+{
+	const uint64_t *hb = &block_of(r, slot)->heartbeat;
+	uint64_t first = ivr_read_once64(hb);
+
+	for (uint32_t t = 0; t < ms; t += 10) {
+		sleep_ms(10);
+		if (ivr_read_once64(hb) != first)
+			return false;
+	}
+	return true;
+}
+
+static int
+claim_slot(struct ivr_region *r, int want, uint32_t claim_ms)
+{
+	struct ivr_region_hdr *h = (struct ivr_region_hdr *)r->base;
+	uint64_t start = ivr_now_ns();
+
+	for (;;) {
+		for (unsigned int s = 0; s < IVR_SLOTS; s++) {
+			uint64_t expect = 0;
+
+			if (want >= 0 && (unsigned int)want != s)
+				continue;
+			if (ivr_cas64(&h->slot[s].owner, &expect, r->token)) {
+				r->slot = s;
+				return 0;
+			}
+		}
+		/* Every slot we may use is taken: take over one whose owner
+		 * has stopped beating. */
+		for (unsigned int s = 0; s < IVR_SLOTS; s++) {
+			uint64_t owner;
+
+			if (want >= 0 && (unsigned int)want != s)
+				continue;
+			owner = ivr_read_once64(&h->slot[s].owner);
+			if (owner != 0 && silent_for(r, s, r->dead_ms) &&
+					ivr_cas64(&h->slot[s].owner, &owner, r->token)) {
+				r->slot = s;
+				return 0;
+			}
+		}
+		if (ivr_now_ns() - start > (uint64_t)claim_ms * 1000000ULL)
+			break;
+	}
+	if (want >= 0)
+		return fail(r, EBUSY, "slot %d of the region is held by a live peer", want);
+	return fail(r, EBUSY, "both slots of the region are held by live peers");
+}
+
+/*
+ * Make every session word in our part invalid before anything else in it
+ * changes, so a peer reading concurrently sees the change at its next
+ * session check ([P2]).
+ */
+static void
+part_invalidate(struct ivr_region *r)
+{
+	struct ivr_queue_ctl *ctl = (struct ivr_queue_ctl *)(r->part[r->slot] +
+			sizeof(struct ivr_peer_block));
+
+	ivr_store_release32(&r->self->state, IVR_STATE_INIT);
+	for (unsigned int q = 0; q < r->cfg.n_queues; q++) {
+		ivr_write_once64(&ctl[q].tx.sync, 0);
+		ivr_write_once64(&ctl[q].rx.sync, 0);
+	}
+	/* [P2] invalidation before the rewrite; pairs with the acquire
+	 * fence in ivr_rx_end. */
+	ivr_fence_release();
+}
+
+static void
+part_init(struct ivr_region *r)
+{
+	struct ivr_peer_block *b = r->self;
+	uint32_t epoch = ivr_read_once32(&b->epoch) + 1;
+
+	part_invalidate(r);
+	if (epoch == 0)
+		epoch = 1;
+	r->epoch = epoch;
+	memset((uint8_t *)b + sizeof(*b), 0, r->lay.data_off - sizeof(*b));
+	b->features = r->cfg.features;
+	b->doorbell_id = r->cfg.doorbell_id;
+	b->n_vectors = r->cfg.n_vectors;
+	b->n_queues = r->cfg.n_queues;
+	b->ring_size = r->cfg.ring_size;
+	b->buf_size = r->cfg.buf_size;
+	b->max_frame = r->cfg.max_frame;
+	memcpy(b->mac, r->cfg.mac, sizeof(b->mac));
+	b->data_off = (uint32_t)r->lay.data_off;
+	ivr_write_once32(&b->epoch, epoch);
+	ivr_write_once64(&b->heartbeat, ivr_read_once64(&b->heartbeat) + 1);
+	/* [P8] config and epoch before state; pairs with the load-acquire
+	 * of state in ivr_poll_peer and the queue resync paths. */
+	ivr_store_release32(&b->state, IVR_STATE_READY);
+}
+
+int
+ivr_attach(struct ivr_region *r, void *base, uint64_t size,
+		const struct ivr_config *cfg, const struct ivr_attach_opts *o)
+{
+	uint64_t token = 0;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->base = base;
+	r->size = size;
+	r->cfg = *cfg;
+	r->dead_ms = o && o->dead_ms ? o->dead_ms : IVR_DEAD_MS_DEFAULT;
+	if (ivr_config_check(cfg, r->errmsg, sizeof(r->errmsg)) != 0)
+		return -EINVAL;
+	if (o && o->slot >= IVR_SLOTS)
+		return fail(r, EINVAL, "slot %d not in 0..%d", o->slot, IVR_SLOTS - 1);
+	if ((uintptr_t)base % IVR_PART_ALIGN != 0)
+		return fail(r, EINVAL, "region is not %u-byte aligned", IVR_PART_ALIGN);
+	ivr_layout_compute(cfg, &r->lay);
+	if (part_size_of(size) < r->lay.used)
+		return fail(r, ENOSPC, "region of %llu bytes is too small: this configuration needs %llu bytes per peer, so a region of at least %llu bytes",
+				(unsigned long long)size,
+				(unsigned long long)r->lay.used,
+				(unsigned long long)ivr_region_size_for(cfg));
+	ret = format_or_join(r);
+	if (ret != 0)
+		return ret;
+	while (token == 0)
+		if (getrandom(&token, sizeof(token), 0) != sizeof(token))
+			return fail(r, errno, "getrandom: %s", strerror(errno));
+	r->token = token;
+	ret = claim_slot(r, o ? o->slot : -1,
+			o && o->claim_ms ? o->claim_ms : CLAIM_MS_DEFAULT);
+	if (ret != 0)
+		return ret;
+	r->part[r->slot] = r->base + IVR_HDR_SIZE + r->slot * r->part_size;
+	r->part[!r->slot] = r->base + IVR_HDR_SIZE + !r->slot * r->part_size;
+	r->self = (struct ivr_peer_block *)r->part[r->slot];
+	r->peer = (struct ivr_peer_block *)r->part[!r->slot];
+	part_init(r);
+	r->pv.why = IVR_DOWN_NO_PEER;
+	return 0;
+}
+
+void
+ivr_detach(struct ivr_region *r)
+{
+	struct ivr_region_hdr *h = (struct ivr_region_hdr *)r->base;
+	uint64_t token = r->token;
+
+	if (r->self == NULL)
+		return;
+	part_invalidate(r);
+	ivr_store_release32(&r->self->state, IVR_STATE_RESET);
+	ivr_cas64(&h->slot[r->slot].owner, &token, 0);
+	r->self = NULL;
+}
+
+void
+ivr_set_running(struct ivr_region *r, bool run)
+{
+	ivr_store_release32(&r->self->state,
+			run ? IVR_STATE_RUN : IVR_STATE_READY);
+}
+
+bool
+ivr_heartbeat(struct ivr_region *r)
+{
+	struct ivr_region_hdr *h = (struct ivr_region_hdr *)r->base;
+
+	if (ivr_read_once64(&h->slot[r->slot].owner) != r->token) {
+		r->pv.why = IVR_DOWN_EVICTED;
+		return false;
+	}
+	ivr_write_once64(&r->self->heartbeat,
+			ivr_read_once64(&r->self->heartbeat) + 1);
+	return true;
+}
+
+/* Reads the peer's config line once and checks it against the ABI limits
+ * and its part: a hostile peer gets IVR_DOWN_BAD_CONFIG, nothing else. */
+static bool
+read_peer_config(struct ivr_region *r, struct ivr_config *c)
+{
+	const struct ivr_peer_block *b = r->peer;
+	struct ivr_layout lay;
+	char msg[128];
+
+	/* 16-bit fields are read as the aligned 32-bit words holding them,
+	 * so each shared word is still read exactly once. */
+	c->n_queues = ivr_read_once32((const uint32_t *)&b->n_queues) & 0xffff;
+	c->ring_size = ivr_read_once32(&b->ring_size);
+	c->buf_size = ivr_read_once32(&b->buf_size);
+	c->max_frame = ivr_read_once32(&b->max_frame);
+	c->features = ivr_read_once64(&b->features);
+	c->doorbell_id = ivr_read_once32((const uint32_t *)&b->doorbell_id) & 0xffff;
+	c->n_vectors = ivr_read_once32((const uint32_t *)&b->doorbell_id) >> 16;
+	memcpy(c->mac, b->mac, sizeof(c->mac));
+	if (ivr_config_check(c, msg, sizeof(msg)) != 0)
+		return false;
+	ivr_layout_compute(c, &lay);
+	return lay.used <= r->part_size &&
+		ivr_read_once32(&b->data_off) == lay.data_off;
+}
+
+bool
+ivr_poll_peer(struct ivr_region *r, uint64_t now_ns)
+{
+	struct ivr_peer_view *pv = &r->pv;
+	uint32_t state, epoch;
+	uint64_t hb;
+
+	if (pv->why == IVR_DOWN_EVICTED)
+		return false;
+	/* [P8] pairs with the store-release of state in part_init. */
+	state = ivr_load_acquire32(&r->peer->state);
+	epoch = ivr_read_once32(&r->peer->epoch);
+	hb = ivr_read_once64(&r->peer->heartbeat);
+	if (hb != pv->heartbeat || epoch != pv->epoch) {
+		pv->heartbeat = hb;
+		pv->hb_change_ns = now_ns;
+	}
+	if (epoch != pv->epoch || state != pv->state) {
+		pv->epoch = epoch;
+		pv->cfg_ok = state >= IVR_STATE_READY &&
+			read_peer_config(r, &pv->cfg);
+	}
+	pv->state = state;
+
+	if (state < IVR_STATE_READY || state > IVR_STATE_RUN)
+		pv->why = IVR_DOWN_NO_PEER;
+	else if (now_ns - pv->hb_change_ns > (uint64_t)r->dead_ms * 1000000ULL)
+		pv->why = IVR_DOWN_DEAD;
+	else if (!pv->cfg_ok)
+		pv->why = IVR_DOWN_BAD_CONFIG;
+	else if (pv->cfg.n_queues != r->cfg.n_queues ||
+			pv->cfg.ring_size != r->cfg.ring_size)
+		pv->why = IVR_DOWN_MISMATCH;
+	else if (ivr_read_once32(&r->self->state) != IVR_STATE_RUN)
+		pv->why = IVR_DOWN_STOPPED;
+	else if (state != IVR_STATE_RUN)
+		pv->why = IVR_DOWN_PEER_STOPPED;
+	else
+		pv->why = IVR_DOWN_NONE;
+	return pv->why == IVR_DOWN_NONE;
+}
+
+const char *
+ivr_state_name(uint32_t state)
+{
+	static const char *const names[] = { "RESET", "INIT", "READY", "RUN" };
+
+	return state < 4 ? names[state] : "INVALID";
+}
+
+const char *
+ivr_down_name(enum ivr_down_reason why)
+{
+	switch (why) {
+	case IVR_DOWN_NONE: return "up";
+	case IVR_DOWN_STOPPED: return "port stopped";
+	case IVR_DOWN_NO_PEER: return "no peer";
+	case IVR_DOWN_PEER_STOPPED: return "peer stopped";
+	case IVR_DOWN_DEAD: return "peer heartbeat stopped";
+	case IVR_DOWN_BAD_CONFIG: return "peer config invalid";
+	case IVR_DOWN_MISMATCH: return "peer config incompatible (queues or ring size differ)";
+	case IVR_DOWN_EVICTED: return "our slot was taken over";
+	}
+	return "unknown";
+}

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ivshmem-net shared-memory ABI.
+ *
+ * This header is the contract between the two peers of a link. The peers may
+ * run different builds, on different machines (two VMs, a VM and a host
+ * process), and the other side may be hostile. Everything here is fixed
+ * width, little-endian (both ends of an ivshmem region are the same host),
+ * addressed by byte offsets from the start of the region (never pointers),
+ * and checked by _Static_assert below. doc/spec.md is the prose version; the
+ * two must agree.
+ *
+ * Region (the ivshmem BAR2, or a shared file), size S:
+ *
+ *   0           +--------------------------------------------------+
+ *               | struct ivr_region_hdr           IVR_HDR_SIZE (4K) |
+ *               |   magic word (format CAS), version, sizes, slot   |
+ *               |   claims. Written by both peers, only to format   |
+ *               |   the region and to claim a slot.                 |
+ *   4K          +--------------------------------------------------+
+ *               | part 0: written ONLY by the peer in slot 0        |
+ *   4K + P      +--------------------------------------------------+
+ *               | part 1: written ONLY by the peer in slot 1        |
+ *   4K + 2P     +--------------------------------------------------+
+ *               | unused tail                                       |
+ *   S           +--------------------------------------------------+
+ *
+ *   P = ((S - IVR_HDR_SIZE) / 2) rounded down to IVR_PART_ALIGN.
+ *
+ * Inside a part, for a peer whose configuration is (Q queues, ring size N,
+ * buffer size B); every offset is from the start of the part and follows
+ * from (Q, N, B) alone (ivr_layout_compute):
+ *
+ *   0                 struct ivr_peer_block        (256 B)
+ *   256               struct ivr_queue_ctl[Q]      (256 B each)
+ *   desc_off          struct ivr_desc[Q][N]        our TX rings, 16 B each
+ *   ret_off           uint32_t ret[Q][N]           our return rings
+ *   data_off          data area up to the end of the part; in copy mode
+ *                     buffer i of queue q is at data_off + (q * N + i) * B
+ *
+ *   desc_off = align(256 + 256 * Q, 64)
+ *   ret_off  = desc_off + 16 * Q * N
+ *   data_off = align(ret_off + 4 * Q * N, IVR_PART_ALIGN)
+ *
+ * Per queue q, traffic from producer P to consumer C uses:
+ *   in P's part: queue_ctl[q].tx (prod, rcons, sync), desc ring q, buffers
+ *   in C's part: queue_ctl[q].rx (cons, rprod, sync), return ring q,
+ *                queue_ctl[q].notify (armed)
+ * so each peer writes only its own part, and the layout still works when a
+ * hypervisor maps the peer's part read-only.
+ */
+#ifndef IVSHMEM_ABI_H
+#define IVSHMEM_ABI_H
+
+#include <stdalign.h>
+#include <stdint.h>
+
+#define IVR_MAGIC		0x74656e2d6d687369ULL	/* "ishm-net" */
+#define IVR_FMT_BUSY		0x1ULL	/* magic word while being formatted */
+#define IVR_VERSION_MAJOR	1	/* incompatible layout changes */
+#define IVR_VERSION_MINOR	0	/* additions a v1.0 peer may ignore */
+
+#define IVR_OFFSETOF(t, m)	__builtin_offsetof(t, m)
+
+#define IVR_CACHE_LINE		64
+#define IVR_HDR_SIZE		4096
+#define IVR_PART_ALIGN		4096
+#define IVR_SLOTS		2
+
+/* Limits every peer enforces on the other's configuration. */
+#define IVR_MAX_QUEUES		16
+#define IVR_MIN_RING		64
+#define IVR_MAX_RING		16384
+#define IVR_MIN_BUF		128
+#define IVR_MAX_BUF		65536
+#define IVR_MAX_CHAIN		32	/* descriptors in one frame */
+#define IVR_MAX_FRAME		65535	/* bytes in one frame */
+#define IVR_MAX_PART		0xffffffffULL	/* desc offsets are 32-bit */
+
+/* Feature bits (struct ivr_peer_block.features). A link uses the AND of
+ * both peers' bits. Unknown bits are ignored. */
+#define IVR_F_CHAIN		(1ULL << 0)	/* may send IVR_DESC_F_NEXT chains */
+#define IVR_F_NOTIFY		(1ULL << 1)	/* honours queue_ctl.notify.armed */
+#define IVR_F_ALL		(IVR_F_CHAIN | IVR_F_NOTIFY)
+
+/*
+ * Region header. magic is the format lock: 0 = blank, IVR_FMT_BUSY = a peer
+ * is formatting (it won a compare-and-swap from 0), IVR_MAGIC = formatted.
+ * The formatter writes every other field and then stores IVR_MAGIC with
+ * release semantics; a joiner reads magic with acquire and then the rest.
+ */
+struct ivr_region_hdr {
+	uint64_t magic;
+	uint16_t version_major;
+	uint16_t version_minor;
+	uint32_t hdr_size;		/* IVR_HDR_SIZE */
+	uint64_t region_size;		/* S, as formatted */
+	uint64_t part_size;		/* P */
+	uint64_t part_off[IVR_SLOTS];	/* IVR_HDR_SIZE, IVR_HDR_SIZE + P */
+	uint8_t pad0[IVR_CACHE_LINE - 48];
+	/*
+	 * Slot claims, each on its own line. 0 = free; otherwise a random
+	 * 64-bit token of the claiming peer (compare-and-swap from 0, or
+	 * from a dead peer's token once its heartbeat has stopped).
+	 */
+	struct {
+		uint64_t owner;
+		uint8_t pad[IVR_CACHE_LINE - 8];
+	} slot[IVR_SLOTS];
+	uint8_t reserved[IVR_HDR_SIZE - 3 * IVR_CACHE_LINE];
+};
+
+/* Lifecycle of a peer (struct ivr_peer_block.state). */
+enum ivr_state {
+	IVR_STATE_RESET = 0,	/* part not valid; peer absent or leaving */
+	IVR_STATE_INIT = 1,	/* peer is laying out its part */
+	IVR_STATE_READY = 2,	/* part and config valid; port stopped */
+	IVR_STATE_RUN = 3,	/* port started: data may flow */
+};
+
+/*
+ * Peer block, at offset 0 of each part, written only by that part's peer.
+ * Line 0 changes on lifecycle transitions, line 1 every heartbeat period,
+ * line 2 only while the state is INIT.
+ */
+struct ivr_peer_block {
+	/* line 0: lifecycle */
+	uint32_t state;		/* enum ivr_state; store-release */
+	uint32_t epoch;		/* +1 at every (re)initialisation; never 0 */
+	uint64_t features;	/* IVR_F_* this peer supports */
+	uint16_t doorbell_id;	/* ivshmem IVPosition, or IVR_NO_DOORBELL */
+	uint16_t n_vectors;	/* interrupt vectors this peer can receive */
+	uint32_t pad0;
+	uint8_t pad1[IVR_CACHE_LINE - 24];
+	/* line 1: liveness */
+	uint64_t heartbeat;	/* incremented at least every 100 ms */
+	uint8_t pad2[IVR_CACHE_LINE - 8];
+	/* line 2: configuration, constant outside INIT */
+	uint16_t n_queues;
+	uint16_t pad3;
+	uint32_t ring_size;	/* N: power of two */
+	uint32_t buf_size;	/* B: multiple of 64 */
+	uint32_t max_frame;	/* largest frame this peer accepts */
+	uint8_t mac[6];
+	uint16_t pad4;
+	uint32_t data_off;	/* follows from (Q, N, B); a check value */
+	uint8_t pad5[IVR_CACHE_LINE - 28];
+	/* line 3 */
+	uint8_t reserved[IVR_CACHE_LINE];
+};
+
+#define IVR_NO_DOORBELL		0xffff
+
+/*
+ * Session word: (writer's epoch << 32) | the epoch of the peer it is in
+ * session with. 0 = no session. Both epochs are non-zero, so a session word
+ * names one incarnation of each side and is never reused after a restart.
+ */
+#define IVR_SYNC(mine, theirs)	(((uint64_t)(mine) << 32) | (uint32_t)(theirs))
+
+/*
+ * Per-queue control, three lines in the part of the peer that writes them.
+ * Indices are free-running 32-bit counters; ring slot = index & (N - 1).
+ */
+struct ivr_queue_ctl {
+	/* line 0: written by this peer as PRODUCER of queue q */
+	struct {
+		uint32_t prod;	/* descriptors published; store-release */
+		uint32_t rcons;	/* entries taken from the peer's return ring */
+		uint64_t sync;	/* IVR_SYNC(my epoch, consumer's epoch) */
+		uint8_t pad[IVR_CACHE_LINE - 16];
+	} tx;
+	/* line 1: written by this peer as CONSUMER of the peer's queue q */
+	struct {
+		uint32_t cons;	/* peer's descriptors consumed; store-release */
+		uint32_t rprod;	/* entries published in my return ring */
+		uint64_t sync;	/* IVR_SYNC(my epoch, producer's epoch) */
+		uint8_t pad[IVR_CACHE_LINE - 16];
+	} rx;
+	/* line 2: written by this peer as consumer, read by the producer */
+	struct {
+		uint32_t armed;	/* arm sequence: odd = asleep, kick me */
+		uint16_t vector;/* vector the producer rings for this queue */
+		uint16_t pad0;
+		uint8_t pad[IVR_CACHE_LINE - 8];
+	} notify;
+	uint8_t reserved[IVR_CACHE_LINE];
+};
+
+/*
+ * Descriptor, written by the producer in its own ring. offset is from the
+ * start of the producer's part and [offset, offset + len) must lie in its
+ * data area. id is the producer's cookie for the buffer; the consumer echoes
+ * it, uninterpreted, through its return ring when it is done with the data.
+ */
+struct ivr_desc {
+	uint32_t offset;
+	uint32_t len;
+	uint32_t id;
+	uint16_t flags;		/* IVR_DESC_F_* */
+	uint16_t reserved;	/* 0 */
+};
+
+#define IVR_DESC_F_NEXT		(1u << 0)	/* frame continues in next */
+#define IVR_DESC_F_KNOWN	IVR_DESC_F_NEXT
+
+_Static_assert(sizeof(struct ivr_region_hdr) == IVR_HDR_SIZE, "region header size");
+_Static_assert(IVR_OFFSETOF(struct ivr_region_hdr, slot) == IVR_CACHE_LINE, "slot claims on line 1");
+_Static_assert(sizeof(((struct ivr_region_hdr *)0)->slot[0]) == IVR_CACHE_LINE, "one claim per line");
+_Static_assert(sizeof(struct ivr_peer_block) == 4 * IVR_CACHE_LINE, "peer block size");
+_Static_assert(IVR_OFFSETOF(struct ivr_peer_block, heartbeat) == IVR_CACHE_LINE, "heartbeat line");
+_Static_assert(IVR_OFFSETOF(struct ivr_peer_block, n_queues) == 2 * IVR_CACHE_LINE, "config line");
+_Static_assert(IVR_OFFSETOF(struct ivr_peer_block, data_off) == 2 * IVR_CACHE_LINE + 24, "data_off");
+_Static_assert(sizeof(struct ivr_queue_ctl) == 4 * IVR_CACHE_LINE, "queue ctl size");
+_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, rx) == IVR_CACHE_LINE, "rx line");
+_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, notify) == 2 * IVR_CACHE_LINE, "notify line");
+_Static_assert(sizeof(struct ivr_desc) == 16, "descriptor size");
+_Static_assert(IVR_OFFSETOF(struct ivr_desc, flags) == 12, "descriptor flags");
+_Static_assert(IVR_MAX_RING * IVR_MAX_QUEUES * 20ULL < IVR_MAX_PART, "rings fit a part");
+
+#endif /* IVSHMEM_ABI_H */

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Client for the ivshmem server protocol (the one QEMU's ivshmem-doorbell
+ * device speaks over its chardev socket). No DPDK dependency: the test
+ * programs use it today and the PMD's server=<socket> mode later.
+ *
+ * Wire format, server to client only: each message is one little-endian
+ * int64, optionally carrying exactly one file descriptor (SCM_RIGHTS).
+ *
+ *   handshake   0 (no fd)             protocol version
+ *               ID (no fd)            our ID, 0..65535
+ *               -1 (shm fd)           the shared memory
+ *               P (fd), N times       per existing peer P: eventfds to ring
+ *                                     P's vectors 0..N-1, in order
+ *               ID (fd), N times      our own eventfds, vectors 0..N-1
+ *   afterwards  P (fd), N times       peer P joined
+ *               P (no fd)             peer P left
+ *
+ * A client never writes to the socket: a server may drop one that does.
+ *
+ * Not thread-safe: one thread owns a struct ivc_client, except that
+ * ivc_notify() only reads state and may race with nothing but
+ * ivc_process()/ivc_close() on the same client.
+ */
+#ifndef IVSHMEM_CLIENT_H
+#define IVSHMEM_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IVC_PROTOCOL_VERSION 0
+/* The doorbell register carries the target ID in 16 bits. */
+#define IVC_MAX_ID 65535
+#define IVC_ID_COUNT (IVC_MAX_ID + 1)
+/* Same bound as QEMU's example server; MSI-X would allow more. */
+#define IVC_MAX_VECTORS 64
+/* Message value that carries the shared memory fd. */
+#define IVC_MSG_SHM (-1)
+
+struct ivc_client;
+
+struct ivc_peer {
+	uint16_t id;
+	/* Eventfds received so far; below ivc_vectors() only mid-join. */
+	unsigned int nb_vectors;
+	int fds[IVC_MAX_VECTORS];
+};
+
+enum ivc_event_type {
+	/* All ivc_vectors() eventfds of the peer have arrived. */
+	IVC_EV_PEER_JOINED = 1,
+	/* The peer is gone; its eventfds are already closed. */
+	IVC_EV_PEER_LEFT = 2,
+};
+
+struct ivc_event {
+	enum ivc_event_type type;
+	uint16_t id;
+};
+
+/*
+ * Connect to the server socket at @path and run the handshake.
+ * @vectors (1..IVC_MAX_VECTORS) is how many eventfds we use per peer; it
+ * must not exceed the server's count (extra ones the server sends are
+ * closed, as QEMU does). The handshake must complete within @timeout_ms
+ * (0: 5000 ms, negative: no limit).
+ * Returns NULL on failure with a one-line reason in @err (may be NULL).
+ */
+struct ivc_client *ivc_connect(const char *path, unsigned int vectors,
+			       int timeout_ms, char *err, size_t errlen);
+
+/*
+ * Consume what the server sent since the last call, without blocking.
+ * Returns 1 and fills @ev when a peer joined or left (call again: more
+ * may be buffered), 0 when nothing more is pending, -1 on a protocol
+ * error or server hang-up (reason in ivc_error(); the client is then
+ * unusable except for ivc_close() and the shm mapping, which stays valid).
+ */
+int ivc_process(struct ivc_client *c, struct ivc_event *ev);
+
+/* Reason for the last failure of ivc_process(). */
+const char *ivc_error(const struct ivc_client *c);
+
+uint16_t ivc_id(const struct ivc_client *c);
+unsigned int ivc_vectors(const struct ivc_client *c);
+/* Poll this for readability, then call ivc_process(). */
+int ivc_socket_fd(const struct ivc_client *c);
+
+/* The caller mmap()s it (MAP_SHARED); a mapping outlives ivc_close(). */
+int ivc_shm_fd(const struct ivc_client *c);
+uint64_t ivc_shm_size(const struct ivc_client *c);
+
+/* Our own eventfd for @vector: readable when a peer rings us. -1 if none. */
+int ivc_own_fd(const struct ivc_client *c, unsigned int vector);
+
+/*
+ * Peers currently known, in no particular order. Pointers stay valid
+ * until the peer's IVC_EV_PEER_LEFT is returned or ivc_close().
+ */
+unsigned int ivc_peer_count(const struct ivc_client *c);
+const struct ivc_peer *ivc_peer_at(const struct ivc_client *c,
+				   unsigned int index);
+const struct ivc_peer *ivc_peer_find(const struct ivc_client *c, uint16_t id);
+
+/*
+ * Ring @vector of peer @id (our own ID rings ourselves). Returns 0, or
+ * -ENOENT (no such peer), -ENXIO (peer has no such vector yet),
+ * -errno from write().
+ */
+int ivc_notify(const struct ivc_client *c, uint16_t id, unsigned int vector);
+
+/*
+ * Clear our own @vector: returns 1 and the number of rings since the last
+ * clear in @count (may be NULL), 0 if it was not rung, -errno on error.
+ */
+int ivc_ack(const struct ivc_client *c, unsigned int vector,
+	    uint64_t *count);
+
+/* Close the socket and every fd received; NULL is allowed. */
+void ivc_close(struct ivc_client *c);
+
+#endif /* IVSHMEM_CLIENT_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Region-level API of the ring library: format or join a region, claim a
+ * slot, lay out our part, publish lifecycle state and heartbeats, and watch
+ * the peer. No DPDK dependency. The burst-level API is in ivr_queue.h.
+ *
+ * Threading: one control thread calls everything here; each queue's TX side
+ * and RX side are used by one data-path thread each (ivr_queue.h).
+ */
+#ifndef IVSHMEM_RING_H
+#define IVSHMEM_RING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ivshmem_abi.h"
+
+/* What a peer publishes about itself (struct ivr_peer_block, line 2). */
+struct ivr_config {
+	uint16_t n_queues;
+	uint32_t ring_size;
+	uint32_t buf_size;
+	uint32_t max_frame;
+	uint8_t mac[6];
+	uint16_t doorbell_id;	/* IVR_NO_DOORBELL without a server */
+	uint16_t n_vectors;
+	uint64_t features;
+};
+
+/* Offsets inside one part; all follow from (n_queues, ring_size, buf_size). */
+struct ivr_layout {
+	uint64_t desc_off;
+	uint64_t ret_off;
+	uint64_t data_off;
+	uint64_t used;		/* data_off + copy-mode buffers */
+};
+
+/* Why the link is not up (ivr_region.peer.why). */
+enum ivr_down_reason {
+	IVR_DOWN_NONE = 0,	/* link is up */
+	IVR_DOWN_STOPPED,	/* we are not in RUN */
+	IVR_DOWN_NO_PEER,	/* peer part in RESET/INIT */
+	IVR_DOWN_PEER_STOPPED,	/* peer is READY, not RUN */
+	IVR_DOWN_DEAD,		/* peer heartbeat stopped */
+	IVR_DOWN_BAD_CONFIG,	/* peer config invalid (hostile or corrupt) */
+	IVR_DOWN_MISMATCH,	/* peer config valid but incompatible */
+	IVR_DOWN_EVICTED,	/* another peer took over our slot */
+};
+
+/* Our validated copy of the peer's block, refreshed by ivr_poll_peer(). */
+struct ivr_peer_view {
+	uint32_t state;
+	uint32_t epoch;
+	struct ivr_config cfg;		/* valid when cfg_ok */
+	bool cfg_ok;
+	uint64_t heartbeat;
+	uint64_t hb_change_ns;		/* when heartbeat last moved */
+	enum ivr_down_reason why;
+};
+
+struct ivr_region {
+	uint8_t *base;
+	uint64_t size;
+	uint64_t part_size;
+	unsigned int slot;		/* ours: 0 or 1 */
+	uint64_t token;			/* our claim in hdr->slot[slot].owner */
+	uint32_t epoch;			/* ours, non-zero */
+	struct ivr_config cfg;
+	struct ivr_layout lay;		/* same formula for both parts */
+	struct ivr_peer_block *self;
+	struct ivr_peer_block *peer;
+	uint8_t *part[IVR_SLOTS];	/* [slot] = ours, [!slot] = peer's */
+	uint32_t dead_ms;
+	struct ivr_peer_view pv;
+	char errmsg[256];		/* set when a call fails */
+};
+
+struct ivr_attach_opts {
+	int slot;			/* -1: first free, or a dead peer's */
+	uint32_t dead_ms;		/* heartbeat silence that means dead */
+	uint32_t claim_ms;		/* how long to wait for a slot */
+};
+
+#define IVR_DEAD_MS_DEFAULT	500
+#define IVR_HEARTBEAT_MS	100
+
+/* Fills the layout of a part for cfg; returns bytes needed per part. */
+uint64_t ivr_layout_compute(const struct ivr_config *cfg,
+		struct ivr_layout *lay);
+
+/* Smallest region (a power of two, as ivshmem BARs are) that fits cfg. */
+uint64_t ivr_region_size_for(const struct ivr_config *cfg);
+
+/* Checks a config against the ABI limits; on error writes why into msg. */
+int ivr_config_check(const struct ivr_config *cfg, char *msg, size_t len);
+
+/*
+ * Formats the region (or joins it if already formatted), claims a slot,
+ * and (re)initialises our part with a new epoch; leaves us in READY.
+ * Returns 0, or -errno with r->errmsg saying what is wrong.
+ */
+int ivr_attach(struct ivr_region *r, void *base, uint64_t size,
+		const struct ivr_config *cfg, const struct ivr_attach_opts *o);
+
+/* Leaves RESET in our part and frees our slot. */
+void ivr_detach(struct ivr_region *r);
+
+/* READY <-> RUN: whether our data path runs. */
+void ivr_set_running(struct ivr_region *r, bool run);
+
+/* Call at least every IVR_HEARTBEAT_MS. Returns false if we were evicted. */
+bool ivr_heartbeat(struct ivr_region *r);
+
+/* Reads the peer's block; returns true when the link is up. */
+bool ivr_poll_peer(struct ivr_region *r, uint64_t now_ns);
+
+const char *ivr_state_name(uint32_t state);
+const char *ivr_down_name(enum ivr_down_reason why);
+
+uint64_t ivr_now_ns(void);
+
+#endif /* IVSHMEM_RING_H */

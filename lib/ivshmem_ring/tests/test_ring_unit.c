@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of every ring library call, table-driven where the cases are
+ * data: configuration limits, attach errors, adversarial descriptors and
+ * return entries, session restarts and the sleep/kick handshake.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ivr_queue.h"
+#include "ivshmem_ring.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...) do {						\
+	checks++;							\
+	if (!(cond)) {							\
+		failures++;						\
+		fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+	}								\
+} while (0)
+
+static const struct ivr_config base_cfg = {
+	.n_queues = 2, .ring_size = 256, .buf_size = 2048, .max_frame = 9018,
+	.mac = { 2, 0, 0, 0, 0, 1 }, .doorbell_id = IVR_NO_DOORBELL,
+	.features = IVR_F_ALL,
+};
+
+static void *
+region_new(uint64_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, 4096, size) != 0)
+		abort();
+	memset(p, 0, size);
+	return p;
+}
+
+/* ---- configuration limits ---- */
+
+static void
+test_config_check(void)
+{
+	static const struct {
+		const char *name;
+		struct ivr_config cfg;
+		int ok;
+	} cases[] = {
+		{ "default", { 1, 1024, 2048, 1518, {0}, 0, 0, 0 }, 1 },
+		{ "max queues", { IVR_MAX_QUEUES, 64, 128, 64, {0}, 0, 0, 0 }, 1 },
+		{ "0 queues", { 0, 1024, 2048, 1518, {0}, 0, 0, 0 }, 0 },
+		{ "too many queues", { IVR_MAX_QUEUES + 1, 1024, 2048, 1518, {0}, 0, 0, 0 }, 0 },
+		{ "ring not pow2", { 1, 1000, 2048, 1518, {0}, 0, 0, 0 }, 0 },
+		{ "ring too small", { 1, 32, 2048, 1518, {0}, 0, 0, 0 }, 0 },
+		{ "ring too big", { 1, IVR_MAX_RING * 2, 2048, 1518, {0}, 0, 0, 0 }, 0 },
+		{ "buf not x64", { 1, 1024, 2000, 1518, {0}, 0, 0, 0 }, 0 },
+		{ "buf too small", { 1, 1024, 64, 64, {0}, 0, 0, 0 }, 0 },
+		{ "buf too big", { 1, 1024, IVR_MAX_BUF * 2, 1518, {0}, 0, 0, 0 }, 0 },
+		{ "frame too small", { 1, 1024, 2048, 63, {0}, 0, 0, 0 }, 0 },
+		{ "frame too big", { 1, 1024, 2048, IVR_MAX_FRAME + 1, {0}, 0, 0, 0 }, 0 },
+		{ "frame > chain", { 1, 1024, 128, 128 * IVR_MAX_CHAIN + 1, {0}, 0, 0, 0 }, 0 },
+		{ "jumbo", { 4, 1024, 2048, 9018, {0}, 0, 0, 0 }, 1 },
+	};
+	char msg[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int ret = ivr_config_check(&cases[i].cfg, msg, sizeof(msg));
+
+		CHECK((ret == 0) == cases[i].ok, "config '%s': ret %d (%s)",
+				cases[i].name, ret, ret ? msg : "ok");
+	}
+}
+
+static void
+test_layout(void)
+{
+	struct ivr_layout lay;
+	uint64_t used = ivr_layout_compute(&base_cfg, &lay);
+	uint64_t size = ivr_region_size_for(&base_cfg);
+
+	CHECK(lay.desc_off == 256 + 2 * 256, "desc_off %llu", (unsigned long long)lay.desc_off);
+	CHECK(lay.ret_off == lay.desc_off + 2 * 256 * 16, "ret_off");
+	CHECK(lay.data_off % IVR_PART_ALIGN == 0 && lay.data_off >= lay.ret_off + 2 * 256 * 4,
+			"data_off %llu", (unsigned long long)lay.data_off);
+	CHECK(used == lay.data_off + 2 * 256 * 2048ULL, "used");
+	CHECK((size & (size - 1)) == 0 && size >= IVR_HDR_SIZE + 2 * used,
+			"region size %llu", (unsigned long long)size);
+}
+
+/* ---- attach: each way the region can be wrong ---- */
+
+struct beat {
+	struct ivr_region a, b;
+	int stop;
+};
+
+static void *
+beat_thread(void *arg)
+{
+	struct beat *bt = arg;
+
+	while (!__atomic_load_n(&bt->stop, __ATOMIC_ACQUIRE)) {
+		ivr_heartbeat(&bt->a);
+		ivr_heartbeat(&bt->b);
+		usleep(5000);
+	}
+	return NULL;
+}
+
+static void
+corrupt_magic(void *base) { ((struct ivr_region_hdr *)base)->magic = 0x1234; }
+static void
+corrupt_version(void *base) { ((struct ivr_region_hdr *)base)->version_major = 9; }
+static void
+corrupt_size(void *base) { ((struct ivr_region_hdr *)base)->region_size *= 2; }
+static void
+stuck_busy(void *base) { ((struct ivr_region_hdr *)base)->magic = IVR_FMT_BUSY; }
+
+static void
+test_attach_errors(void)
+{
+	static const struct {
+		const char *name;
+		void (*mangle)(void *base);
+		int err;
+		const char *words;
+	} cases[] = {
+		{ "foreign magic", corrupt_magic, EPROTO, "not an ivshmem-net region" },
+		{ "major version", corrupt_version, EPROTO, "incompatible major version" },
+		{ "size mismatch", corrupt_size, EPROTO, "same size" },
+		{ "stuck format", stuck_busy, ETIMEDOUT, "still being formatted" },
+	};
+	uint64_t size = ivr_region_size_for(&base_cfg);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		void *base = region_new(size);
+		struct ivr_region a, b;
+		int ret;
+
+		ret = ivr_attach(&a, base, size, &base_cfg, NULL);
+		CHECK(ret == 0, "attach: %s", a.errmsg);
+		ivr_detach(&a);
+		cases[i].mangle(base);
+		ret = ivr_attach(&b, base, size, &base_cfg, NULL);
+		CHECK(ret == -cases[i].err && strstr(b.errmsg, cases[i].words),
+				"'%s': ret %d msg '%s'", cases[i].name, ret, b.errmsg);
+		free(base);
+	}
+
+	/* Arguments wrong before the region is even looked at. */
+	{
+		void *base = region_new(size);
+		struct ivr_region r;
+		struct ivr_config c = base_cfg;
+		struct ivr_attach_opts o = { .slot = 2 };
+
+		c.ring_size = 100;
+		CHECK(ivr_attach(&r, base, size, &c, NULL) == -EINVAL &&
+				strstr(r.errmsg, "ring size 100"), "bad config: %s", r.errmsg);
+		CHECK(ivr_attach(&r, base, size, &base_cfg, &o) == -EINVAL &&
+				strstr(r.errmsg, "slot 2"), "bad slot: %s", r.errmsg);
+		CHECK(ivr_attach(&r, (uint8_t *)base + 64, size - 4096, &base_cfg, NULL) == -EINVAL,
+				"misaligned: %s", r.errmsg);
+		CHECK(ivr_attach(&r, base, 1 << 16, &base_cfg, NULL) == -ENOSPC &&
+				strstr(r.errmsg, "too small"), "small: %s", r.errmsg);
+		CHECK(((struct ivr_region_hdr *)base)->magic == 0,
+				"failed attach must not format");
+		free(base);
+	}
+
+	/* Both slots live: a third peer is refused; a silent one is taken. */
+	{
+		void *base = region_new(size);
+		struct beat bt = { .stop = 0 };
+		struct ivr_region c;
+		pthread_t th;
+		int ret;
+
+		CHECK(ivr_attach(&bt.a, base, size, &base_cfg, NULL) == 0, "a: %s", bt.a.errmsg);
+		CHECK(ivr_attach(&bt.b, base, size, &base_cfg, NULL) == 0, "b: %s", bt.b.errmsg);
+		CHECK(bt.a.slot == 0 && bt.b.slot == 1, "slots %u %u", bt.a.slot, bt.b.slot);
+		pthread_create(&th, NULL, beat_thread, &bt);
+		ret = ivr_attach(&c, base, size, &base_cfg, &(struct ivr_attach_opts){
+				.slot = -1, .dead_ms = 100, .claim_ms = 1 });
+		CHECK(ret == -EBUSY && strstr(c.errmsg, "live peers"),
+				"third peer refused: %d %s", ret, c.errmsg);
+		__atomic_store_n(&bt.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(th, NULL);
+		ret = ivr_attach(&c, base, size, &base_cfg, &(struct ivr_attach_opts){
+				.slot = 0, .dead_ms = 50, .claim_ms = 1 });
+		CHECK(ret == 0 && c.slot == 0, "takeover of silent slot: %d %s", ret, c.errmsg);
+		CHECK(c.epoch == bt.a.epoch + 1, "takeover bumps epoch");
+		CHECK(!ivr_heartbeat(&bt.a), "evicted peer must notice");
+		CHECK(!ivr_poll_peer(&bt.a, ivr_now_ns()) && bt.a.pv.why == IVR_DOWN_EVICTED,
+				"evicted: %s", ivr_down_name(bt.a.pv.why));
+		free(base);
+	}
+}
+
+/* ---- link state ---- */
+
+struct pair {
+	void *base;
+	uint64_t size;
+	struct ivr_region a, b;
+};
+
+static void
+pair_open(struct pair *p, const struct ivr_config *ca, const struct ivr_config *cb)
+{
+	p->size = ivr_region_size_for(ca);
+	p->base = region_new(p->size);
+	if (ivr_attach(&p->a, p->base, p->size, ca, NULL) != 0 ||
+			ivr_attach(&p->b, p->base, p->size, cb, NULL) != 0) {
+		fprintf(stderr, "pair_open: %s / %s\n", p->a.errmsg, p->b.errmsg);
+		abort();
+	}
+}
+
+static void
+pair_close(struct pair *p)
+{
+	ivr_detach(&p->a);
+	ivr_detach(&p->b);
+	free(p->base);
+}
+
+static void
+test_link_states(void)
+{
+	struct pair p;
+	struct ivr_config other = base_cfg;
+	uint64_t now;
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	now = ivr_now_ns();
+	CHECK(!ivr_poll_peer(&p.a, now) && p.a.pv.why == IVR_DOWN_STOPPED,
+			"both READY: %s", ivr_down_name(p.a.pv.why));
+	ivr_set_running(&p.a, true);
+	CHECK(!ivr_poll_peer(&p.a, now) && p.a.pv.why == IVR_DOWN_PEER_STOPPED,
+			"peer READY: %s", ivr_down_name(p.a.pv.why));
+	ivr_set_running(&p.b, true);
+	CHECK(ivr_poll_peer(&p.a, now) && ivr_poll_peer(&p.b, now), "both RUN: up");
+	CHECK(memcmp(p.a.pv.cfg.mac, base_cfg.mac, 6) == 0, "peer MAC seen");
+	/* heartbeat silence */
+	CHECK(!ivr_poll_peer(&p.a, now + 2000000000ULL) && p.a.pv.why == IVR_DOWN_DEAD,
+			"silent peer: %s", ivr_down_name(p.a.pv.why));
+	ivr_heartbeat(&p.b);
+	CHECK(ivr_poll_peer(&p.a, now + 2000000000ULL), "heartbeat again: up");
+	/* peer leaves */
+	ivr_detach(&p.b);
+	CHECK(!ivr_poll_peer(&p.a, now) && p.a.pv.why == IVR_DOWN_NO_PEER,
+			"detached peer: %s", ivr_down_name(p.a.pv.why));
+	/* a peer with another ring size joins (fits the region: fewer queues) */
+	other.ring_size = 512;
+	other.n_queues = 1;
+	CHECK(ivr_attach(&p.b, p.base, p.size, &other, NULL) == 0, "join: %s", p.b.errmsg);
+	ivr_set_running(&p.b, true);
+	CHECK(!ivr_poll_peer(&p.a, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_MISMATCH,
+			"mismatch: %s", ivr_down_name(p.a.pv.why));
+	/* a corrupt config line */
+	p.b.self->buf_size = 100;
+	p.b.self->epoch++;
+	CHECK(!ivr_poll_peer(&p.a, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_BAD_CONFIG,
+			"bad config: %s", ivr_down_name(p.a.pv.why));
+	pair_close(&p);
+}
+
+/* ---- data path ---- */
+
+struct qpair {
+	struct ivr_tx *tx;
+	struct ivr_rx rx;
+};
+
+static void
+qpair_init(struct qpair *q, struct pair *p, uint16_t qid)
+{
+	q->tx = calloc(1, ivr_tx_size(p->a.cfg.ring_size));
+	ivr_tx_init(q->tx, &p->a, qid);
+	ivr_rx_init(&q->rx, &p->b, qid);
+}
+
+/* Sends one frame of len bytes filled with seed, chained over buffers. */
+static bool
+send_frame(struct ivr_tx *t, uint32_t len, uint8_t seed)
+{
+	uint32_t nseg = (len + t->buf_size - 1) / t->buf_size;
+
+	if (ivr_tx_space(t, nseg) < nseg)
+		return false;
+	for (uint32_t s = 0; s < nseg; s++) {
+		uint32_t id = ivr_tx_buf_get(t);
+		uint32_t l = len - s * t->buf_size;
+
+		if (l > t->buf_size)
+			l = t->buf_size;
+		memset(ivr_tx_buf(t, id), seed, l);
+		ivr_tx_push(t, id, l, s + 1 < nseg ? IVR_DESC_F_NEXT : 0);
+	}
+	ivr_tx_publish(t, nseg);
+	return true;
+}
+
+/* Receives up to max frames; checks content; returns frames seen. */
+static uint32_t
+recv_frames(struct ivr_rx *q, uint32_t max, uint32_t *lens, uint8_t *seeds)
+{
+	struct ivr_frame f;
+	uint32_t n = 0;
+
+	ivr_rx_begin(q);
+	while (n < max && ivr_rx_next(q, &f)) {
+		lens[n] = f.len;
+		seeds[n] = f.seg[0].data[0];
+		for (uint32_t s = 0; s < f.nseg; s++)
+			for (uint32_t i = 0; i < f.seg[s].len; i++)
+				if (f.seg[s].data[i] != seeds[n])
+					seeds[n] = 0xee;
+		n++;
+	}
+	if (!ivr_rx_end(q, n))
+		return 0;
+	return n;
+}
+
+static void
+test_datapath_basic(void)
+{
+	struct pair p;
+	struct qpair q;
+	uint32_t lens[64];
+	uint8_t seeds[64];
+	static const uint32_t sizes[] = { 60, 64, 2048, 2049, 4096, 9018, 1 };
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	qpair_init(&q, &p, 1);
+	/* No session yet: the consumer must announce one first. */
+	CHECK(ivr_tx_space(q.tx, 1) == 0, "tx before rx session");
+	CHECK(ivr_rx_begin(&q.rx) == 0, "rx before tx session");
+	CHECK(ivr_tx_space(q.tx, 1) == base_cfg.ring_size, "tx session: all buffers free");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		CHECK(send_frame(q.tx, sizes[i], (uint8_t)(i + 1)), "send %u", sizes[i]);
+	CHECK(recv_frames(&q.rx, 64, lens, seeds) == 7, "7 frames");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		CHECK(lens[i] == sizes[i] && seeds[i] == i + 1,
+				"frame %zu: len %u seed %u", i, lens[i], seeds[i]);
+	CHECK(q.rx.st.bad_desc == 0 && q.tx->st.bad_ret == 0, "no errors");
+	/* Fill the ring: TX must stop, never overwrite. */
+	{
+		uint32_t sent = 0;
+
+		while (send_frame(q.tx, 100, 9))
+			sent++;
+		CHECK(sent == base_cfg.ring_size, "ring holds %u frames, sent %u",
+				base_cfg.ring_size, sent);
+		CHECK(ivr_tx_space(q.tx, 1) == 0, "full");
+		sent = 0;
+		while (recv_frames(&q.rx, 64, lens, seeds) > 0)
+			sent++;
+		CHECK(q.rx.st.frames == 7 + base_cfg.ring_size, "all received: %llu",
+				(unsigned long long)q.rx.st.frames);
+		CHECK(ivr_tx_space(q.tx, 1) == base_cfg.ring_size, "all returned");
+	}
+	free(q.tx);
+	pair_close(&p);
+}
+
+/* Each case writes one adversarial descriptor (or chain) straight into
+ * the producer's ring and publishes it: the consumer must count and skip. */
+static void
+test_hostile_descs(void)
+{
+	struct pair p;
+	struct qpair q;
+	uint32_t lens[8];
+	uint8_t seeds[8];
+	const uint32_t data_off = 0; /* filled per pair */
+	struct {
+		const char *name;
+		uint32_t n;
+		struct ivr_desc d[3];
+	} cases[] = {
+		{ "offset before data", 1, { { 0, 64, 0, 0, 0 } } },
+		{ "offset past part", 1, { { 0xfffffff0u, 64, 0, 0, 0 } } },
+		{ "len zero", 1, { { 1, 0, 0, 0, 0 } } },
+		{ "len past part", 1, { { 1, 0xffffffffu, 0, 0, 0 } } },
+		{ "unknown flag", 1, { { 1, 64, 0, 0x80, 0 } } },
+		{ "open chain at prod", 2, { { 1, 64, 0, IVR_DESC_F_NEXT, 0 },
+				{ 1, 64, 1, IVR_DESC_F_NEXT, 0 } } },
+		{ "frame over max", 3, { { 1, 4000, 0, IVR_DESC_F_NEXT, 0 },
+				{ 1, 4000, 1, IVR_DESC_F_NEXT, 0 },
+				{ 1, 4000, 2, 0, 0 } } },
+		{ "bad id is fine", 1, { { 1, 64, 0xdeadbeefu, 0, 0 } } },
+	};
+	(void)data_off;
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	qpair_init(&q, &p, 0);
+	ivr_rx_begin(&q.rx);
+	ivr_tx_space(q.tx, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t bad0 = q.rx.st.bad_desc;
+		int want_bad = strcmp(cases[i].name, "bad id is fine") != 0;
+
+		for (uint32_t k = 0; k < cases[i].n; k++) {
+			struct ivr_desc d = cases[i].d[k];
+
+			/* offset 1 means "a valid offset in the data area" */
+			if (d.offset == 1)
+				d.offset = (uint32_t)p.a.lay.data_off;
+			q.tx->ring[(q.tx->prod + k) & q.tx->mask] = d;
+		}
+		q.tx->prod += cases[i].n;
+		ivr_store_release32(&q.tx->ctl->tx.prod, q.tx->prod);
+		recv_frames(&q.rx, 8, lens, seeds);
+		CHECK((q.rx.st.bad_desc == bad0 + 1) == want_bad,
+				"'%s': bad_desc %llu -> %llu", cases[i].name,
+				(unsigned long long)bad0,
+				(unsigned long long)q.rx.st.bad_desc);
+		CHECK(q.rx.cons == q.tx->prod, "'%s': consumer moved past it",
+				cases[i].name);
+	}
+	/* The producer validates returned ids: all those were bogus. */
+	q.tx->n_free = 0;
+	ivr_tx_refresh(q.tx);
+	CHECK(q.tx->st.bad_ret >= 1, "bogus return ids counted: %llu",
+			(unsigned long long)q.tx->st.bad_ret);
+	/* A producer index too far ahead: counted, nothing consumed. */
+	ivr_store_release32(&q.tx->ctl->tx.prod, q.tx->prod + 100000);
+	CHECK(recv_frames(&q.rx, 8, lens, seeds) == 0 && q.rx.st.bad_index >= 1,
+			"bad prod index counted");
+	/* A return index too far ahead. */
+	ivr_store_release32(&q.rx.ctl->rx.rprod, q.rx.rprod + 100000);
+	q.tx->n_free = 0;
+	ivr_tx_refresh(q.tx);
+	CHECK(q.tx->st.bad_index >= 1, "bad return index counted");
+	free(q.tx);
+	pair_close(&p);
+}
+
+/* A producer restart: frames published before it are never delivered. */
+static void
+test_sessions(void)
+{
+	struct pair p;
+	struct qpair q;
+	uint32_t lens[64];
+	uint8_t seeds[64];
+	uint32_t epoch0;
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	qpair_init(&q, &p, 0);
+	ivr_rx_begin(&q.rx);
+	for (int i = 0; i < 10; i++)
+		send_frame(q.tx, 64, 1);
+	/* producer re-attaches: new epoch; its 10 old frames must vanish */
+	epoch0 = p.a.epoch;
+	ivr_detach(&p.a);
+	CHECK(ivr_attach(&p.a, p.base, p.size, &base_cfg, NULL) == 0, "re-attach: %s", p.a.errmsg);
+	CHECK(p.a.epoch == epoch0 + 1, "epoch %u -> %u", epoch0, p.a.epoch);
+	ivr_tx_init(q.tx, &p.a, 0);
+	CHECK(recv_frames(&q.rx, 64, lens, seeds) == 0, "nothing from the old producer");
+	CHECK(ivr_tx_space(q.tx, 1) > 0, "new session");
+	send_frame(q.tx, 64, 2);
+	CHECK(recv_frames(&q.rx, 64, lens, seeds) == 1 && seeds[0] == 2,
+			"only the new frame");
+
+	/* consumer restarts: producer reclaims what the old one held */
+	for (int i = 0; i < 5; i++)
+		send_frame(q.tx, 64, 3);
+	ivr_detach(&p.b);
+	CHECK(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0, "re-attach b");
+	ivr_rx_init(&q.rx, &p.b, 0);
+	CHECK(recv_frames(&q.rx, 64, lens, seeds) == 0, "new consumer: session first");
+	CHECK(ivr_tx_space(q.tx, 1) == base_cfg.ring_size, "all buffers back");
+	/* 5 unread frames plus frame "2", returned by the old consumer but
+	 * not yet reclaimed: the producer never got those buffers back. */
+	CHECK(q.tx->st.dropped_inflight == 6, "6 in flight dropped: %llu",
+			(unsigned long long)q.tx->st.dropped_inflight);
+	send_frame(q.tx, 64, 4);
+	CHECK(recv_frames(&q.rx, 64, lens, seeds) == 1 && seeds[0] == 4,
+			"new consumer gets only new frames");
+	free(q.tx);
+	pair_close(&p);
+}
+
+/* A producer that restarts while the consumer is mid-burst: rx_end says so. */
+static void
+test_torn_burst(void)
+{
+	struct pair p;
+	struct qpair q;
+	struct ivr_frame f;
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	qpair_init(&q, &p, 0);
+	ivr_rx_begin(&q.rx);
+	send_frame(q.tx, 64, 1);
+	CHECK(ivr_rx_begin(&q.rx) == 1 && ivr_rx_next(&q.rx, &f), "frame there");
+	ivr_detach(&p.a);	/* invalidates tx.sync */
+	CHECK(!ivr_rx_end(&q.rx, 1) && q.rx.st.stale == 1, "burst discarded");
+	free(q.tx);
+	pair_close(&p);
+}
+
+static void
+test_notify(void)
+{
+	struct pair p;
+	struct qpair q;
+	uint32_t lens[8];
+	uint8_t seeds[8];
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	qpair_init(&q, &p, 0);
+	ivr_rx_begin(&q.rx);
+	ivr_tx_space(q.tx, 1);
+	CHECK(ivr_rx_begin(&q.rx) == 0, "session, empty");
+	/* awake consumer: no kick */
+	send_frame(q.tx, 64, 1);
+	CHECK(q.tx->st.kicks == 0 && q.tx->st.kicks_suppressed == 1, "no kick when awake");
+	/* work pending: arming must refuse */
+	CHECK(!ivr_rx_arm(&q.rx), "arm with work pending refused");
+	CHECK((q.rx.ctl->notify.armed & 1) == 0, "disarmed after refusal");
+	recv_frames(&q.rx, 8, lens, seeds);
+	/* idle: arm succeeds; first publish kicks, second does not */
+	CHECK(ivr_rx_arm(&q.rx), "arm when idle");
+	send_frame(q.tx, 64, 2);
+	send_frame(q.tx, 64, 3);
+	CHECK(q.tx->st.kicks == 1, "one kick per sleep: %llu",
+			(unsigned long long)q.tx->st.kicks);
+	ivr_rx_disarm(&q.rx);
+	recv_frames(&q.rx, 8, lens, seeds);
+	CHECK(ivr_rx_arm(&q.rx), "arm again");
+	send_frame(q.tx, 64, 4);
+	CHECK(q.tx->st.kicks == 2, "next sleep kicks again");
+	free(q.tx);
+	pair_close(&p);
+}
+
+int
+main(void)
+{
+	test_config_check();
+	test_layout();
+	test_attach_errors();
+	test_link_states();
+	test_datapath_basic();
+	test_hostile_descs();
+	test_sessions();
+	test_torn_burst();
+	test_notify();
+	printf("ring unit: %d checks, %d failed\n", checks, failures);
+	return failures ? 1 : 0;
+}
