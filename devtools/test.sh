@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The full test suite, as root on Debian 12 (installs what it needs first):
+#
+#   1. devtools/setup.sh (packages, DPDK SDK headers, l2fwd, hugepages, build/)
+#   2. build/       suites fast stress driver server vm
+#   3. build-asan/  ASan+UBSan, -Ddpdk=disabled: suites fast stress
+#   4. build-tsan/  TSan, -Ddpdk=disabled: suite tsan
+#
+# Skipped tests (exit 77) are listed by name with their last line of output.
+# The last line printed is "N passed, N failed, N skipped" over all runs; the
+# exit status is non-zero when anything failed (a test, or a build).
+#
+# Options:
+#   --suite NAME     run only this suite (repeatable); sanitizer runs keep
+#                    only their own suites among those named
+#   --no-sanitizers  skip steps 3 and 4
+#   --no-setup       skip step 1 (build/ must be configured already)
+#   -h, --help
+#
+# Environment: SAN_CC / TSAN_CC pick the compiler of the ASan / TSan builds
+# (default: cc, i.e. gcc 12; clang's TSan works too). Tests see IVSHMEM_L2FWD
+# and IVSHMEM_DPDK_SRC_DIR (the l2fwd binary and DPDK tree setup.sh made).
+
+set -Eeuo pipefail
+PROG=test.sh
+# shellcheck source=devtools/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+trap 'warn "line $LINENO: \"$BASH_COMMAND\" failed (status $?)"' ERR
+
+MAIN_SUITES=(fast stress driver server vm)
+ASAN_SUITES=(fast stress)
+TSAN_SUITES=(tsan)
+
+usage() {
+    sed -n '/^# The full test suite/,/^# and IVSHMEM_DPDK_SRC_DIR/p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+TOTAL_PASS=0 TOTAL_FAIL=0 TOTAL_SKIP=0
+SKIPPED=() # "run: test: reason", printed at the end
+FAILED=()  # "run: test (RESULT)" or "run: what failed"
+RESULTS=   # temp dir for logs, removed at exit
+
+# Tests named in meson's testlog.json of build dir $1 with result SKIP, then
+# those that failed, as "S<TAB>name<TAB>reason" and "F<TAB>name<TAB>result".
+# The reason is the last non-empty line the test printed.
+testlog_outcomes() {
+    /usr/bin/python3 - "$1/meson-logs/testlog.json" <<'EOF'
+import json, sys
+bad = {"FAIL", "TIMEOUT", "UNEXPECTEDPASS", "ERROR", "INTERRUPT"}
+try:
+    lines = open(sys.argv[1], encoding="utf-8", errors="replace").read().splitlines()
+except OSError:
+    sys.exit(0)
+for line in lines:
+    try:
+        t = json.loads(line)
+    except ValueError:
+        continue
+    out = ((t.get("stdout") or "") + "\n" + (t.get("stderr") or "")).splitlines()
+    last = next((l.strip() for l in reversed(out) if l.strip()), "(printed nothing)")
+    if t.get("result") == "SKIP":
+        print("S\t%s\t%s" % (t.get("name"), last[:300]))
+    elif t.get("result") in bad:
+        print("F\t%s\t%s" % (t.get("name"), t.get("result")))
+EOF
+}
+
+# Run the tests of suites "${@:3}" in build dir $2, under the label $1.
+# Adds meson's summary counts to the totals.
+run_suites() {
+    local label=$1 dir=$2 s log rc=0 ok xfail fail xpass skip tmo kind name why
+    shift 2
+    local args=(--print-errorlogs)
+    for s in "$@"; do args+=(--suite "$s"); done
+    [[ -n ${TIMEOUT_MULT:-} ]] && args+=(--timeout-multiplier "$TIMEOUT_MULT")
+    log "=== $label: meson test -C $dir ${args[*]}"
+    log="$RESULTS/$label.log"
+    rm -f "$dir/meson-logs/testlog.json" # never read a previous run's
+    meson test -C "$dir" "${args[@]}" 2>&1 | tee "$log" || rc=$?
+    # The summary comes last; a test may print look-alike lines before it.
+    read -r ok xfail fail xpass skip tmo < <(awk '
+        /^Ok:/              { ok = $2 }
+        /^Expected Fail:/   { xf = $3 }
+        /^Fail:/            { f = $2 }
+        /^Unexpected Pass:/ { xp = $3 }
+        /^Skipped:/         { sk = $2 }
+        /^Timeout:/         { to = $2 }
+        END { print ok+0, xf+0, f+0, xp+0, sk+0, to+0 }' "$log")
+    if grep -qE '^No (suitable )?tests defined' "$log"; then
+        log "$label: no tests in suites $* (yet)"
+    fi
+    TOTAL_PASS=$((TOTAL_PASS + ok + xfail))
+    TOTAL_FAIL=$((TOTAL_FAIL + fail + xpass + tmo))
+    TOTAL_SKIP=$((TOTAL_SKIP + skip))
+    while IFS=$'\t' read -r kind name why; do
+        case $kind in
+            S) SKIPPED+=("$label: $name: $why") ;;
+            F) FAILED+=("$label: $name ($why)") ;;
+        esac
+    done < <(testlog_outcomes "$dir")
+    if (( rc != 0 && fail + xpass + tmo == 0 )); then
+        # meson itself failed (e.g. could not build): count it.
+        TOTAL_FAIL=$((TOTAL_FAIL + 1))
+        FAILED+=("$label: meson test exited with status $rc")
+    fi
+    log "$label: ok $ok, expected fail $xfail, fail $fail, unexpected pass $xpass, skipped $skip, timeout $tmo"
+}
+
+# Configure build dir $1 with meson options "${@:2}" and build it. On failure
+# counts one failed test and returns 1.
+configure_and_build() {
+    local dir=$1 setup=(meson setup)
+    shift
+    [[ -f $dir/meson-private/coredata.dat ]] && setup+=(--reconfigure)
+    log "=== $dir: ${setup[*]} $dir $*"
+    if "${setup[@]}" "$dir" "$@" && ninja -C "$dir"; then
+        return 0
+    fi
+    TOTAL_FAIL=$((TOTAL_FAIL + 1))
+    FAILED+=("$dir: configure/build failed")
+    warn "$dir: configure/build failed; its tests are not run"
+    return 1
+}
+
+# The elements of "$@" that are also in the global list WANTED (all when
+# WANTED is empty), one per line.
+pick_suites() {
+    local s w
+    for s in "$@"; do
+        if (( ${#WANTED[@]} == 0 )); then echo "$s"; continue; fi
+        for w in "${WANTED[@]}"; do [[ $s == "$w" ]] && echo "$s"; done
+    done
+    return 0
+}
+
+main() {
+    local do_setup=1 sanitizers=1 suites=() asan=() tsan=() s w known
+    local tsan_cc tsan_cflags
+    WANTED=()
+    while (( $# )); do
+        case $1 in
+            --suite) [[ $# -ge 2 ]] || die "--suite needs a name"; WANTED+=("$2"); shift ;;
+            --suite=*) WANTED+=("${1#--suite=}") ;;
+            --no-sanitizers) sanitizers=0 ;;
+            --no-setup) do_setup=0 ;;
+            -h|--help) usage; exit 0 ;;
+            *) usage >&2; die "unknown argument: $1" ;;
+        esac
+        shift
+    done
+    cd "$IVSHMEM_ROOT"
+    START=$SECONDS
+
+    if (( do_setup )); then
+        log "=== devtools/setup.sh"
+        if ! bash devtools/setup.sh < /dev/null; then
+            warn "devtools/setup.sh failed (messages above): nothing tested"
+            echo "0 passed, 1 failed, 0 skipped"
+            exit 1
+        fi
+    fi
+    RESULTS=$(mktemp -d)
+    trap 'rm -rf "$RESULTS"' EXIT
+    # For the VM tests (DPDK's l2fwd in a guest).
+    export IVSHMEM_L2FWD
+    IVSHMEM_DPDK_SRC_DIR=$(ivshmem_dpdk_src_dir || true)
+    export IVSHMEM_DPDK_SRC_DIR
+
+    # The main build runs the suites asked for that no sanitizer build owns
+    # (a suite unknown here, e.g. perf, runs there too when named).
+    mapfile -t suites < <(pick_suites "${MAIN_SUITES[@]}")
+    for w in "${WANTED[@]}"; do
+        known=0
+        for s in "${MAIN_SUITES[@]}" "${ASAN_SUITES[@]}" "${TSAN_SUITES[@]}"; do
+            [[ $s == "$w" ]] && known=1
+        done
+        (( known )) || suites+=("$w")
+    done
+    if (( ${#suites[@]} )); then
+        [[ -f build/build.ninja ]] || die "build/ is not configured: run devtools/setup.sh"
+        if ninja -C build; then
+            run_suites main build "${suites[@]}"
+        else
+            TOTAL_FAIL=$((TOTAL_FAIL + 1))
+            FAILED+=("build: ninja failed")
+        fi
+    fi
+
+    if (( sanitizers )); then
+        # Sanitizers slow tests down: give them more time.
+        local TIMEOUT_MULT=4
+        export ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:print_stacktrace=1:detect_leaks=1:strict_string_checks=1
+        export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+        export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+        mapfile -t asan < <(pick_suites "${ASAN_SUITES[@]}")
+        if (( ${#asan[@]} )) && CC=${SAN_CC:-cc} configure_and_build build-asan \
+                -Ddpdk=disabled -Dbuildtype=debugoptimized \
+                -Db_sanitize=address,undefined -Db_lundef=false \
+                "-Dc_args=-fno-sanitize-recover=all -fno-omit-frame-pointer"; then
+            run_suites asan build-asan "${asan[@]}"
+        fi
+        mapfile -t tsan < <(pick_suites "${TSAN_SUITES[@]}")
+        # gcc warns (-Wtsan) that TSan does not model atomic_thread_fence;
+        # the ring uses fences, so that warning stays a warning there.
+        tsan_cc=${TSAN_CC:-cc}
+        tsan_cflags=-fno-omit-frame-pointer
+        if ! "$tsan_cc" --version 2>/dev/null | grep -q clang; then
+            tsan_cflags+=" -Wno-error=tsan"
+        fi
+        if (( ${#tsan[@]} )) && CC=$tsan_cc configure_and_build build-tsan \
+                -Ddpdk=disabled -Dbuildtype=debugoptimized \
+                -Db_sanitize=thread -Db_lundef=false \
+                "-Dc_args=$tsan_cflags"; then
+            run_suites tsan build-tsan "${tsan[@]}"
+        fi
+    fi
+
+    log "=== done in $((SECONDS - START)) s"
+    if (( ${#SKIPPED[@]} )); then
+        log "!!! ${#SKIPPED[@]} SKIPPED:"
+        for s in "${SKIPPED[@]}"; do log "!!!   SKIPPED $s"; done
+    fi
+    if (( ${#FAILED[@]} )); then
+        log "!!! FAILED:"
+        for s in "${FAILED[@]}"; do log "!!!   FAILED $s"; done
+    fi
+    # Nothing may print after this line: CI reads it as the result.
+    echo "$TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
+    if (( TOTAL_FAIL )); then
+        exit 1
+    fi
+    exit 0
+}
+
+main "$@"
