@@ -205,6 +205,19 @@ ivr_tx_publish(struct ivr_tx *t, uint32_t pushed)
 	return false;
 }
 
+/*
+ * True when the consumer has taken every descriptor we published (or when
+ * there is no session, so nothing can be taken any more).
+ */
+static inline bool
+ivr_tx_drained(const struct ivr_tx *t)
+{
+	if (!t->in_session)
+		return true;
+	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end. */
+	return ivr_load_acquire32(&t->peer_ctl->rx.cons) == t->prod;
+}
+
 /* Descriptors waiting, 0 when none or when no session. */
 static inline uint32_t
 ivr_rx_begin(struct ivr_rx *q)

@@ -17,7 +17,7 @@
 #define FORMAT_WAIT_MS	1000
 #define CLAIM_MS_DEFAULT 2000
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 fail(struct ivr_region *r, int err, const char *fmt, ...)
 {
 	va_list ap;

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private state of a net_ivshmem port. Shared-memory layout and the ring
+ * protocol live in lib/ivshmem_ring; this is only what the ethdev adds.
+ */
+#ifndef IVSHMEM_ETHDEV_H
+#define IVSHMEM_ETHDEV_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ethdev_driver.h>
+#include <rte_ether.h>
+
+#include "ivr_queue.h"
+#include "ivshmem_ring.h"
+
+#define IVSH_DEFAULT_RING	1024
+#define IVSH_DEFAULT_BUF	2048
+#define IVSH_MAX_MTU		9000
+/* Largest frame: MTU 9000 plus Ethernet header, two VLAN tags and CRC room. */
+#define IVSH_MAX_FRAME		(IVSH_MAX_MTU + RTE_ETHER_HDR_LEN + 8 + RTE_ETHER_CRC_LEN)
+#define IVSH_DRAIN_MS		500
+#define IVSH_ALARM_US		(IVR_HEARTBEAT_MS * 1000 / 2)
+
+/* Every devarg key; the table in ivshmem_devargs.c parses them. */
+#define IVSH_PARAM_STRING \
+	"shm=<path> " \
+	"server=<socket path> " \
+	"size=<bytes> " \
+	"queues=<1-16> " \
+	"ring_size=<64-16384> " \
+	"buf_size=<128-65536> " \
+	"id=<0|1|auto> " \
+	"peer_timeout_ms=<100-60000> " \
+	"mac=<xx:xx:xx:xx:xx:xx>"
+
+/* Devargs, with their defaults in ivsh_opts_default(). */
+struct ivsh_opts {
+	char shm[PATH_MAX];	/* shared file: tmpfs or hugetlbfs */
+	char server[PATH_MAX];	/* ivshmem server socket */
+	uint64_t size;		/* region bytes; 0 = smallest that fits */
+	uint32_t queues;
+	uint32_t ring_size;
+	uint32_t buf_size;
+	int32_t id;		/* slot 0/1, or -1 = automatic */
+	uint32_t peer_timeout_ms;
+	struct rte_ether_addr mac;
+	bool mac_given;
+};
+
+struct ivsh_rxq {
+	struct ivr_rx ring;		/* hot: first */
+	struct rte_mempool *mp;
+	uint64_t bytes;
+	uint64_t nombuf;
+	uint16_t port_id;
+	uint16_t queue_id;
+};
+
+struct ivsh_txq {
+	uint64_t pkts;
+	uint64_t bytes;
+	uint64_t full;		/* bursts cut short: ring or buffers full */
+	uint64_t oversize;	/* frames dropped: larger than max frame */
+	uint16_t port_id;
+	uint16_t queue_id;
+	struct ivr_tx ring;	/* last: it ends in a flexible array */
+};
+
+/* Where the region comes from: a file (vdev) or a PCI BAR. */
+struct ivsh_bus_ops {
+	void (*unmap)(struct rte_eth_dev *dev);
+};
+
+struct ivsh_adapter {
+	struct ivr_region region;
+	struct ivsh_opts opts;
+	struct rte_ether_addr mac;
+	const struct ivsh_bus_ops *bus;
+	void *map;			/* the region, in this process */
+	uint64_t map_len;
+	int fd;
+	bool attached;
+	bool started;
+	bool alarm_on;
+	uint32_t max_frame;
+	uint64_t link_changes;
+	enum ivr_down_reason last_why;
+};
+
+static inline struct ivsh_adapter *
+ivsh_adapter(struct rte_eth_dev *dev)
+{
+	return dev->data->dev_private;
+}
+
+/* ivshmem_devargs.c */
+void ivsh_opts_default(struct ivsh_opts *o);
+int ivsh_opts_parse(const char *name, const char *args, struct ivsh_opts *o);
+extern const char ivsh_param_string[];
+
+/* ivshmem_ethdev.c: common to every bus */
+int ivsh_ethdev_init(struct rte_eth_dev *dev);
+int ivsh_ethdev_uninit(struct rte_eth_dev *dev);
+extern const struct eth_dev_ops ivsh_secondary_ops;
+
+/* ivshmem_rxtx.c */
+uint16_t ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
+uint16_t ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
+uint16_t ivsh_dummy_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
+
+#endif /* IVSHMEM_ETHDEV_H */
