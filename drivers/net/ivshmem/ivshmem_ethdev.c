@@ -31,32 +31,44 @@ ivsh_link_update(struct rte_eth_dev *dev, int wait __rte_unused)
 		.link_autoneg = RTE_ETH_LINK_FIXED,
 	};
 
-	if (rte_eal_process_type() == RTE_PROC_PRIMARY && ad->attached)
-		link.link_status = ivr_poll_peer(&ad->region, ivr_now_ns()) ?
+	if (rte_eal_process_type() == RTE_PROC_PRIMARY && ad->attached) {
+		bool up = ivr_poll_peer(&ad->region, ivr_now_ns());
+
+		/* The bus saw this incarnation of the peer go: no need to
+		 * wait for its heartbeat to stop. A new incarnation has a new
+		 * epoch and clears the flag. */
+		if (ad->peer_left && ad->region.pv.epoch != ad->target_epoch)
+			ad->peer_left = false;
+		link.link_status = up && !ad->peer_left ?
 			RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	}
 	else
 		link.link_status = dev->data->dev_link.link_status;
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
 /*
- * Runs on the EAL interrupt thread every IVSH_ALARM_US from probe to close:
- * heartbeat (the peer's liveness check of us), and the peer's state (our
- * link). A change of link raises RTE_ETH_EVENT_INTR_LSC.
+ * The control loop, on the EAL interrupt thread: bus events, our heartbeat
+ * (the peer's liveness check of us), the peer's state (our link), and
+ * where our doorbells point. A change of link raises RTE_ETH_EVENT_INTR_LSC.
+ * Runs from the alarm every IVSH_ALARM_US, and at once when the peer rings
+ * vector 0 or the bus reports a peer leaving.
  */
-static void
-ivsh_alarm(void *arg)
+void
+ivsh_control_poll(struct rte_eth_dev *dev)
 {
-	struct rte_eth_dev *dev = arg;
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	int before = dev->data->dev_link.link_status;
 
+	if (ad->notify != NULL)
+		ad->notify->poll(dev);
 	if (!ivr_heartbeat(&ad->region) && ad->last_why != IVR_DOWN_EVICTED)
-		IVSH_LOG(ERR, dev, "another peer took over our slot %u of %s: link stays down until the port is reset",
-				ad->region.slot, ad->opts.shm);
+		IVSH_LOG(ERR, dev, "another peer took over our slot %u: link stays down until the port is reset",
+				ad->region.slot);
 	ivsh_link_update(dev, 0);
 	if (ad->region.pv.why != ad->last_why) {
 		IVSH_LOG(INFO, dev, "link %s (peer %s, epoch %u)",
+				ad->peer_left ? "down: peer left the server" :
 				ivr_down_name(ad->region.pv.why),
 				ivr_state_name(ad->region.pv.state),
 				ad->region.pv.epoch);
@@ -67,6 +79,16 @@ ivsh_alarm(void *arg)
 		if (dev->data->dev_conf.intr_conf.lsc)
 			rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
 	}
+	ivsh_notify_update(dev);
+}
+
+static void
+ivsh_alarm(void *arg)
+{
+	struct rte_eth_dev *dev = arg;
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	ivsh_control_poll(dev);
 	if (ad->alarm_on && rte_eal_alarm_set(IVSH_ALARM_US, ivsh_alarm, dev) != 0)
 		IVSH_LOG(ERR, dev, "cannot re-arm the link alarm: link state will not follow the peer");
 }
@@ -82,11 +104,10 @@ ivsh_dev_configure(struct rte_eth_dev *dev)
 				c->rxmode.mq_mode);
 		return -ENOTSUP;
 	}
-	if (c->intr_conf.rxq) {
-		IVSH_LOG(ERR, dev, "RX interrupts need server=<socket> (doorbells): not available with shm=");
+	if (c->intr_conf.rxq && ad->notify == NULL) {
+		IVSH_LOG(ERR, dev, "RX interrupts need doorbells: use server=<socket> (or the PCI ivshmem-doorbell device), not shm=");
 		return -ENOTSUP;
 	}
-	RTE_SET_USED(ad);
 	return 0;
 }
 
@@ -137,6 +158,8 @@ ivsh_dev_start(struct rte_eth_dev *dev)
 		}
 	ivr_set_running(&ad->region, true);
 	ad->started = true;
+	if (ad->notify != NULL)
+		ad->notify->kick_lsc(dev);
 	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++)
 		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STARTED;
 	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++)
@@ -154,6 +177,8 @@ ivsh_dev_stop(struct rte_eth_dev *dev)
 	if (ad->attached)
 		ivr_set_running(&ad->region, false);
 	ad->started = false;
+	if (ad->notify != NULL)
+		ad->notify->kick_lsc(dev);
 	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++)
 		dev->data->rx_queue_state[q] = RTE_ETH_QUEUE_STATE_STOPPED;
 	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++)
@@ -172,7 +197,12 @@ ivsh_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 static void
 ivsh_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
-	rte_free(dev->data->tx_queues[qid]);
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	struct ivsh_txq *txq = dev->data->tx_queues[qid];
+
+	if (txq != NULL && ad->notify != NULL)
+		ad->notify->txq_release(dev, txq);
+	rte_free(txq);
 	dev->data->tx_queues[qid] = NULL;
 }
 
@@ -237,6 +267,19 @@ ivsh_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	ivr_tx_init(&txq->ring, &ad->region, qid);
 	txq->port_id = dev->data->port_id;
 	txq->queue_id = qid;
+	txq->kick_fd = -1;
+	if (ad->notify != NULL) {
+		ret = ad->notify->txq_setup(dev, txq);
+		if (ret != 0) {
+			IVSH_LOG(ERR, dev, "TX queue %u: doorbell setup failed: %s",
+					qid, strerror(-ret));
+			rte_free(txq);
+			return ret;
+		}
+		txq->kick = ad->notify->kick;
+		/* aim the new queue at the peer on the next control poll */
+		ad->target_id = -1;
+	}
 	dev->data->tx_queues[qid] = txq;
 	return 0;
 }
@@ -316,6 +359,7 @@ ivsh_stats_reset(struct rte_eth_dev *dev)
 		memset(&rxq->ring.st, 0, sizeof(rxq->ring.st));
 		rxq->bytes = 0;
 		rxq->nombuf = 0;
+		rxq->wakeups = 0;
 	}
 	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++) {
 		struct ivsh_txq *txq = dev->data->tx_queues[q];
@@ -347,6 +391,7 @@ static const struct ivsh_xstat rx_xstats[] = {
 	{ "sessions", RXS(sessions) },
 	{ "sleeps", RXS(arms) },
 	{ "mbuf_alloc_fail", offsetof(struct ivsh_rxq, nombuf) },
+	{ "wakeups", offsetof(struct ivsh_rxq, wakeups) },
 };
 
 static const struct ivsh_xstat tx_xstats[] = {
@@ -466,13 +511,12 @@ ivsh_drain(struct rte_eth_dev *dev)
 			IVSH_DRAIN_MS);
 }
 
-static int
-ivsh_dev_close(struct rte_eth_dev *dev)
+/* Undo ivsh_ethdev_init and the bus mapping; safe on a half-made port. */
+int
+ivsh_ethdev_uninit(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 
-	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
-		return 0;
 	ad->alarm_on = false;
 	rte_eal_alarm_cancel(ivsh_alarm, dev);
 	if (ad->attached)
@@ -486,11 +530,22 @@ ivsh_dev_close(struct rte_eth_dev *dev)
 	if (ad->attached) {
 		ivr_detach(&ad->region);
 		ad->attached = false;
+		if (ad->notify != NULL)
+			ad->notify->kick_lsc(dev);
 	}
+	ivsh_intr_teardown(dev);
 	if (ad->bus != NULL && ad->bus->unmap != NULL)
 		ad->bus->unmap(dev);
 	dev->data->mac_addrs = NULL;	/* points into dev_private */
 	return 0;
+}
+
+static int
+ivsh_dev_close(struct rte_eth_dev *dev)
+{
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return 0;
+	return ivsh_ethdev_uninit(dev);
 }
 
 static int ivsh_attach(struct rte_eth_dev *dev);
@@ -557,6 +612,8 @@ static const struct eth_dev_ops ivsh_ops = {
 	.xstats_get = ivsh_xstats_get,
 	.xstats_get_names = ivsh_xstats_names,
 	.xstats_reset = ivsh_xstats_reset,
+	.rx_queue_intr_enable = ivsh_rx_intr_enable,
+	.rx_queue_intr_disable = ivsh_rx_intr_disable,
 };
 
 /* A secondary process (dpdk-proc-info, dpdk-dumpcap) reads statistics,
@@ -581,7 +638,8 @@ ivsh_attach(struct rte_eth_dev *dev)
 		.ring_size = o->ring_size,
 		.buf_size = o->buf_size,
 		.max_frame = ad->max_frame,
-		.doorbell_id = IVR_NO_DOORBELL,
+		.doorbell_id = ad->notify != NULL ? ad->doorbell_id : IVR_NO_DOORBELL,
+		.n_vectors = ad->n_vectors,
 		.features = IVR_F_ALL,
 	};
 	struct ivr_attach_opts ao = {
@@ -622,6 +680,14 @@ ivsh_ethdev_init(struct rte_eth_dev *dev)
 	ret = ivsh_attach(dev);
 	if (ret != 0)
 		return ret;
+	if (ad->notify != NULL) {
+		ret = ivsh_intr_setup(dev);
+		if (ret != 0) {
+			ivr_detach(&ad->region);
+			ad->attached = false;
+			return ret;
+		}
+	}
 	dev->dev_ops = &ivsh_ops;
 	dev->rx_pkt_burst = ivsh_rx_burst;
 	dev->tx_pkt_burst = ivsh_tx_burst;

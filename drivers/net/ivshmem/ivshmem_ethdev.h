@@ -55,18 +55,52 @@ struct ivsh_rxq {
 	struct rte_mempool *mp;
 	uint64_t bytes;
 	uint64_t nombuf;
+	uint64_t wakeups;	/* interrupts re-disabled after a sleep */
 	uint16_t port_id;
 	uint16_t queue_id;
 };
+
+struct ivsh_txq;
+typedef void (*ivsh_kick_t)(struct ivsh_txq *txq);
 
 struct ivsh_txq {
 	uint64_t pkts;
 	uint64_t bytes;
 	uint64_t full;		/* bursts cut short: ring or buffers full */
 	uint64_t oversize;	/* frames dropped: larger than max frame */
+	ivsh_kick_t kick;	/* NULL: no doorbells (shm= mode) */
+	int kick_fd;		/* eventfd mode: retargeted with dup2() */
+	uint32_t doorbell;	/* register mode: (peer id << 16) | vector */
+	volatile uint32_t *doorbell_reg;
 	uint16_t port_id;
 	uint16_t queue_id;
 	struct ivr_tx ring;	/* last: it ends in a flexible array */
+};
+
+/*
+ * Doorbells and interrupts, whatever carries them: eventfds from an
+ * ivshmem server (vdev server=), or the PCI device's doorbell register and
+ * VFIO MSI-X vectors. Vector 0 is for link-state changes, vector 1 + q for
+ * RX queue q.
+ */
+struct ivsh_notify_ops {
+	/* Our own fd that becomes readable when a peer rings vector v. */
+	int (*own_fd)(struct rte_eth_dev *dev, unsigned int v);
+	/* Whether peer id can be rung now (it is connected). */
+	bool (*peer_present)(struct rte_eth_dev *dev, uint16_t id);
+	/* Make txq's kick (or vector 0 when txq is NULL) ring vector v of
+	 * peer id; id < 0 makes it ring nothing. Control thread only. */
+	void (*target)(struct rte_eth_dev *dev, struct ivsh_txq *txq, int id,
+			unsigned int v);
+	/* Ring vector 0 of the current target (link-state change). */
+	void (*kick_lsc)(struct rte_eth_dev *dev);
+	/* Bus events (peer joined/left) on the control thread; < 0 when
+	 * the bus is gone for good. */
+	int (*poll)(struct rte_eth_dev *dev);
+	/* Per TX queue doorbell state, at queue setup and release. */
+	int (*txq_setup)(struct rte_eth_dev *dev, struct ivsh_txq *txq);
+	void (*txq_release)(struct rte_eth_dev *dev, struct ivsh_txq *txq);
+	ivsh_kick_t kick;
 };
 
 /* Where the region comes from: a file (vdev) or a PCI BAR. */
@@ -88,6 +122,15 @@ struct ivsh_adapter {
 	uint32_t max_frame;
 	uint64_t link_changes;
 	enum ivr_down_reason last_why;
+	/* doorbells: NULL without them */
+	const struct ivsh_notify_ops *notify;
+	void *notify_priv;
+	uint16_t n_vectors;
+	uint16_t doorbell_id;		/* ours, or IVR_NO_DOORBELL */
+	int target_id;			/* peer doorbell id we ring, or -1 */
+	uint32_t target_epoch;		/* of the peer incarnation */
+	bool peer_left;			/* the bus said our peer is gone */
+	struct rte_intr_handle *ctl_intr[2]; /* bus socket, vector 0 */
 };
 
 static inline struct ivsh_adapter *
@@ -105,6 +148,19 @@ extern const char ivsh_param_string[];
 int ivsh_ethdev_init(struct rte_eth_dev *dev);
 int ivsh_ethdev_uninit(struct rte_eth_dev *dev);
 extern const struct eth_dev_ops ivsh_secondary_ops;
+
+/* ivshmem_intr.c: common doorbell and interrupt plumbing */
+int ivsh_intr_setup(struct rte_eth_dev *dev);
+void ivsh_intr_teardown(struct rte_eth_dev *dev);
+int ivsh_intr_watch_bus(struct rte_eth_dev *dev, int fd);
+void ivsh_notify_update(struct rte_eth_dev *dev);
+int ivsh_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid);
+int ivsh_rx_intr_disable(struct rte_eth_dev *dev, uint16_t qid);
+void ivsh_control_poll(struct rte_eth_dev *dev);
+
+/* ivshmem_server.c: vdev server=<socket> */
+int ivsh_server_open(const char *name, struct rte_eth_dev *dev);
+int ivsh_server_watch(struct rte_eth_dev *dev);
 
 /* ivshmem_rxtx.c */
 uint16_t ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);

@@ -83,9 +83,8 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		}
 		bytes += len;
 	}
-	ivr_tx_publish(t, pushed);
-	/* Doorbells come with the server mode; a kick is counted in the ring
-	 * statistics either way. */
+	if (ivr_tx_publish(t, pushed) && txq->kick != NULL)
+		txq->kick(txq);
 	txq->pkts += i;
 	txq->bytes += bytes;
 	rte_pktmbuf_free_bulk(pkts, i);

@@ -163,11 +163,6 @@ ivsh_vdev_probe(struct rte_vdev_device *vdev)
 	ret = ivsh_opts_parse(name, rte_vdev_device_args(vdev), &opts);
 	if (ret != 0)
 		return ret;
-	if (opts.server[0] != '\0') {
-		IVSH_INIT_LOG(ERR, "%s: server=%s: server mode is not available in this build",
-				name, opts.server);
-		return -ENOTSUP;
-	}
 	dev = rte_eth_vdev_allocate(vdev, sizeof(*ad));
 	if (dev == NULL) {
 		IVSH_INIT_LOG(ERR, "%s: cannot allocate the ethdev", name);
@@ -177,14 +172,15 @@ ivsh_vdev_probe(struct rte_vdev_device *vdev)
 	ad->opts = opts;
 	ad->fd = -1;
 	ad->bus = &vdev_bus;
-	ret = vdev_open(name, ad);
+	ret = opts.server[0] != '\0' ? ivsh_server_open(name, dev) : vdev_open(name, ad);
 	if (ret == 0) {
 		dev->data->numa_node = region_node(ad->map);
 		ret = ivsh_ethdev_init(dev);
 	}
+	if (ret == 0 && ad->notify != NULL)
+		ret = ivsh_server_watch(dev);
 	if (ret != 0) {
-		vdev_unmap(dev);
-		dev->data->mac_addrs = NULL;
+		ivsh_ethdev_uninit(dev);
 		rte_eth_dev_release_port(dev);
 		return ret;
 	}
