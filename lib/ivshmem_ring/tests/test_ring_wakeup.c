@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * No lost wakeup: a receiver that randomly alternates between polling and
+ * sleeping on an eventfd, against a sender with random gaps that rings the
+ * eventfd only when ivr_tx_publish() says the receiver is armed. Every
+ * sleep has a watchdog: one that lasts WATCHDOG_MS while the sender is
+ * still running is a lost wakeup, and fails the test with both sides'
+ * state printed.
+ *
+ *   test_ring_wakeup [--cycles N] [--seed S]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "ivr_queue.h"
+#include "ivshmem_ring.h"
+
+#define WATCHDOG_MS	2000
+
+static const struct ivr_config cfg = {
+	.n_queues = 1, .ring_size = 256, .buf_size = 128, .max_frame = 128,
+	.doorbell_id = IVR_NO_DOORBELL, .features = IVR_F_ALL,
+};
+
+struct shared {
+	struct ivr_region a, b;
+	struct ivr_tx *tx;
+	struct ivr_rx rx;
+	int efd;
+	uint64_t sent, received, sleeps, kicks;
+	int stop;
+	uint64_t seed;
+};
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void
+spin(uint64_t n)
+{
+	for (volatile uint64_t i = 0; i < n; i++)
+		;
+}
+
+static void *
+sender(void *arg)
+{
+	struct shared *sh = arg;
+	struct ivr_tx *t = sh->tx;
+	uint64_t s = sh->seed * 2 + 1, seq = 0;
+
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
+		uint32_t n = 1 + rnd(&s) % 8, room = ivr_tx_space(t, n);
+
+		if (room < n)
+			n = room;
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t id = ivr_tx_buf_get(t);
+
+			memcpy(ivr_tx_buf(t, id), &seq, sizeof(seq));
+			seq++;
+			ivr_tx_push(t, id, sizeof(seq), 0);
+		}
+		if (ivr_tx_publish(t, n)) {
+			uint64_t one = 1;
+
+			if (write(sh->efd, &one, sizeof(one)) != sizeof(one))
+				abort();
+			sh->kicks++;
+		}
+		__atomic_store_n(&sh->sent, seq, __ATOMIC_RELEASE);
+		/* Often wait until the receiver has taken everything, as a
+		 * request/response peer does: a receiver asleep with frames
+		 * pending is then never rescued by a later publish, so a lost
+		 * wakeup shows up as a watchdog failure. */
+		if (rnd(&s) % 2 == 0)
+			while (__atomic_load_n(&sh->received, __ATOMIC_ACQUIRE) != seq &&
+					!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE))
+				;
+		/* Random gaps: none, a short spin, or a syscall-length pause,
+		 * so the receiver finds the ring empty often and at every
+		 * phase of the sender's publish. */
+		switch (rnd(&s) % 4) {
+		case 0: break;
+		case 1: spin(rnd(&s) % 200); break;
+		case 2: spin(rnd(&s) % 5000); break;
+		default: if (rnd(&s) % 16 == 0) usleep(20); break;
+		}
+	}
+	return NULL;
+}
+
+static void
+dump(const struct shared *sh)
+{
+	const struct ivr_queue_ctl *rc = sh->rx.ctl, *tc = sh->tx->ctl;
+
+	fprintf(stderr,
+		"state: sender prod=%u (ctl %u) last_kick=%u kicks=%" PRIu64 " sent=%" PRIu64 "\n"
+		"       receiver cons=%u (ctl %u) armed=%u (ctl %u) received=%" PRIu64 " sleeps=%" PRIu64 "\n"
+		"       sessions tx=%d rx=%d\n",
+		sh->tx->prod, tc->tx.prod, sh->tx->last_kick, sh->kicks,
+		__atomic_load_n(&sh->sent, __ATOMIC_ACQUIRE),
+		sh->rx.cons, rc->rx.cons, sh->rx.armed, rc->notify.armed,
+		sh->received, sh->sleeps, sh->tx->in_session, sh->rx.in_session);
+}
+
+int
+main(int argc, char **argv)
+{
+	uint64_t cycles = 1000000, expect = 0, s;
+	struct shared sh;
+	uint64_t size = ivr_region_size_for(&cfg);
+	void *base = NULL;
+	pthread_t th;
+	int failed = 0;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.seed = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--cycles") == 0 && i + 1 < argc)
+			cycles = strtoull(argv[++i], NULL, 0);
+		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+			sh.seed = strtoull(argv[++i], NULL, 0);
+		else {
+			fprintf(stderr, "usage: %s [--cycles N] [--seed S]\n", argv[0]);
+			return 2;
+		}
+	}
+	s = sh.seed * 7 + 3;
+	if (posix_memalign(&base, 4096, size) != 0)
+		return 1;
+	memset(base, 0, size);
+	if (ivr_attach(&sh.a, base, size, &cfg, NULL) != 0 ||
+			ivr_attach(&sh.b, base, size, &cfg, NULL) != 0) {
+		fprintf(stderr, "attach: %s %s\n", sh.a.errmsg, sh.b.errmsg);
+		return 1;
+	}
+	sh.tx = calloc(1, ivr_tx_size(cfg.ring_size));
+	ivr_tx_init(sh.tx, &sh.a, 0);
+	ivr_rx_init(&sh.rx, &sh.b, 0);
+	sh.efd = eventfd(0, EFD_CLOEXEC);
+	/* Sessions first, so the sender's kicks mean something. */
+	ivr_rx_begin(&sh.rx);
+	ivr_tx_space(sh.tx, 1);
+	ivr_rx_begin(&sh.rx);
+	pthread_create(&th, NULL, sender, &sh);
+
+	while (sh.sleeps < cycles && !failed) {
+		struct ivr_frame f;
+		uint32_t n = 0;
+
+		ivr_rx_begin(&sh.rx);
+		while (n < 32 && ivr_rx_next(&sh.rx, &f)) {
+			uint64_t seq;
+
+			memcpy(&seq, f.seg[0].data, sizeof(seq));
+			if (seq != expect) {
+				fprintf(stderr, "FAIL: got seq %" PRIu64 ", expected %" PRIu64 "\n",
+						seq, expect);
+				failed = 1;
+			}
+			expect++;
+			n++;
+		}
+		if (!ivr_rx_end(&sh.rx, n)) {
+			fprintf(stderr, "FAIL: session changed mid-test\n");
+			failed = 1;
+		}
+		__atomic_store_n(&sh.received, sh.received + n, __ATOMIC_RELEASE);
+		/* Poll some more, or try to sleep. */
+		if (rnd(&s) % 2 == 0 && ivr_rx_arm(&sh.rx)) {
+			struct pollfd p = { .fd = sh.efd, .events = POLLIN };
+			uint64_t cnt;
+			int r = poll(&p, 1, WATCHDOG_MS);
+
+			if (r == 0) {
+				fprintf(stderr, "FAIL: lost wakeup: asleep for %d ms with the sender running\n",
+						WATCHDOG_MS);
+				dump(&sh);
+				failed = 1;
+				break;
+			}
+			if (r < 0 || read(sh.efd, &cnt, sizeof(cnt)) != sizeof(cnt)) {
+				perror("poll/read");
+				failed = 1;
+			}
+			ivr_rx_disarm(&sh.rx);
+			sh.sleeps++;
+		}
+	}
+	__atomic_store_n(&sh.stop, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	printf("ring wakeup: %" PRIu64 " sleep/wake cycles, %" PRIu64 " frames in order, "
+			"%" PRIu64 " kicks (%.3f per frame), %s\n",
+			sh.sleeps, sh.received, sh.kicks,
+			sh.received ? (double)sh.kicks / (double)sh.received : 0.0,
+			failed ? "FAILED" : "no lost wakeup");
+	free(sh.tx);
+	free(base);
+	return failed;
+}
