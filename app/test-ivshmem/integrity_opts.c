@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Command line of ivshmem-integrity: one strict parser per value type; an
+ * error names the option, the value and what is allowed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "integrity_frame.h"
+#include "integrity_opts.h"
+
+enum {
+	OPT_ROLE = 256, OPT_PORT, OPT_QUEUES, OPT_BURST, OPT_COUNT, OPT_MIN_SIZE,
+	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
+	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "role",       required_argument, NULL, OPT_ROLE },
+	{ "port",       required_argument, NULL, OPT_PORT },
+	{ "queues",     required_argument, NULL, OPT_QUEUES },
+	{ "burst",      required_argument, NULL, OPT_BURST },
+	{ "count",      required_argument, NULL, OPT_COUNT },
+	{ "min-size",   required_argument, NULL, OPT_MIN_SIZE },
+	{ "max-size",   required_argument, NULL, OPT_MAX_SIZE },
+	{ "seed",       required_argument, NULL, OPT_SEED },
+	{ "timeout",    required_argument, NULL, OPT_TIMEOUT },
+	{ "idle",       required_argument, NULL, OPT_IDLE },
+	{ "wait-link",  required_argument, NULL, OPT_WAIT_LINK },
+	{ "progress",   required_argument, NULL, OPT_PROGRESS },
+	{ "restart-ok", no_argument,       NULL, OPT_RESTART_OK },
+	{ "json",       no_argument,       NULL, OPT_JSON },
+	{ "help",       no_argument,       NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+integ_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: " INTEG_PROG " [EAL options] -- --role tx|rx [options]\n"
+"Sends (tx) or receives and checks (rx) frames on one ethdev port: every\n"
+"frame carries the sender's stamp, its queue, a per-queue sequence number,\n"
+"its length and a CRC32C, so the receiver counts lost, reordered and\n"
+"corrupted frames. Works on any port (net_ivshmem, net_memif, virtio-user).\n"
+"\n"
+"  --role tx|rx        send or receive (required)\n"
+"  --port N            port id (default 0)\n"
+"  --queues Q          use queues 0..Q-1, round-robin, 1..%d (default 1)\n"
+"  --burst N           frames per burst, 1..%d (default 32)\n"
+"  --count N           tx: frames to send, 0 = until stopped or --timeout;\n"
+"                      rx: frames expected, 0 = any (default 1000)\n"
+"  --min-size N        smallest frame, Ethernet header included, %d..%d (default %d)\n"
+"  --max-size N        largest frame (default 1514); above the mbuf data room\n"
+"                      frames are multi-segment and the MTU is raised to fit\n"
+"  --seed N            seed of the frame sizes (default: random)\n"
+"  --timeout S         stop after S seconds in any case (default 60)\n"
+"  --idle S            rx: stop S seconds after the last frame, once one came\n"
+"                      (default 0: only --count or --timeout stop rx)\n"
+"  --wait-link S       wait up to S s for link up before starting; fail if it\n"
+"                      stays down (default: 10 for tx, 0 = no wait for rx)\n"
+"  --progress S        print a progress line every S seconds (default 0: none)\n"
+"  --restart-ok        rx: the sender may restart (a new stamp); its older\n"
+"                      stamps must not come back, the new one starts at seq 0\n"
+"                      on every queue, and --count is a minimum\n"
+"  --json              print one JSON summary on stdout, all else on stderr\n"
+"  --help              this text\n"
+"\n"
+"Seconds may have a fraction (0.5). Link changes are printed as\n"
+"  link up|down at <ms> ms CLOCK_MONOTONIC, <ms> ms CLOCK_REALTIME\n"
+"Exit status: 0 all good; 1 a check failed (rx: not exactly --count frames,\n"
+"or any lost, reordered, corrupt; tx: not all sent); 2 bad options or port.\n",
+		INTEG_MAX_QUEUES, INTEG_MAX_BURST, INTEG_MIN_FRAME, INTEG_MAX_FRAME,
+		INTEG_MIN_FRAME);
+}
+
+static int __attribute__((format(printf, 3, 4)))
+bad(const char *opt, const char *val, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, INTEG_PROG ": --%s '%s': ", opt, val);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see --help)\n");
+	return -1;
+}
+
+/* A decimal (or 0x hex) integer, all of the string, within [min, max]. */
+static int
+parse_u64(const char *opt, const char *val, uint64_t min, uint64_t max,
+		uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*val < '0' || *val > '9')
+		return bad(opt, val, "not a number");
+	errno = 0;
+	v = strtoull(val, &end, 0);
+	if (errno != 0 || *end != '\0')
+		return bad(opt, val, "not a number");
+	if (v < min || v > max)
+		return bad(opt, val, "out of range: allowed %" PRIu64 "..%" PRIu64,
+				min, max);
+	*out = v;
+	return 0;
+}
+
+/* Seconds, with an optional fraction, into milliseconds. */
+static int
+parse_seconds(const char *opt, const char *val, uint64_t *ms)
+{
+	double s;
+	char *end;
+
+	if (*val < '0' || *val > '9')
+		return bad(opt, val, "not a number of seconds");
+	errno = 0;
+	s = strtod(val, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(s))
+		return bad(opt, val, "not a number of seconds");
+	if (s > 86400)
+		return bad(opt, val, "out of range: allowed 0..86400 seconds");
+	*ms = (uint64_t)(s * 1000 + 0.5);
+	return 0;
+}
+
+static void
+opts_default(struct integ_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->role = -1;
+	o->queues = 1;
+	o->burst = 32;
+	o->count = 1000;
+	o->min_size = INTEG_MIN_FRAME;
+	o->max_size = 1514;
+	o->timeout_ms = 60000;
+	o->wait_link_ms = UINT64_MAX;	/* role default, below */
+	if (getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
+		o->seed = (uint64_t)time(NULL);
+}
+
+/* One option; -1 when its value is bad. */
+static int
+parse_one(int c, const char *name, const char *val, struct integ_opts *o)
+{
+	uint64_t v = 0;
+	int ret = 0;
+
+	switch (c) {
+	case OPT_ROLE:
+		if (strcmp(val, "tx") == 0)
+			o->role = INTEG_TX;
+		else if (strcmp(val, "rx") == 0)
+			o->role = INTEG_RX;
+		else
+			return bad(name, val, "allowed: tx or rx");
+		break;
+	case OPT_PORT:
+		ret = parse_u64(name, val, 0, UINT16_MAX - 1, &v);
+		o->port = (uint16_t)v;
+		break;
+	case OPT_QUEUES:
+		ret = parse_u64(name, val, 1, INTEG_MAX_QUEUES, &v);
+		o->queues = (uint16_t)v;
+		break;
+	case OPT_BURST:
+		ret = parse_u64(name, val, 1, INTEG_MAX_BURST, &v);
+		o->burst = (uint16_t)v;
+		break;
+	case OPT_COUNT:
+		ret = parse_u64(name, val, 0, UINT64_MAX >> 1, &o->count);
+		break;
+	case OPT_MIN_SIZE:
+	case OPT_MAX_SIZE:
+		ret = parse_u64(name, val, INTEG_MIN_FRAME, INTEG_MAX_FRAME, &v);
+		*(c == OPT_MIN_SIZE ? &o->min_size : &o->max_size) = (uint32_t)v;
+		break;
+	case OPT_SEED:
+		ret = parse_u64(name, val, 0, UINT64_MAX, &o->seed);
+		break;
+	case OPT_TIMEOUT:
+		ret = parse_seconds(name, val, &o->timeout_ms);
+		if (ret == 0 && o->timeout_ms == 0)
+			ret = bad(name, val, "must be more than 0");
+		break;
+	case OPT_IDLE:
+		ret = parse_seconds(name, val, &o->idle_ms);
+		break;
+	case OPT_WAIT_LINK:
+		ret = parse_seconds(name, val, &o->wait_link_ms);
+		break;
+	case OPT_PROGRESS:
+		ret = parse_seconds(name, val, &o->progress_ms);
+		break;
+	case OPT_RESTART_OK:
+		o->restart_ok = true;
+		break;
+	case OPT_JSON:
+		o->json = true;
+		break;
+	}
+	return ret;
+}
+
+static const char *
+option_name(int val)
+{
+	for (const struct option *lo = long_opts; lo->name != NULL; lo++)
+		if (lo->val == val)
+			return lo->name;
+	return "?";
+}
+
+int
+integ_opts_parse(int argc, char **argv, struct integ_opts *o)
+{
+	int c, idx;
+
+	opts_default(o);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", long_opts, &idx)) != -1) {
+		if (c == OPT_HELP) {
+			integ_usage(stdout);
+			return 1;
+		}
+		if (c == '?') {
+			/* getopt sets optopt (and not idx) for a missing value. */
+			if (optopt != 0)
+				fprintf(stderr, INTEG_PROG ": option --%s needs a value (see --help)\n",
+						option_name(optopt));
+			else
+				fprintf(stderr, INTEG_PROG ": unknown option '%s' (see --help)\n",
+						argv[optind - 1]);
+			return -1;
+		}
+		if (parse_one(c, long_opts[idx].name, optarg, o) != 0)
+			return -1;
+	}
+	if (optind < argc) {
+		fprintf(stderr, INTEG_PROG ": unexpected argument '%s' (see --help)\n",
+				argv[optind]);
+		return -1;
+	}
+	if ((int)o->role == -1) {
+		fprintf(stderr, INTEG_PROG ": --role tx or --role rx is required (see --help)\n");
+		return -1;
+	}
+	if (o->min_size > o->max_size) {
+		fprintf(stderr, INTEG_PROG ": --min-size %u is larger than --max-size %u\n",
+				o->min_size, o->max_size);
+		return -1;
+	}
+	if (o->wait_link_ms == UINT64_MAX)
+		o->wait_link_ms = o->role == INTEG_TX ? 10000 : 0;
+	if (o->role == INTEG_TX && o->restart_ok)
+		fprintf(stderr, INTEG_PROG ": note: --restart-ok only matters for rx\n");
+	return 0;
+}
