@@ -104,7 +104,8 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 	t->last_kick = 0;
 	t->slots = n;
 	ivr_write_once64(&t->ctl->tx.sync, 0);
-	/* [P2] invalidation before the index rewrite. */
+	/* [P2] invalidation before the index rewrite; pairs with the
+	 * acquire fence in ivr_rx_end. */
 	ivr_fence_release();
 	ivr_write_once32(&t->ctl->tx.prod, 0);
 	ivr_write_once32(&t->ctl->tx.rcons, 0);
@@ -122,8 +123,15 @@ uint32_t
 ivr_tx_refresh(struct ivr_tx *t)
 {
 	uint32_t n = t->mask + 1, rprod, cons, used;
+	uint64_t sync;
+
+	/* Evicted from our slot: the part is someone else's now. */
+	if (IVR_UNLIKELY(__atomic_load_n(&t->r->evicted, __ATOMIC_RELAXED))) {
+		t->in_session = false;
+		return 0;
+	}
 	/* [P9] pairs with the store-release of rx.sync in rx_session. */
-	uint64_t sync = ivr_load_acquire64(&t->peer_ctl->rx.sync);
+	sync = ivr_load_acquire64(&t->peer_ctl->rx.sync);
 
 	if ((sync != t->expect_rx_sync || !t->in_session) &&
 			!tx_session(t, sync))
@@ -133,7 +141,9 @@ ivr_tx_refresh(struct ivr_tx *t)
 	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end. */
 	cons = ivr_load_acquire32(&t->peer_ctl->rx.cons);
 	/* A consumer restarting under us rewrites these: check that the
-	 * session word still holds before blaming it for odd values. */
+	 * session word still holds before blaming it for odd values.
+	 * [P2] pairs with the release fences in rx_session and
+	 * part_invalidate. */
 	ivr_fence_acquire();
 	if (ivr_read_once64(&t->peer_ctl->rx.sync) != sync) {
 		t->in_session = false;
@@ -190,8 +200,8 @@ ivr_rx_init(struct ivr_rx *q, struct ivr_region *r, uint16_t qid)
 	q->data_lo = (uint32_t)r->lay.data_off;
 	q->data_hi = r->part_size > IVR_MAX_PART ? (uint32_t)IVR_MAX_PART :
 		(uint32_t)r->part_size;
-	ivr_write_once32((uint32_t *)&q->ctl->notify.armed, 0);
-	q->ctl->notify.vector = (uint16_t)(qid + 1);
+	/* armed = 0, vector = 1 + qid (one 64-bit word, with the pad) */
+	ivr_write_once64((uint64_t *)&q->ctl->notify.armed, (uint64_t)(qid + 1) << 32);
 }
 
 /*
@@ -214,7 +224,8 @@ rx_session(struct ivr_rx *q)
 		q->rprod = 0;
 		q->peer_rcons = 0;
 		ivr_write_once64(&q->ctl->rx.sync, 0);
-		/* [P2] invalidation before the index rewrite. */
+		/* [P2] invalidation before the index rewrite; pairs with
+		 * the acquire fence in ivr_tx_refresh. */
 		ivr_fence_release();
 		ivr_write_once32(&q->ctl->rx.cons, 0);
 		ivr_write_once32(&q->ctl->rx.rprod, 0);
@@ -236,6 +247,14 @@ ivr_rx_refresh(struct ivr_rx *q)
 {
 	uint32_t p;
 
+	if (IVR_UNLIKELY(__atomic_load_n(&q->r->evicted, __ATOMIC_RELAXED)))
+		return 0;
+	/* A producer that restarted is a new session even if the session
+	 * word we watch was not rewritten (its new layout may not have a
+	 * control block where this queue's was). The epoch line changes
+	 * only at restarts: a cache hit. */
+	if (q->in_session && ivr_read_once32(&q->r->peer->epoch) != q->peer_epoch)
+		q->in_session = false;
 	if (!q->in_session && !rx_session(q))
 		return 0;
 	/* [P1] pairs with the store-release of tx.prod in ivr_tx_publish. */
@@ -256,7 +275,9 @@ ivr_rx_refresh(struct ivr_rx *q)
 bool
 ivr_rx_arm(struct ivr_rx *q)
 {
-	q->armed |= 1;
+	/* A new odd value every time, even if the caller did not disarm
+	 * after the last wakeup: the producer kicks once per value. */
+	q->armed = (q->armed + 1) | 1;
 	ivr_write_once32(&q->ctl->notify.armed, q->armed);
 	q->st.arms++;
 	/* [P6] armed store before the prod load; pairs with the fence in

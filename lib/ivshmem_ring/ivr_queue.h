@@ -8,12 +8,12 @@
  *	n = ivr_tx_space(t, want);       buffers (and ring slots) we may use
  *	id = ivr_tx_buf_get(t);          then write up to t->buf_size bytes
  *	ivr_tx_push(t, id, len, flags);  at ivr_tx_buf(t, id)
- *	kick = ivr_tx_publish(t);        true: ring the peer's doorbell
+ *	kick = ivr_tx_publish(t, pushed); true: ring the peer's doorbell
  *
  * RX, per burst:
  *	ivr_rx_begin(r);                 how many descriptors are waiting
  *	while (ivr_rx_next(r, &f)) ...   a validated frame: copy it out
- *	ok = ivr_rx_end(r);              false: discard what was copied
+ *	ok = ivr_rx_end(r, frames);      false: discard what was copied
  *
  * Ordering labels ([P1] ...) are listed in doc/spec.md "Ordering".
  */
@@ -165,13 +165,13 @@ ivr_tx_buf(const struct ivr_tx *t, uint32_t id)
 static inline void
 ivr_tx_push(struct ivr_tx *t, uint32_t id, uint32_t len, uint16_t flags)
 {
-	struct ivr_desc *d = &t->ring[t->prod & t->mask];
+	uint64_t *d = (uint64_t *)&t->ring[t->prod & t->mask];
+	uint32_t off = (uint32_t)(t->buf_off + (uint64_t)id * t->buf_size);
 
-	d->offset = (uint32_t)(t->buf_off + (uint64_t)id * t->buf_size);
-	d->len = len;
-	d->id = id;
-	d->flags = flags;
-	d->reserved = 0;
+	/* Two 8-byte stores, the layout of struct ivr_desc: offset, len;
+	 * id, flags, reserved = 0. */
+	ivr_write_once64(&d[0], (uint64_t)len << 32 | off);
+	ivr_write_once64(&d[1], (uint64_t)flags << 32 | id);
 	t->inflight[id] = 1;
 	t->prod++;
 	t->slots--;
@@ -190,7 +190,8 @@ ivr_tx_publish(struct ivr_tx *t, uint32_t pushed)
 		return false;
 	t->st.descs += pushed;
 	/* [P1] descriptors and buffer data before prod; pairs with the
-	 * load-acquire of tx.prod in ivr_rx_refresh and ivr_rx_arm. */
+	 * load-acquire of tx.prod in ivr_rx_refresh (also reached from
+	 * ivr_rx_arm). */
 	ivr_store_release32(&t->ctl->tx.prod, t->prod);
 	/* [P6] prod store before the armed load; pairs with the fence in
 	 * ivr_rx_arm (armed store before prod load). */
@@ -276,9 +277,12 @@ ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
 			len = (uint32_t)(w0 >> 32);
 			id = (uint32_t)w1;
 			flags = (uint16_t)(w1 >> 32);
+			/* len <= max_frame - total also keeps total from
+			 * wrapping however long the chain's segments are. */
 			if (IVR_LIKELY(!bad && off >= q->data_lo &&
 					off < q->data_hi && len != 0 &&
 					len <= q->data_hi - off &&
+					len <= q->max_frame - total &&
 					(flags & ~IVR_DESC_F_KNOWN) == 0)) {
 				f->seg[n].data = q->peer_part + off;
 				f->seg[n].len = len;
@@ -294,8 +298,7 @@ ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
 		q->cons += n;
 		/* A chain left open (at prod or at IVR_MAX_CHAIN) is a
 		 * protocol error too: producers publish whole frames. */
-		if (IVR_LIKELY(!bad && !(flags & IVR_DESC_F_NEXT) &&
-				total <= q->max_frame)) {
+		if (IVR_LIKELY(!bad && !(flags & IVR_DESC_F_NEXT))) {
 			f->nseg = n;
 			f->len = total;
 			q->st.frames++;
@@ -317,7 +320,8 @@ ivr_rx_end(struct ivr_rx *q, uint32_t frames)
 	uint64_t sync;
 
 	/* [P2] our reads of descriptors and data before the sync re-check;
-	 * pairs with the release fence in ivr_part_invalidate. */
+	 * pairs with the release fences in part_invalidate (ivr_region.c)
+	 * and tx_session (ivr_queue.c), which precede any rewrite. */
 	ivr_fence_acquire();
 	sync = ivr_read_once64(&q->peer_ctl->tx.sync);
 	if (IVR_UNLIKELY(sync != q->expect_tx_sync)) {

@@ -136,6 +136,10 @@ format_or_join(struct ivr_region *r)
 	unsigned int waited = 0;
 
 	if (ivr_cas64(&h->magic, &expect, IVR_FMT_BUSY)) {
+		/* Blank means magic == 0; the rest may hold anything. Pads
+		 * and reserved bytes must read as zero. */
+		for (uint64_t *w = &h->magic + 1; w < (uint64_t *)(h + 1); w++)
+			ivr_write_once64(w, 0);
 		h->version_major = IVR_VERSION_MAJOR;
 		h->version_minor = IVR_VERSION_MINOR;
 		h->hdr_size = IVR_HDR_SIZE;
@@ -240,7 +244,9 @@ claim_slot(struct ivr_region *r, int want, uint32_t claim_ms)
 /*
  * Make every session word in our part invalid before anything else in it
  * changes, so a peer reading concurrently sees the change at its next
- * session check ([P2]).
+ * session check ([P2]). All IVR_MAX_QUEUES blocks: an earlier incarnation
+ * may have had more queues than we do, and a peer still in session on one
+ * of those must lose it too.
  */
 static void
 part_invalidate(struct ivr_region *r)
@@ -249,12 +255,12 @@ part_invalidate(struct ivr_region *r)
 			sizeof(struct ivr_peer_block));
 
 	ivr_store_release32(&r->self->state, IVR_STATE_INIT);
-	for (unsigned int q = 0; q < r->cfg.n_queues; q++) {
+	for (unsigned int q = 0; q < IVR_MAX_QUEUES; q++) {
 		ivr_write_once64(&ctl[q].tx.sync, 0);
 		ivr_write_once64(&ctl[q].rx.sync, 0);
 	}
 	/* [P2] invalidation before the rewrite; pairs with the acquire
-	 * fence in ivr_rx_end. */
+	 * fences in ivr_rx_end and ivr_tx_refresh. */
 	ivr_fence_release();
 }
 
@@ -268,10 +274,27 @@ part_init(struct ivr_region *r)
 	if (epoch == 0)
 		epoch = 1;
 	r->epoch = epoch;
-	memset((uint8_t *)b + sizeof(*b), 0, r->lay.data_off - sizeof(*b));
+	/* Queue control lines and rings. The peer reads some of these words
+	 * at any time (it polls our rx.sync before it looks at our state),
+	 * so they are cleared with atomic stores, not memset: a plain store
+	 * there would be a data race when both peers are threads of one
+	 * process, and ThreadSanitizer reports it. */
+	for (uint64_t *w = (uint64_t *)(b + 1);
+			w < (uint64_t *)((uint8_t *)b + r->lay.data_off); w++)
+		ivr_write_once64(w, 0);
+	/* Our block, but for state, epoch and heartbeat, which the peer
+	 * watches: pads and reserved bytes read as zero. */
+	ivr_write_once64(&b->features, 0);
+	for (uint64_t *w = (uint64_t *)&b->doorbell_id;
+			w < (uint64_t *)&b->heartbeat; w++)
+		ivr_write_once64(w, 0);
+	for (uint64_t *w = &b->heartbeat + 1; w < (uint64_t *)(b + 1); w++)
+		ivr_write_once64(w, 0);
 	b->features = r->cfg.features;
 	b->doorbell_id = r->cfg.doorbell_id;
 	b->n_vectors = r->cfg.n_vectors;
+	b->version_major = IVR_VERSION_MAJOR;
+	b->version_minor = IVR_VERSION_MINOR;
 	b->n_queues = r->cfg.n_queues;
 	b->ring_size = r->cfg.ring_size;
 	b->buf_size = r->cfg.buf_size;
@@ -297,6 +320,8 @@ ivr_attach(struct ivr_region *r, void *base, uint64_t size,
 	r->size = size;
 	r->cfg = *cfg;
 	r->dead_ms = o && o->dead_ms ? o->dead_ms : IVR_DEAD_MS_DEFAULT;
+	if (r->dead_ms < IVR_DEAD_MS_MIN)
+		r->dead_ms = IVR_DEAD_MS_MIN;
 	if (ivr_config_check(cfg, r->errmsg, sizeof(r->errmsg)) != 0)
 		return -EINVAL;
 	if (o && o->slot >= IVR_SLOTS)
@@ -337,15 +362,23 @@ ivr_detach(struct ivr_region *r)
 
 	if (r->self == NULL)
 		return;
-	part_invalidate(r);
-	ivr_store_release32(&r->self->state, IVR_STATE_RESET);
-	ivr_cas64(&h->slot[r->slot].owner, &token, 0);
+	/* Evicted: the part belongs to another peer now; leave it alone. */
+	if (ivr_read_once64(&h->slot[r->slot].owner) == token) {
+		part_invalidate(r);
+		ivr_store_release32(&r->self->state, IVR_STATE_RESET);
+		ivr_cas64(&h->slot[r->slot].owner, &token, 0);
+	}
 	r->self = NULL;
+	r->running = false;
 }
 
 void
 ivr_set_running(struct ivr_region *r, bool run)
 {
+	if (__atomic_load_n(&r->evicted, __ATOMIC_RELAXED))
+		return;
+	r->running = run;
+	/* [P8] */
 	ivr_store_release32(&r->self->state,
 			run ? IVR_STATE_RUN : IVR_STATE_READY);
 }
@@ -357,6 +390,8 @@ ivr_heartbeat(struct ivr_region *r)
 
 	if (ivr_read_once64(&h->slot[r->slot].owner) != r->token) {
 		r->pv.why = IVR_DOWN_EVICTED;
+		/* The data path stops writing the part at its next refresh. */
+		__atomic_store_n(&r->evicted, 1, __ATOMIC_RELAXED);
 		return false;
 	}
 	ivr_write_once64(&r->self->heartbeat,
@@ -380,14 +415,34 @@ read_peer_config(struct ivr_region *r, struct ivr_config *c)
 	c->buf_size = ivr_read_once32(&b->buf_size);
 	c->max_frame = ivr_read_once32(&b->max_frame);
 	c->features = ivr_read_once64(&b->features);
-	c->doorbell_id = ivr_read_once32((const uint32_t *)&b->doorbell_id) & 0xffff;
-	c->n_vectors = ivr_read_once32((const uint32_t *)&b->doorbell_id) >> 16;
-	memcpy(c->mac, b->mac, sizeof(c->mac));
+	{
+		uint32_t w = ivr_read_once32((const uint32_t *)&b->doorbell_id);
+
+		c->doorbell_id = w & 0xffff;
+		c->n_vectors = w >> 16;
+	}
+	{
+		uint64_t m = ivr_read_once64((const uint64_t *)b->mac);
+
+		memcpy(c->mac, &m, sizeof(c->mac));
+	}
 	if (ivr_config_check(c, msg, sizeof(msg)) != 0)
 		return false;
 	ivr_layout_compute(c, &lay);
 	return lay.used <= r->part_size &&
 		ivr_read_once32(&b->data_off) == lay.data_off;
+}
+
+/* What a v1.0 link needs of the peer beyond a valid config. */
+static bool
+peer_compatible(const struct ivr_region *r, const struct ivr_config *c)
+{
+	uint32_t v = ivr_read_once32((const uint32_t *)&r->peer->version_major);
+
+	return (v & 0xffff) == IVR_VERSION_MAJOR &&
+		(c->features & IVR_F_ALL) == IVR_F_ALL &&
+		c->n_queues == r->cfg.n_queues &&
+		c->ring_size == r->cfg.ring_size;
 }
 
 bool
@@ -399,31 +454,47 @@ ivr_poll_peer(struct ivr_region *r, uint64_t now_ns)
 
 	if (pv->why == IVR_DOWN_EVICTED)
 		return false;
-	/* [P8] pairs with the store-release of state in part_init. */
+	/* [P8] pairs with the store-release of state in part_init and
+	 * ivr_set_running. */
 	state = ivr_load_acquire32(&r->peer->state);
 	epoch = ivr_read_once32(&r->peer->epoch);
 	hb = ivr_read_once64(&r->peer->heartbeat);
-	if (hb != pv->heartbeat || epoch != pv->epoch) {
+	if (epoch != pv->epoch) {
+		/* A new incarnation proves it is alive by beating. */
+		pv->alive = false;
+		pv->heartbeat = hb;
+		pv->hb_change_ns = now_ns;
+	} else if (hb != pv->heartbeat) {
+		pv->alive = true;
 		pv->heartbeat = hb;
 		pv->hb_change_ns = now_ns;
 	}
 	if (epoch != pv->epoch || state != pv->state) {
-		pv->epoch = epoch;
 		pv->cfg_ok = state >= IVR_STATE_READY &&
 			read_peer_config(r, &pv->cfg);
+		/* The peer may have restarted while we read: then the copy
+		 * mixes two incarnations. Check, and read again next time. */
+		ivr_fence_acquire();
+		if (ivr_read_once32(&r->peer->epoch) != epoch ||
+				ivr_read_once32(&r->peer->state) != state) {
+			pv->cfg_ok = false;
+			epoch = 0;
+		}
 	}
+	pv->epoch = epoch;
 	pv->state = state;
 
 	if (state < IVR_STATE_READY || state > IVR_STATE_RUN)
 		pv->why = IVR_DOWN_NO_PEER;
 	else if (now_ns - pv->hb_change_ns > (uint64_t)r->dead_ms * 1000000ULL)
 		pv->why = IVR_DOWN_DEAD;
+	else if (!pv->alive)
+		pv->why = IVR_DOWN_NO_PEER;	/* not seen beating yet */
 	else if (!pv->cfg_ok)
 		pv->why = IVR_DOWN_BAD_CONFIG;
-	else if (pv->cfg.n_queues != r->cfg.n_queues ||
-			pv->cfg.ring_size != r->cfg.ring_size)
+	else if (!peer_compatible(r, &pv->cfg))
 		pv->why = IVR_DOWN_MISMATCH;
-	else if (ivr_read_once32(&r->self->state) != IVR_STATE_RUN)
+	else if (!r->running)
 		pv->why = IVR_DOWN_STOPPED;
 	else if (state != IVR_STATE_RUN)
 		pv->why = IVR_DOWN_PEER_STOPPED;
@@ -450,7 +521,7 @@ ivr_down_name(enum ivr_down_reason why)
 	case IVR_DOWN_PEER_STOPPED: return "peer stopped";
 	case IVR_DOWN_DEAD: return "peer heartbeat stopped";
 	case IVR_DOWN_BAD_CONFIG: return "peer config invalid";
-	case IVR_DOWN_MISMATCH: return "peer config incompatible (queues or ring size differ)";
+	case IVR_DOWN_MISMATCH: return "peer incompatible (queues, ring size, ABI major or features differ)";
 	case IVR_DOWN_EVICTED: return "our slot was taken over";
 	}
 	return "unknown";

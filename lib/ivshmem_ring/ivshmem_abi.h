@@ -42,6 +42,10 @@
  *   ret_off  = desc_off + 16 * Q * N
  *   data_off = align(ret_off + 4 * Q * N, IVR_PART_ALIGN)
  *
+ * data_off depends on Q and N only; the data area runs from data_off to
+ * the end of the part, capped at IVR_MAX_PART (descriptor offsets are
+ * 32-bit).
+ *
  * Per queue q, traffic from producer P to consumer C uses:
  *   in P's part: queue_ctl[q].tx (prod, rcons, sync), desc ring q, buffers
  *   in C's part: queue_ctl[q].rx (cons, rprod, sync), return ring q,
@@ -76,9 +80,14 @@
 #define IVR_MAX_CHAIN		32	/* descriptors in one frame */
 #define IVR_MAX_FRAME		65535	/* bytes in one frame */
 #define IVR_MAX_PART		0xffffffffULL	/* desc offsets are 32-bit */
+/* Queue control blocks a part may have held under any earlier config:
+ * invalidated at every (re)initialisation, whatever the new Q. */
+#define IVR_CTL_SPAN		(256 + 256 * IVR_MAX_QUEUES)
 
-/* Feature bits (struct ivr_peer_block.features). A link uses the AND of
- * both peers' bits. Unknown bits are ignored. */
+/* Feature bits (struct ivr_peer_block.features). A v1.0 peer must offer
+ * both; a link needs both on both sides (the library refuses the link
+ * otherwise, IVR_DOWN_MISMATCH). Unknown bits are ignored: later minors
+ * add bits that are negotiated as the AND of both peers'. */
 #define IVR_F_CHAIN		(1ULL << 0)	/* may send IVR_DESC_F_NEXT chains */
 #define IVR_F_NOTIFY		(1ULL << 1)	/* honours queue_ctl.notify.armed */
 #define IVR_F_ALL		(IVR_F_CHAIN | IVR_F_NOTIFY)
@@ -114,8 +123,9 @@ struct ivr_region_hdr {
 enum ivr_state {
 	IVR_STATE_RESET = 0,	/* part not valid; peer absent or leaving */
 	IVR_STATE_INIT = 1,	/* peer is laying out its part */
-	IVR_STATE_READY = 2,	/* part and config valid; port stopped */
-	IVR_STATE_RUN = 3,	/* port started: data may flow */
+	IVR_STATE_READY = 2,	/* part and config valid; port stopped (the
+				 * peer may still form sessions and drain) */
+	IVR_STATE_RUN = 3,	/* port started: link up when both RUN */
 };
 
 /*
@@ -130,7 +140,8 @@ struct ivr_peer_block {
 	uint64_t features;	/* IVR_F_* this peer supports */
 	uint16_t doorbell_id;	/* ivshmem IVPosition, or IVR_NO_DOORBELL */
 	uint16_t n_vectors;	/* interrupt vectors this peer can receive */
-	uint32_t pad0;
+	uint16_t version_major;	/* ABI this peer speaks */
+	uint16_t version_minor;
 	uint8_t pad1[IVR_CACHE_LINE - 24];
 	/* line 1: liveness */
 	uint64_t heartbeat;	/* incremented at least every 100 ms */
@@ -143,7 +154,7 @@ struct ivr_peer_block {
 	uint32_t max_frame;	/* largest frame this peer accepts */
 	uint8_t mac[6];
 	uint16_t pad4;
-	uint32_t data_off;	/* follows from (Q, N, B); a check value */
+	uint32_t data_off;	/* follows from (Q, N); a check value */
 	uint8_t pad5[IVR_CACHE_LINE - 28];
 	/* line 3 */
 	uint8_t reserved[IVR_CACHE_LINE];
@@ -208,6 +219,7 @@ _Static_assert(sizeof(struct ivr_region_hdr) == IVR_HDR_SIZE, "region header siz
 _Static_assert(IVR_OFFSETOF(struct ivr_region_hdr, slot) == IVR_CACHE_LINE, "slot claims on line 1");
 _Static_assert(sizeof(((struct ivr_region_hdr *)0)->slot[0]) == IVR_CACHE_LINE, "one claim per line");
 _Static_assert(sizeof(struct ivr_peer_block) == 4 * IVR_CACHE_LINE, "peer block size");
+_Static_assert(IVR_OFFSETOF(struct ivr_peer_block, version_major) == 20, "peer version");
 _Static_assert(IVR_OFFSETOF(struct ivr_peer_block, heartbeat) == IVR_CACHE_LINE, "heartbeat line");
 _Static_assert(IVR_OFFSETOF(struct ivr_peer_block, n_queues) == 2 * IVR_CACHE_LINE, "config line");
 _Static_assert(IVR_OFFSETOF(struct ivr_peer_block, data_off) == 2 * IVR_CACHE_LINE + 24, "data_off");

@@ -44,7 +44,8 @@ enum ivr_down_reason {
 	IVR_DOWN_PEER_STOPPED,	/* peer is READY, not RUN */
 	IVR_DOWN_DEAD,		/* peer heartbeat stopped */
 	IVR_DOWN_BAD_CONFIG,	/* peer config invalid (hostile or corrupt) */
-	IVR_DOWN_MISMATCH,	/* peer config valid but incompatible */
+	IVR_DOWN_MISMATCH,	/* peer config valid but incompatible:
+				 * queues, ring size, ABI major, features */
 	IVR_DOWN_EVICTED,	/* another peer took over our slot */
 };
 
@@ -52,6 +53,7 @@ enum ivr_down_reason {
 struct ivr_peer_view {
 	uint32_t state;
 	uint32_t epoch;
+	bool alive;			/* heartbeat seen to move */
 	struct ivr_config cfg;		/* valid when cfg_ok */
 	bool cfg_ok;
 	uint64_t heartbeat;
@@ -72,18 +74,25 @@ struct ivr_region {
 	struct ivr_peer_block *peer;
 	uint8_t *part[IVR_SLOTS];	/* [slot] = ours, [!slot] = peer's */
 	uint32_t dead_ms;
+	bool running;			/* our state is RUN */
+	uint32_t evicted;		/* set by ivr_heartbeat; data path reads */
 	struct ivr_peer_view pv;
 	char errmsg[256];		/* set when a call fails */
 };
 
 struct ivr_attach_opts {
-	int slot;			/* -1: first free, or a dead peer's */
-	uint32_t dead_ms;		/* heartbeat silence that means dead */
+	int slot;			/* -1: first free, or a dead peer's;
+					 * 0/1: that slot (so a zeroed struct
+					 * asks for slot 0) */
+	uint32_t dead_ms;		/* heartbeat silence that means dead;
+					 * 0: default; raised to IVR_DEAD_MS_MIN */
 	uint32_t claim_ms;		/* how long to wait for a slot */
 };
 
 #define IVR_DEAD_MS_DEFAULT	500
 #define IVR_HEARTBEAT_MS	100
+/* Below this a live peer that beats on time could be declared dead. */
+#define IVR_DEAD_MS_MIN		(IVR_HEARTBEAT_MS * 5 / 2)
 
 /* Fills the layout of a part for cfg; returns bytes needed per part. */
 uint64_t ivr_layout_compute(const struct ivr_config *cfg,

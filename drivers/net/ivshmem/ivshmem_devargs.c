@@ -176,8 +176,8 @@ static const struct ivsh_key keys[] = {
 		"a multiple of 64 in 128..65536", RULE_MULT64 },
 	{ "id", parse_id, OFF(id), 0, IVR_SLOTS - 1,
 		"0, 1 or auto", RULE_NONE },
-	{ "peer_timeout_ms", parse_u32, OFF(peer_timeout_ms), 100, 60000,
-		"100..60000 milliseconds", RULE_NONE },
+	{ "peer_timeout_ms", parse_u32, OFF(peer_timeout_ms), IVR_DEAD_MS_MIN, 60000,
+		"250..60000 milliseconds (heartbeats come every 100)", RULE_NONE },
 	{ "mac", parse_mac, OFF(mac), 0, 0,
 		"a unicast MAC address like 02:00:00:00:00:01", RULE_NONE },
 };

@@ -33,7 +33,7 @@
 	"ring_size=<64-16384> " \
 	"buf_size=<128-65536> " \
 	"id=<0|1|auto> " \
-	"peer_timeout_ms=<100-60000> " \
+	"peer_timeout_ms=<250-60000> " \
 	"mac=<xx:xx:xx:xx:xx:xx>"
 
 /* Devargs, with their defaults in ivsh_opts_default(). */

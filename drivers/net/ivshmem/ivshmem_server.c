@@ -203,6 +203,11 @@ ivsh_server_open(const char *name, struct rte_eth_dev *dev)
 				name, ad->opts.server, ad->map_len, strerror(errno));
 		return -ENOMEM;
 	}
+	if (ivc_id(s->client) == IVR_NO_DOORBELL) {
+		IVSH_INIT_LOG(ERR, "%s: server=%s gave us ID %u, which the transport reserves for 'no doorbell': run the server with --ids 65535",
+				name, ad->opts.server, IVR_NO_DOORBELL);
+		return -ERANGE;
+	}
 	ad->notify = &srv_notify;
 	ad->n_vectors = (uint16_t)ivc_vectors(s->client);
 	ad->doorbell_id = ivc_id(s->client);

@@ -188,18 +188,23 @@ test_attach_errors(void)
 		CHECK(bt.a.slot == 0 && bt.b.slot == 1, "slots %u %u", bt.a.slot, bt.b.slot);
 		pthread_create(&th, NULL, beat_thread, &bt);
 		ret = ivr_attach(&c, base, size, &base_cfg, &(struct ivr_attach_opts){
-				.slot = -1, .dead_ms = 100, .claim_ms = 1 });
+				.slot = -1, .dead_ms = IVR_DEAD_MS_MIN, .claim_ms = 1 });
 		CHECK(ret == -EBUSY && strstr(c.errmsg, "live peers"),
 				"third peer refused: %d %s", ret, c.errmsg);
 		__atomic_store_n(&bt.stop, 1, __ATOMIC_RELEASE);
 		pthread_join(th, NULL);
 		ret = ivr_attach(&c, base, size, &base_cfg, &(struct ivr_attach_opts){
-				.slot = 0, .dead_ms = 50, .claim_ms = 1 });
+				.slot = 0, .dead_ms = IVR_DEAD_MS_MIN, .claim_ms = 1 });
 		CHECK(ret == 0 && c.slot == 0, "takeover of silent slot: %d %s", ret, c.errmsg);
 		CHECK(c.epoch == bt.a.epoch + 1, "takeover bumps epoch");
 		CHECK(!ivr_heartbeat(&bt.a), "evicted peer must notice");
 		CHECK(!ivr_poll_peer(&bt.a, ivr_now_ns()) && bt.a.pv.why == IVR_DOWN_EVICTED,
 				"evicted: %s", ivr_down_name(bt.a.pv.why));
+		ivr_set_running(&c, true);
+		ivr_set_running(&bt.a, false);
+		ivr_detach(&bt.a);
+		CHECK(c.self->state == IVR_STATE_RUN && c.self->epoch == c.epoch,
+				"evicted peer's detach leaves the new owner's part alone");
 		free(base);
 	}
 }
@@ -232,6 +237,15 @@ pair_close(struct pair *p)
 	free(p->base);
 }
 
+/* A peer counts as alive once its heartbeat is seen to move. */
+static bool
+poll_beat(struct ivr_region *me, struct ivr_region *peer, uint64_t now)
+{
+	ivr_poll_peer(me, now);
+	ivr_heartbeat(peer);
+	return ivr_poll_peer(me, now);
+}
+
 static void
 test_link_states(void)
 {
@@ -241,13 +255,15 @@ test_link_states(void)
 
 	pair_open(&p, &base_cfg, &base_cfg);
 	now = ivr_now_ns();
-	CHECK(!ivr_poll_peer(&p.a, now) && p.a.pv.why == IVR_DOWN_STOPPED,
+	CHECK(!ivr_poll_peer(&p.a, now) && p.a.pv.why == IVR_DOWN_NO_PEER,
+			"peer not yet seen beating: %s", ivr_down_name(p.a.pv.why));
+	CHECK(!poll_beat(&p.a, &p.b, now) && p.a.pv.why == IVR_DOWN_STOPPED,
 			"both READY: %s", ivr_down_name(p.a.pv.why));
 	ivr_set_running(&p.a, true);
-	CHECK(!ivr_poll_peer(&p.a, now) && p.a.pv.why == IVR_DOWN_PEER_STOPPED,
+	CHECK(!poll_beat(&p.a, &p.b, now) && p.a.pv.why == IVR_DOWN_PEER_STOPPED,
 			"peer READY: %s", ivr_down_name(p.a.pv.why));
 	ivr_set_running(&p.b, true);
-	CHECK(ivr_poll_peer(&p.a, now) && ivr_poll_peer(&p.b, now), "both RUN: up");
+	CHECK(poll_beat(&p.a, &p.b, now) && poll_beat(&p.b, &p.a, now), "both RUN: up");
 	CHECK(memcmp(p.a.pv.cfg.mac, base_cfg.mac, 6) == 0, "peer MAC seen");
 	/* heartbeat silence */
 	CHECK(!ivr_poll_peer(&p.a, now + 2000000000ULL) && p.a.pv.why == IVR_DOWN_DEAD,
@@ -263,12 +279,26 @@ test_link_states(void)
 	other.n_queues = 1;
 	CHECK(ivr_attach(&p.b, p.base, p.size, &other, NULL) == 0, "join: %s", p.b.errmsg);
 	ivr_set_running(&p.b, true);
-	CHECK(!ivr_poll_peer(&p.a, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_MISMATCH,
+	CHECK(!poll_beat(&p.a, &p.b, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_MISMATCH,
 			"mismatch: %s", ivr_down_name(p.a.pv.why));
+	/* a peer of another ABI major */
+	ivr_detach(&p.b);
+	CHECK(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0, "join: %s", p.b.errmsg);
+	ivr_set_running(&p.b, true);
+	p.b.self->version_major = 2;
+	CHECK(!poll_beat(&p.a, &p.b, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_MISMATCH,
+			"ABI major: %s", ivr_down_name(p.a.pv.why));
+	/* a peer without a v1.0 feature */
+	p.b.self->version_major = IVR_VERSION_MAJOR;
+	p.b.self->features = IVR_F_CHAIN;
+	p.b.self->epoch++;
+	CHECK(!poll_beat(&p.a, &p.b, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_MISMATCH,
+			"features: %s", ivr_down_name(p.a.pv.why));
 	/* a corrupt config line */
+	p.b.self->features = IVR_F_ALL;
 	p.b.self->buf_size = 100;
 	p.b.self->epoch++;
-	CHECK(!ivr_poll_peer(&p.a, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_BAD_CONFIG,
+	CHECK(!poll_beat(&p.a, &p.b, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_BAD_CONFIG,
 			"bad config: %s", ivr_down_name(p.a.pv.why));
 	pair_close(&p);
 }
@@ -492,6 +522,63 @@ test_sessions(void)
 	pair_close(&p);
 }
 
+/* A producer that comes back with fewer queues: a consumer of a queue it
+ * no longer has must not stay in session with the old one. */
+static void
+test_restart_fewer_queues(void)
+{
+	struct ivr_config big = base_cfg, small = base_cfg;
+	struct pair p;
+	struct qpair q;
+	uint32_t lens[8];
+	uint8_t seeds[8];
+
+	big.n_queues = 4;
+	small.n_queues = 1;
+	pair_open(&p, &big, &big);
+	qpair_init(&q, &p, 3);
+	ivr_rx_begin(&q.rx);
+	send_frame(q.tx, 64, 1);
+	CHECK(recv_frames(&q.rx, 8, lens, seeds) == 1, "queue 3 flows");
+	send_frame(q.tx, 64, 2);
+	ivr_detach(&p.a);
+	CHECK(ivr_attach(&p.a, p.base, p.size, &small, NULL) == 0, "re-attach with 1 queue");
+	CHECK(recv_frames(&q.rx, 8, lens, seeds) == 0 && !q.rx.in_session,
+			"queue 3 has no session with a 1-queue producer");
+	free(q.tx);
+	pair_close(&p);
+}
+
+/* A chain whose segment lengths would wrap a 32-bit total. */
+static void
+test_len_wrap(void)
+{
+	struct pair p;
+	struct qpair q;
+	uint32_t lens[8];
+	uint8_t seeds[8];
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	qpair_init(&q, &p, 0);
+	ivr_rx_begin(&q.rx);
+	ivr_tx_space(q.tx, 1);
+	/* pretend the data area is 4 GiB so only the frame bound can catch it */
+	q.rx.data_hi = 0xffffffffu;
+	{
+		struct ivr_desc d0 = { (uint32_t)p.a.lay.data_off, 0x80000000u, 0, IVR_DESC_F_NEXT, 0 };
+		struct ivr_desc d1 = { (uint32_t)p.a.lay.data_off, 0x80000040u, 1, 0, 0 };
+
+		q.tx->ring[0] = d0;
+		q.tx->ring[1] = d1;
+	}
+	ivr_store_release32(&q.tx->ctl->tx.prod, 2);
+	CHECK(recv_frames(&q.rx, 8, lens, seeds) == 0 && q.rx.st.bad_desc == 1,
+			"wrapping chain dropped: bad_desc %llu",
+			(unsigned long long)q.rx.st.bad_desc);
+	free(q.tx);
+	pair_close(&p);
+}
+
 /* A producer that restarts while the consumer is mid-burst: rx_end says so. */
 static void
 test_torn_burst(void)
@@ -542,6 +629,12 @@ test_notify(void)
 	CHECK(ivr_rx_arm(&q.rx), "arm again");
 	send_frame(q.tx, 64, 4);
 	CHECK(q.tx->st.kicks == 2, "next sleep kicks again");
+	/* woken, but armed again without a disarm: still one kick per arm */
+	recv_frames(&q.rx, 8, lens, seeds);
+	CHECK(ivr_rx_arm(&q.rx), "arm without disarm");
+	send_frame(q.tx, 64, 5);
+	CHECK(q.tx->st.kicks == 3, "re-arm without disarm kicks: %llu",
+			(unsigned long long)q.tx->st.kicks);
 	free(q.tx);
 	pair_close(&p);
 }
@@ -557,6 +650,8 @@ main(void)
 	test_hostile_descs();
 	test_sessions();
 	test_torn_burst();
+	test_restart_fewer_queues();
+	test_len_wrap();
 	test_notify();
 	printf("ring unit: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
