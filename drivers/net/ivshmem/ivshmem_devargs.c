@@ -184,7 +184,6 @@ static const struct ivsh_key keys[] = {
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
-const char ivsh_param_string[] = IVSH_PARAM_STRING;
 
 void
 ivsh_opts_default(struct ivsh_opts *o)
@@ -206,19 +205,23 @@ find_key(const char *key)
 	return NULL;
 }
 
-int
-ivsh_opts_parse(const char *name, const char *args, struct ivsh_opts *o)
+/* Keys that name where the region comes from: vdev only. */
+static bool
+vdev_only(const struct ivsh_key *k)
+{
+	return k->off == OFF(shm) || k->off == OFF(server) || k->off == OFF(size);
+}
+
+static int
+parse_keys(const char *name, const char *args, struct ivsh_opts *o, bool pci)
 {
 	struct rte_kvargs *kv;
 	bool seen[N_KEYS] = { false };
 	int ret = 0;
 
 	ivsh_opts_default(o);
-	if (args == NULL || *args == '\0') {
-		IVSH_INIT_LOG(ERR, "%s: no devargs: one of shm=<path> or server=<socket> is required",
-				name);
-		return -EINVAL;
-	}
+	if (args == NULL || *args == '\0')
+		return 0;
 	/* NULL valid-keys: we check keys ourselves so the message names
 	 * the offending one. */
 	kv = rte_kvargs_parse(args, NULL);
@@ -233,7 +236,11 @@ ivsh_opts_parse(const char *name, const char *args, struct ivsh_opts *o)
 
 		if (k == NULL) {
 			IVSH_INIT_LOG(ERR, "%s: unknown devarg '%s'; allowed: %s",
-					name, key, ivsh_param_string);
+					name, key, pci ? IVSH_PCI_PARAM_STRING : IVSH_PARAM_STRING);
+			ret = -EINVAL;
+		} else if (pci && vdev_only(k)) {
+			IVSH_INIT_LOG(ERR, "%s: devarg %s= is for the net_ivshmem vdev; a PCI device's memory is its BAR2; allowed: %s",
+					name, key, IVSH_PCI_PARAM_STRING);
 			ret = -EINVAL;
 		} else if (val == NULL) {
 			ret = bad(k, "", "missing value");
@@ -247,9 +254,22 @@ ivsh_opts_parse(const char *name, const char *args, struct ivsh_opts *o)
 		}
 	}
 	rte_kvargs_free(kv);
+	return ret;
+}
+
+int
+ivsh_opts_parse_pci(const char *name, const char *args, struct ivsh_opts *o)
+{
+	return parse_keys(name, args, o, true);
+}
+
+int
+ivsh_opts_parse(const char *name, const char *args, struct ivsh_opts *o)
+{
+	int ret = parse_keys(name, args, o, false);
+
 	if (ret != 0)
 		return ret;
-
 	/* Combinations. */
 	if (o->shm[0] == '\0' && o->server[0] == '\0') {
 		IVSH_INIT_LOG(ERR, "%s: one of shm=<path> or server=<socket> is required", name);

@@ -36,6 +36,15 @@
 	"peer_timeout_ms=<250-60000> " \
 	"mac=<xx:xx:xx:xx:xx:xx>"
 
+/* Keys that make sense for a PCI device (-a <bdf>,key=value). */
+#define IVSH_PCI_PARAM_STRING \
+	"queues=<1-16> " \
+	"ring_size=<64-16384> " \
+	"buf_size=<128-65536> " \
+	"id=<0|1|auto> " \
+	"peer_timeout_ms=<250-60000> " \
+	"mac=<xx:xx:xx:xx:xx:xx>"
+
 /* Devargs, with their defaults in ivsh_opts_default(). */
 struct ivsh_opts {
 	char shm[PATH_MAX];	/* shared file: tmpfs or hugetlbfs */
@@ -97,6 +106,10 @@ struct ivsh_notify_ops {
 	/* Bus events (peer joined/left) on the control thread; < 0 when
 	 * the bus is gone for good. */
 	int (*poll)(struct rte_eth_dev *dev);
+	/* RX queue interrupts: fill dev->intr_handle so that queue q
+	 * is vector 1 + q; and undo it. */
+	int (*intr_setup)(struct rte_eth_dev *dev);
+	void (*intr_teardown)(struct rte_eth_dev *dev);
 	/* Per TX queue doorbell state, at queue setup and release. */
 	int (*txq_setup)(struct rte_eth_dev *dev, struct ivsh_txq *txq);
 	void (*txq_release)(struct rte_eth_dev *dev, struct ivsh_txq *txq);
@@ -127,6 +140,7 @@ struct ivsh_adapter {
 	void *notify_priv;
 	uint16_t n_vectors;
 	uint16_t doorbell_id;		/* ours, or IVR_NO_DOORBELL */
+	uint32_t lsc_doorbell;		/* PCI: value that rings vector 0 */
 	int target_id;			/* peer doorbell id we ring, or -1 */
 	uint32_t target_epoch;		/* of the peer incarnation */
 	bool peer_left;			/* the bus said our peer is gone */
@@ -142,7 +156,7 @@ ivsh_adapter(struct rte_eth_dev *dev)
 /* ivshmem_devargs.c */
 void ivsh_opts_default(struct ivsh_opts *o);
 int ivsh_opts_parse(const char *name, const char *args, struct ivsh_opts *o);
-extern const char ivsh_param_string[];
+int ivsh_opts_parse_pci(const char *name, const char *args, struct ivsh_opts *o);
 
 /* ivshmem_ethdev.c: common to every bus */
 int ivsh_ethdev_init(struct rte_eth_dev *dev);
@@ -153,6 +167,8 @@ extern const struct eth_dev_ops ivsh_secondary_ops;
 int ivsh_intr_setup(struct rte_eth_dev *dev);
 void ivsh_intr_teardown(struct rte_eth_dev *dev);
 int ivsh_intr_watch_bus(struct rte_eth_dev *dev, int fd);
+int ivsh_intr_vdev_setup(struct rte_eth_dev *dev);
+void ivsh_intr_vdev_teardown(struct rte_eth_dev *dev);
 void ivsh_notify_update(struct rte_eth_dev *dev);
 int ivsh_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid);
 int ivsh_rx_intr_disable(struct rte_eth_dev *dev, uint16_t qid);
@@ -161,6 +177,9 @@ void ivsh_control_poll(struct rte_eth_dev *dev);
 /* ivshmem_server.c: vdev server=<socket> */
 int ivsh_server_open(const char *name, struct rte_eth_dev *dev);
 int ivsh_server_watch(struct rte_eth_dev *dev);
+
+/* ivshmem_pci.c */
+#define IVSH_NO_DOORBELL	UINT32_MAX
 
 /* ivshmem_rxtx.c */
 uint16_t ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);

@@ -81,8 +81,8 @@ watch(struct rte_eth_dev *dev, unsigned int slot, int fd, rte_intr_callback_fn c
  * that rte_eth_dev_rx_intr_ctl_q() and rte_epoll_wait() work, and EAL
  * clears the 8-byte eventfd counter after a wakeup.
  */
-static int
-rx_intr_handle(struct rte_eth_dev *dev)
+int
+ivsh_intr_vdev_setup(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	uint16_t nq = (uint16_t)ad->opts.queues;
@@ -115,7 +115,7 @@ ivsh_intr_setup(struct rte_eth_dev *dev)
 	int ret;
 
 	ad->target_id = -1;
-	ret = rx_intr_handle(dev);
+	ret = ad->notify->intr_setup(dev);
 	if (ret == 0)
 		ret = watch(dev, 1, ad->notify->own_fd(dev, 0), lsc_cb);
 	if (ret != 0)
@@ -146,15 +146,24 @@ unwatch(struct rte_eth_dev *dev, unsigned int slot, rte_intr_callback_fn cb)
 }
 
 void
-ivsh_intr_teardown(struct rte_eth_dev *dev)
+ivsh_intr_vdev_teardown(struct rte_eth_dev *dev)
 {
-	unwatch(dev, 0, bus_cb);
-	unwatch(dev, 1, lsc_cb);
 	if (dev->intr_handle != NULL) {
 		rte_intr_vec_list_free(dev->intr_handle);
 		rte_intr_instance_free(dev->intr_handle);
 		dev->intr_handle = NULL;
 	}
+}
+
+void
+ivsh_intr_teardown(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	unwatch(dev, 0, bus_cb);
+	unwatch(dev, 1, lsc_cb);
+	if (ad->notify != NULL && ad->notify->intr_teardown != NULL)
+		ad->notify->intr_teardown(dev);
 }
 
 /* Vector the consumer asked us to ring for queue q, read once and checked. */
