@@ -24,18 +24,6 @@
 #define IVSH_DRAIN_MS		500
 #define IVSH_ALARM_US		(IVR_HEARTBEAT_MS * 1000 / 2)
 
-/* Every devarg key; the table in ivshmem_devargs.c parses them. */
-#define IVSH_PARAM_STRING \
-	"shm=<path> " \
-	"server=<socket path> " \
-	"size=<bytes> " \
-	"queues=<1-16> " \
-	"ring_size=<64-16384> " \
-	"buf_size=<128-65536> " \
-	"id=<0|1|auto> " \
-	"peer_timeout_ms=<250-60000> " \
-	"mac=<xx:xx:xx:xx:xx:xx>"
-
 /* Keys that make sense for a PCI device (-a <bdf>,key=value). */
 #define IVSH_PCI_PARAM_STRING \
 	"queues=<1-16> " \
@@ -44,6 +32,14 @@
 	"id=<0|1|auto> " \
 	"peer_timeout_ms=<250-60000> " \
 	"mac=<xx:xx:xx:xx:xx:xx>"
+
+/* Every vdev key: where the region comes from, then the rest. The table in
+ * ivshmem_devargs.c parses them. */
+#define IVSH_PARAM_STRING \
+	"shm=<path> " \
+	"server=<socket path> " \
+	"size=<bytes> " \
+	IVSH_PCI_PARAM_STRING
 
 /* Devargs, with their defaults in ivsh_opts_default(). */
 struct ivsh_opts {
