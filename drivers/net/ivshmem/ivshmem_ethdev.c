@@ -656,7 +656,7 @@ ivsh_attach(struct rte_eth_dev *dev)
 	}
 	ad->attached = true;
 	IVSH_LOG(INFO, dev, "joined %s as peer %u (epoch %u), %u queue(s) of %u x %u bytes",
-			o->shm[0] ? o->shm : o->server, ad->region.slot,
+			o->shm[0] ? o->shm : o->server[0] ? o->server : "BAR2", ad->region.slot,
 			ad->region.epoch, o->queues, o->ring_size, o->buf_size);
 	return 0;
 }

@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared by the VM scenarios: paths, skips, guests in the background, and
+# cleanup that always runs. Source it with the build directory as $1.
+set -euo pipefail
+
+SCEN=$(basename "$0" .sh)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../../.." && pwd)
+RUN="$TOP/devtools/vm/run.sh"
+B=${1:?usage: $0 BUILD_DIR}
+B=$(cd "$B" && pwd)
+PLUGIN=$B/drivers/net/ivshmem/librte_net_ivshmem.so
+INTEG=$B/app/test-ivshmem/ivshmem-integrity
+SERVER=$B/app/ivshmem-server/ivshmem-server
+
+say() { printf '%s: %s\n' "$SCEN" "$*"; }
+skip() { printf '%s: SKIP: %s\n' "$SCEN" "$*" >&2; exit 77; }
+fail() { printf '%s: FAIL: %s\n' "$SCEN" "$*" >&2; exit 1; }
+
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (devtools/setup.sh installs it)"
+ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no kernel in /boot for the guests (linux-image-amd64)"
+[ -f "$PLUGIN" ] || fail "plugin not built: $PLUGIN"
+[ -x "$INTEG" ] || fail "ivshmem-integrity not built: $INTEG"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ivshmem-$SCEN.XXXXXX")
+HANDLES=()
+PIDS=()
+cleanup() {
+	local h p
+	for h in "${HANDLES[@]}"; do "$RUN" --kill "$h" >/dev/null 2>&1 || true; done
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$WORK" /dev/shm/ivshmem-"$SCEN"-* 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Guests have one vCPU: testpmd's forwarding lcore shares it with main.
+TESTPMD="dpdk-testpmd --lcores '(0,1)@0' -d $PLUGIN"
+# DPDK apps in a guest: one lcore, plugin, log of our driver at info.
+GAPP_EAL="-l 0 -d $PLUGIN --log-level=pmd.net.ivshmem.*:info"
+
+# vm_start NAME [run.sh options] -- COMMAND: a guest in the background;
+# its handle is appended to HANDLES and stored in $WORK/NAME.handle.
+vm_start() {
+	local name=$1 h
+	shift
+	h=$("$RUN" --background --name "$name" --owner $$ "$@")
+	HANDLES+=("$h")
+	echo "$h" > "$WORK/$name.handle"
+}
+
+# vm_wait NAME: the guest's output into $WORK/NAME.out; returns its status.
+vm_wait() {
+	local name=$1 rc=0
+	"$RUN" --wait "$(cat "$WORK/$name.handle")" > "$WORK/$name.out" 2>&1 || rc=$?
+	sed "s/^/  [$name] /" "$WORK/$name.out"
+	return $rc
+}
+
+# vm_kill NAME: pull the plug on a guest (QEMU killed).
+vm_kill() {
+	"$RUN" --kill "$(cat "$WORK/$name.handle")" >/dev/null 2>&1 || true
+}
+
+# json_field FILE KEY: a top-level field of the JSON line in FILE.
+json_field() {
+	python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    l=l.strip()
+    i=l.find("{")
+    if i<0: continue
+    try: d=json.loads(l[i:])
+    except ValueError: continue
+    if sys.argv[2] in d: print(d[sys.argv[2]]); break' "$1" "$2"
+}
+
+# port_stat FILE WHAT: the last "WHAT: N" of testpmd's "show port stats".
+port_stat() {
+	grep -oE "$2: +[0-9]+" "$1" | tail -1 | grep -oE '[0-9]+$'
+}
