@@ -408,6 +408,7 @@ ivc_handshake(struct ivc_client *c, int timeout_ms)
 	struct ivc_event ev;
 
 	while (c->stage != IVC_STAGE_RUNNING) {
+		struct pollfd pfd = { .fd = c->sock, .events = POLLIN };
 		int64_t value;
 		int fd = -1, rc, wait_ms = -1;
 
@@ -429,8 +430,6 @@ ivc_handshake(struct ivc_client *c, int timeout_ms)
 				break;
 			wait_ms = (int)left;
 		}
-		struct pollfd pfd = { .fd = c->sock, .events = POLLIN };
-
 		rc = poll(&pfd, 1, wait_ms);
 		if (rc < 0 && errno != EINTR)
 			return ivc_fail(c, "poll: %s", strerror(errno));

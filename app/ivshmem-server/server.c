@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The event loop: accept clients, run the handshake, announce joins and
+ * departures, drop clients that write or vanish.
+ *
+ * Dropping is two-step. ivsrv_drop() closes the socket at once, but the
+ * peer stays listed (with its ID) until ivsrv_reap(), which runs when no
+ * loop holds peer pointers: only then is it unlisted and its departure
+ * announced. Announcing can overflow another client's queue and drop it
+ * too; reap keeps going until nothing is left to announce.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+#define IVSRV_EVENTS 64
+#define IVSRV_ACCEPT_BATCH 16
+
+static void
+ivsrv_drop(struct ivsrv_server *s, struct ivsrv_peer *p, int priority,
+	   const char *why)
+{
+	if (p->dead)
+		return;
+	ivsrv_log(priority, "peer %u %s; %u peer(s) left", p->id, why,
+		  s->nb_active - 1);
+	p->dead = true;
+	s->nb_active--;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->sock, NULL);
+	close(p->sock);
+	p->sock = -1;
+	ivsrv_peer_clear_queue(p);
+	p->next_dead = s->dead;
+	s->dead = p;
+}
+
+/* Push, dropping the receiver if it has stopped reading. */
+static void
+ivsrv_push(struct ivsrv_server *s, struct ivsrv_peer *p, const char *what,
+	   int64_t value, int fd, struct ivsrv_efd *ref)
+{
+	if (p->dead)
+		return;
+	IVSRV_DEBUG("to peer %u: %s %lld%s", p->id, what, (long long)value,
+		    fd >= 0 ? " + fd" : "");
+	if (ivsrv_peer_push(&s->tab, p, value, fd, ref) < 0)
+		ivsrv_drop(s, p, LOG_WARNING, "dropped: not reading (queue "
+			   "full)");
+}
+
+/* Send what the socket takes now; wait for EPOLLOUT for the rest. */
+static void
+ivsrv_send(struct ivsrv_server *s, struct ivsrv_peer *p)
+{
+	bool want;
+
+	if (p->dead)
+		return;
+	if (ivsrv_peer_flush(p) < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "dropped: send failed: %s",
+			 strerror(errno));
+		ivsrv_drop(s, p, errno == EPIPE || errno == ECONNRESET ?
+			   LOG_INFO : LOG_WARNING, why);
+		return;
+	}
+	want = p->q_len > 0;
+	if (want != p->want_out) {
+		struct epoll_event ev = {
+			.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0),
+			.data.ptr = p,
+		};
+
+		if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, p->sock, &ev) == 0)
+			p->want_out = want;
+	}
+}
+
+static void
+ivsrv_announce_departure(struct ivsrv_server *s, uint16_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->tab.nb_peers; i++)
+		ivsrv_push(s, s->tab.peers[i], "departure of", id, -1, NULL);
+	for (i = 0; i < s->tab.nb_peers; i++)
+		ivsrv_send(s, s->tab.peers[i]);
+}
+
+static void
+ivsrv_reap(struct ivsrv_server *s)
+{
+	while (s->dead != NULL) {
+		struct ivsrv_peer *p = s->dead;
+		uint16_t id = p->id;
+
+		s->dead = p->next_dead;
+		ivsrv_peer_remove(&s->tab, p);
+		ivsrv_announce_departure(s, id);
+	}
+}
+
+/*
+ * The handshake QEMU's ivshmem-doorbell reads (hw/misc/ivshmem.c,
+ * ivshmem_recv_setup): version, ID, shm; then each peer's eventfds, then
+ * our own. Everyone else learns the newcomer's eventfds.
+ */
+static void
+ivsrv_welcome(struct ivsrv_server *s, struct ivsrv_peer *p)
+{
+	const unsigned int nv = s->tab.vectors;
+	unsigned int i, v;
+
+	ivsrv_push(s, p, "version", IVC_PROTOCOL_VERSION, -1, NULL);
+	ivsrv_push(s, p, "ID", p->id, -1, NULL);
+	ivsrv_push(s, p, "shm", IVC_MSG_SHM, s->shm->fd, NULL);
+	for (i = 0; i < s->tab.nb_peers; i++) {
+		struct ivsrv_peer *q = s->tab.peers[i];
+
+		if (q == p || q->dead)
+			continue;
+		for (v = 0; v < nv; v++)
+			ivsrv_push(s, p, "eventfd of peer", q->id,
+				   q->efd[v]->fd, q->efd[v]);
+	}
+	for (v = 0; v < nv; v++)
+		ivsrv_push(s, p, "own eventfd", p->id, p->efd[v]->fd,
+			   p->efd[v]);
+
+	for (i = 0; i < s->tab.nb_peers; i++) {
+		struct ivsrv_peer *q = s->tab.peers[i];
+
+		if (q == p)
+			continue;
+		for (v = 0; v < nv; v++)
+			ivsrv_push(s, q, "eventfd of new peer", p->id,
+				   p->efd[v]->fd, p->efd[v]);
+	}
+	for (i = 0; i < s->tab.nb_peers; i++)
+		ivsrv_send(s, s->tab.peers[i]);
+}
+
+static void
+ivsrv_accept_one(struct ivsrv_server *s, int fd)
+{
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
+	socklen_t len = sizeof(cred);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
+	struct ivsrv_peer *p;
+
+	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	if (s->nb_active >= s->opt->max_peers) {
+		IVSRV_WARN("refusing client (pid %d, uid %d): %u peers "
+			   "connected, -p/--max-peers is %u", (int)cred.pid,
+			   (int)cred.uid, s->nb_active, s->opt->max_peers);
+		close(fd);
+		return;
+	}
+	p = ivsrv_peer_new(&s->tab, fd);
+	if (p == NULL) {
+		IVSRV_WARN("refusing client (pid %d, uid %d): %s",
+			   (int)cred.pid, (int)cred.uid, errno == EBUSY ?
+			   "no free ID (see --ids)" : strerror(errno));
+		close(fd);
+		return;
+	}
+	p->pid = cred.pid;
+	p->uid = cred.uid;
+	ev.data.ptr = p;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		IVSRV_WARN("refusing client (pid %d): epoll: %s",
+			   (int)cred.pid, strerror(errno));
+		close(fd);
+		p->sock = -1;
+		ivsrv_peer_remove(&s->tab, p);
+		return;
+	}
+	s->nb_active++;
+	IVSRV_INFO("peer %u connected (pid %d, uid %d); %u peer(s)", p->id,
+		   (int)cred.pid, (int)cred.uid, s->nb_active);
+	ivsrv_welcome(s, p);
+}
+
+static void
+ivsrv_accept(struct ivsrv_server *s)
+{
+	int i;
+
+	for (i = 0; i < IVSRV_ACCEPT_BATCH; i++) {
+		int fd = accept4(s->lis->fd, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0) {
+			ivsrv_accept_one(s, fd);
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if ((errno == EMFILE || errno == ENFILE) && s->spare_fd >= 0) {
+			/*
+			 * The pending connection would keep the listener
+			 * readable forever: take it with our spare fd and
+			 * close it, so the client sees a refusal.
+			 */
+			close(s->spare_fd);
+			fd = accept4(s->lis->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			IVSRV_WARN("refusing client: out of file descriptors");
+			continue;
+		}
+		IVSRV_WARN("accept: %s", strerror(errno));
+		return;
+	}
+}
+
+static void
+ivsrv_peer_event(struct ivsrv_server *s, struct ivsrv_peer *p,
+		 uint32_t events)
+{
+	if (p->dead)
+		return;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+		char buf[64];
+		ssize_t n;
+
+		do {
+			n = recv(p->sock, buf, sizeof(buf), MSG_DONTWAIT);
+		} while (n < 0 && errno == EINTR);
+		if (n > 0) {
+			ivsrv_drop(s, p, LOG_WARNING, "dropped: it sent data "
+				   "(the protocol is server-to-client only)");
+			return;
+		}
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+			ivsrv_drop(s, p, LOG_INFO, "disconnected");
+			return;
+		}
+	}
+	if (events & EPOLLOUT)
+		ivsrv_send(s, p);
+}
+
+static void
+ivsrv_dump(const struct ivsrv_server *s)
+{
+	unsigned int i, v;
+
+	IVSRV_INFO("%u peer(s); vectors %u; next ID %u of %u", s->nb_active,
+		   s->tab.vectors, s->tab.next_id, s->tab.id_count);
+	for (i = 0; i < s->tab.nb_peers; i++) {
+		const struct ivsrv_peer *p = s->tab.peers[i];
+		char fds[IVC_MAX_VECTORS * 8] = "";
+		size_t off = 0;
+
+		for (v = 0; v < s->tab.vectors && off < sizeof(fds); v++)
+			off += (size_t)snprintf(fds + off, sizeof(fds) - off,
+						"%s%d", v ? "," : "",
+						p->efd[v]->fd);
+		IVSRV_INFO("  peer %u: pid %d uid %d socket fd %d eventfds %s "
+			   "queued %u", p->id, (int)p->pid, (int)p->uid,
+			   p->sock, fds, p->q_len);
+	}
+}
+
+static void
+ivsrv_signals(struct ivsrv_server *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			IVSRV_INFO("%s: shutting down",
+				   si.ssi_signo == SIGTERM ? "SIGTERM" :
+				   "SIGINT");
+			s->stop = true;
+			break;
+		case SIGUSR1:
+			ivsrv_dump(s);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+int
+ivsrv_server_init(struct ivsrv_server *s, const struct ivsrv_options *o,
+		  struct ivsrv_listener *lis, struct ivsrv_shm *shm,
+		  const sigset_t *sigmask)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	memset(s, 0, sizeof(*s));
+	s->opt = o;
+	s->lis = lis;
+	s->shm = shm;
+	s->epfd = -1;
+	s->sigfd = -1;
+	s->spare_fd = -1;
+	if (ivsrv_table_init(&s->tab, o->vectors, o->max_peers,
+			     o->id_count) < 0) {
+		IVSRV_ERR("out of memory");
+		return -1;
+	}
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->sigfd = signalfd(-1, sigmask, SFD_NONBLOCK | SFD_CLOEXEC);
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s->epfd < 0 || s->sigfd < 0 || s->spare_fd < 0) {
+		IVSRV_ERR("event loop setup: %s", strerror(errno));
+		goto fail;
+	}
+	ev.data.ptr = s->lis;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, lis->fd, &ev) < 0)
+		goto fail_epoll;
+	ev.data.ptr = &s->sigfd;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0)
+		goto fail_epoll;
+	return 0;
+
+fail_epoll:
+	IVSRV_ERR("epoll_ctl: %s", strerror(errno));
+fail:
+	ivsrv_server_fini(s);
+	return -1;
+}
+
+int
+ivsrv_server_run(struct ivsrv_server *s)
+{
+	struct epoll_event evs[IVSRV_EVENTS];
+
+	IVSRV_INFO("listening on %s (%u vector(s), up to %u peers, IDs "
+		   "0..%u)", s->lis->path, s->opt->vectors, s->opt->max_peers,
+		   s->opt->id_count - 1);
+	while (!s->stop) {
+		bool listener = false, signals = false;
+		int i, n;
+
+		n = epoll_wait(s->epfd, evs, IVSRV_EVENTS, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			IVSRV_ERR("epoll_wait: %s", strerror(errno));
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == s->lis)
+				listener = true;
+			else if (evs[i].data.ptr == &s->sigfd)
+				signals = true;
+			else
+				ivsrv_peer_event(s, evs[i].data.ptr,
+						 evs[i].events);
+		}
+		/* Before accepting, so departed IDs and slots are free. */
+		ivsrv_reap(s);
+		if (signals)
+			ivsrv_signals(s);
+		if (listener && !s->stop) {
+			ivsrv_accept(s);
+			ivsrv_reap(s);
+		}
+	}
+	return 0;
+}
+
+void
+ivsrv_server_fini(struct ivsrv_server *s)
+{
+	/*
+	 * No departure notices: clients that stay up keep ringing each
+	 * other through the eventfds they hold, as the protocol allows.
+	 */
+	ivsrv_table_fini(&s->tab);
+	s->dead = NULL;
+	if (s->spare_fd >= 0)
+		close(s->spare_fd);
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	s->spare_fd = s->sigfd = s->epfd = -1;
+}

@@ -1,0 +1,231 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Command line and lifecycle of ivshmem-server: option errors, occupied,
+# stale and foreign socket paths, SIGTERM cleanup (created objects removed,
+# pre-existing ones kept), daemon mode with pid file, hugetlbfs files.
+#
+#   test_cli.sh SERVER_BINARY PROBE_BINARY
+set -u
+. "$(dirname "$0")/lib.sh"
+
+SERVER=$1
+PROBE=$2
+T=$(mktemp -d /tmp/ivsrv-cli.XXXXXX)
+SHM=ivsrv-cli-$$
+pids=()
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -f "/dev/shm/$SHM" "/dev/shm/$SHM-keep" "/dev/shm/$SHM-big" \
+		"/dev/hugepages/$SHM"
+	if [ "$fail" -eq 0 ]; then
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+# start_fg LOG ARGS...: foreground server; sets $spid; waits until listening.
+start_fg() {
+	local log=$1 i
+	shift
+	"$SERVER" -F "$@" 2>"$log" &
+	spid=$!
+	pids+=("$spid")
+	for i in $(seq 100); do
+		grep -q "listening on" "$log" 2>/dev/null && return 0
+		kill -0 "$spid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# stop PID: SIGTERM, return the exit status.
+stop() {
+	kill -TERM "$1"
+	wait "$1"
+}
+
+# --- option errors: non-zero exit, message naming the option -------------
+long_path=/tmp/$(printf 'x%.0s' $(seq 110))
+while IFS='|' read -r args want; do
+	[ -z "$args" ] && continue
+	# shellcheck disable=SC2086
+	out=$("$SERVER" -F -S "$T/unused.sock" $args 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] && [[ "$out" == *"$want"* ]] && [ ! -e "$T/unused.sock" ]
+	check $? "rejects '$args' (exit $rc): $out"
+done <<EOF
+-l 3M|-l/--size '3M': not a power of two
+-l 4X|-l/--size '4X': unknown suffix
+-l 4Mb|-l/--size '4Mb': trailing characters
+-l 1k|-l/--size '1k': too small
+-l 2T|-l/--size '2T': too large
+-l -4M|-l/--size '-4M': not a size
+-l 99999999999999999999|-l/--size '99999999999999999999': too large
+-n 0|-n/--vectors '0': out of range (allowed: 1..64)
+-n 65|-n/--vectors '65': out of range (allowed: 1..64)
+-n 2x|-n/--vectors '2x': trailing characters
+-n 0x10|-n/--vectors '0x10': trailing characters
+-n +3|-n/--vectors '+3': not a number
+-p 0|-p/--max-peers '0': out of range (allowed: 1..65536)
+-p 70000|-p/--max-peers '70000': out of range
+--ids 2 -p 4|--ids 2 is below -p/--max-peers 4
+--ids 65537|--ids '65537': out of range
+--socket-mode 0999|--socket-mode '0999': not an octal mode
+--socket-mode 01777|--socket-mode '01777': not an octal mode
+-m a/b|-m/--shm 'a/b': not a POSIX shm name
+-m /x -M /tmp/y|-m/--shm and -M/--shm-path exclude each other
+-S $long_path|-S/--socket '$long_path': longer than 107 bytes
+--bogus|unknown option --bogus
+-n|option -n needs a value
+extra|unexpected argument 'extra'
+EOF
+
+out=$("$SERVER" --help)
+[ $? -eq 0 ] && [[ "$out" == *"--max-peers"* ]]
+check $? "--help exits 0 and lists the options"
+
+out=$(ulimit -Sn 64; ulimit -Hn 64; "$SERVER" -F -S "$T/lim.sock" \
+	-m "$SHM" -p 1000 -n 4 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"needs up to 5016 file descriptors, the limit is 64"* ]]
+check $? "fd budget above RLIMIT_NOFILE is refused up front: $out"
+
+# --- a live server, then everything that must not disturb it --------------
+start_fg "$T/a.log" -S "$T/a.sock" -m "$SHM" --socket-mode 0600
+check $? "server starts in the foreground"
+apid=$spid
+[ "$(stat -c %a "$T/a.sock")" = 600 ] && [ -e "/dev/shm/$SHM" ]
+check $? "socket created with --socket-mode 0600, shm /dev/shm/$SHM exists"
+
+out=$("$SERVER" -F -S "$T/a.sock" -m "$SHM-2" 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/a.sock: a server is already listening there"* ]]
+check $? "second server on a live socket fails: $out"
+[ -S "$T/a.sock" ] && kill -0 "$apid" && [ ! -e "/dev/shm/$SHM-2" ]
+check $? "... and the live server, its socket and shm are untouched"
+
+touch "$T/file"
+out=$("$SERVER" -F -S "$T/file" -m "$SHM-2" 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"exists and is not a socket"* ]] && [ -f "$T/file" ]
+check $? "a non-socket file at the socket path is refused, kept: $out"
+
+out=$("$SERVER" -F -S "$T/no/such/dir/s.sock" -m "$SHM-2" 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/no/such/dir/s.sock: cannot bind: No such file or directory"* ]]
+check $? "socket in a missing directory: $out"
+
+mkdir "$T/ro" && chmod 0555 "$T/ro"
+as_user=()
+if [ "$(id -u)" = 0 ]; then
+	# root ignores mode bits: try as nobody
+	as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	chmod 0755 "$T"
+fi
+if [ ${#as_user[@]} -eq 0 ] || command -v setpriv >/dev/null; then
+	out=$("${as_user[@]}" "$SERVER" -F -S "$T/ro/s.sock" -m "$SHM-2" 2>&1)
+	[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/ro/s.sock: cannot bind: Permission denied"* ]] &&
+		[ ! -e "/dev/shm/$SHM-2" ]
+	check $? "unwritable socket directory fails, no shm left behind: $out"
+else
+	echo "# SKIP unwritable-directory check: root without setpriv"
+fi
+chmod 0700 "$T"
+
+out=$("$PROBE" client "$T/a.sock" 1 </dev/null)
+[[ "$out" == *"shm 4194304"* ]]
+check $? "default size is 4M (a client sees shm 4194304)"
+
+stop "$apid"
+rc=$?
+[ $rc -eq 0 ] && [ ! -e "$T/a.sock" ] && [ ! -e "/dev/shm/$SHM" ]
+check $? "SIGTERM: exit $rc, socket and created shm removed"
+grep -q "SIGTERM: shutting down" "$T/a.log"
+check $? "shutdown is logged"
+
+# --- stale socket, pre-existing shm --------------------------------------
+start_fg "$T/b.log" -S "$T/b.sock" -m "$SHM-keep" -l 64k
+kill -KILL "$spid"; wait "$spid" 2>/dev/null
+[ -S "$T/b.sock" ] && [ -e "/dev/shm/$SHM-keep" ]
+check $? "SIGKILLed server leaves its socket and shm behind"
+start_fg "$T/c.log" -S "$T/b.sock" -m "$SHM-keep" -l 64k
+check $? "new server starts on the stale socket"
+grep -q "removed stale socket $T/b.sock" "$T/c.log" &&
+	grep -q "opened existing POSIX shared memory /$SHM-keep" "$T/c.log"
+check $? "... logs the stale socket removal and reuse of the existing shm"
+out=$("$PROBE" client "$T/b.sock" 1 </dev/null)
+[[ "$out" == *"id 0"* ]] && [[ "$out" == *"shm 65536"* ]]
+check $? "... and serves it"
+stop "$spid"
+[ $? -eq 0 ] && [ ! -e "$T/b.sock" ] && [ -e "/dev/shm/$SHM-keep" ]
+check $? "SIGTERM keeps the shm it did not create"
+
+truncate -s 8M "/dev/shm/$SHM-big"
+out=$("$SERVER" -F -S "$T/d.sock" -m "$SHM-big" -l 4M 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"exists with size 8388608 but -l/--size asks for 4194304"* ]] &&
+	[ "$(stat -c %s "/dev/shm/$SHM-big")" = 8388608 ] && [ ! -e "$T/d.sock" ]
+check $? "existing shm of another size is refused, left as is: $out"
+
+# --- -M file --------------------------------------------------------------
+start_fg "$T/e.log" -S "$T/e.sock" -M "$T/mem" -l 128k
+[ "$(stat -c %s "$T/mem")" = 131072 ]
+check $? "-M creates a 128k file"
+stop "$spid"
+[ ! -e "$T/mem" ]
+check $? "... and removes it on SIGTERM"
+truncate -s 128k "$T/mem2"
+start_fg "$T/f.log" -S "$T/f.sock" -M "$T/mem2" -l 128k
+stop "$spid"
+[ -e "$T/mem2" ]
+check $? "-M with an existing file keeps it on exit"
+
+if grep -q " /dev/hugepages hugetlbfs" /proc/mounts &&
+   [ "$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)" -ge 2 ]; then
+	hp=$(awk '/Hugepagesize/ {print $2}' /proc/meminfo)
+	start_fg "$T/g.log" -S "$T/g.sock" -M "/dev/hugepages/$SHM" -l 4M
+	check $? "hugetlbfs: server starts with -M /dev/hugepages/$SHM -l 4M"
+	grep -q "created hugetlbfs shared memory" "$T/g.log"
+	check $? "hugetlbfs: detected and logged"
+	out=$("$PROBE" client "$T/g.sock" 1 </dev/null)
+	[[ "$out" == *"shm 4194304"* ]]
+	check $? "hugetlbfs: a client gets a 4M shm fd"
+	stop "$spid"
+	[ ! -e "/dev/hugepages/$SHM" ]
+	check $? "hugetlbfs: file removed on SIGTERM"
+	if [ "$hp" -gt 4 ]; then
+		out=$("$SERVER" -F -S "$T/h.sock" -M "/dev/hugepages/$SHM" -l 4k 2>&1)
+		[ $? -ne 0 ] && [[ "$out" == *"not a multiple of the huge page size"* ]] &&
+			[ ! -e "/dev/hugepages/$SHM" ]
+		check $? "hugetlbfs: size below the huge page size refused: $out"
+	fi
+else
+	echo "# SKIP hugetlbfs checks: no /dev/hugepages mount with 2 free pages"
+fi
+
+# --- daemon mode ------------------------------------------------------------
+"$SERVER" -S "$T/i.sock" -m "$SHM" -P "$T/i.pid" -n 2
+rc=$?
+dpid=$(cat "$T/i.pid" 2>/dev/null)
+pids+=("${dpid:-0}")
+[ $rc -eq 0 ] && [ -n "$dpid" ] && kill -0 "$dpid" && [ -S "$T/i.sock" ]
+check $? "daemon: exits 0 once serving; pid file names a live process"
+[ "$(ps -o sid= -p "$dpid")" != "$(ps -o sid= -p $$)" ] &&
+	[ "$(readlink /proc/"$dpid"/cwd)" = / ] &&
+	[ "$(readlink /proc/"$dpid"/fd/2)" = /dev/null ]
+check $? "daemon: own session, cwd /, stderr /dev/null"
+out=$("$PROBE" client "$T/i.sock" 2 </dev/null)
+[[ "$out" == *"ready"* ]]
+check $? "daemon: serves clients"
+kill -TERM "$dpid"
+for i in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
+! kill -0 "$dpid" 2>/dev/null && [ ! -e "$T/i.pid" ] && [ ! -e "$T/i.sock" ] &&
+	[ ! -e "/dev/shm/$SHM" ]
+check $? "daemon: SIGTERM removes pid file, socket and shm"
+
+out=$("$SERVER" -S "$T/j.sock" -m "$SHM" -P "$T/no/dir/j.pid" 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"-P/--pid-file $T/no/dir/j.pid: No such file or directory"* ]] &&
+	[ ! -e "$T/j.sock" ] && [ ! -e "/dev/shm/$SHM" ]
+check $? "daemon: unwritable pid file fails before anything is created: $out"
+
+summary
