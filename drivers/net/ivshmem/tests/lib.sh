@@ -1,0 +1,317 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Shared by the net_ivshmem driver tests (meson suite "driver"). A test
+# sources this file, then calls t_init "$@" with the arguments meson
+# passes: the plugin path and the ivshmem-integrity path.
+#
+# It gives each test run its own names (shm files, EAL --file-prefix), a
+# log directory kept only when the test fails, bounded waits, and one EXIT
+# trap that kills the processes the test started (by pid, nothing else)
+# and removes what they left: shm files, DPDK runtime dirs, hugepage files.
+#
+# Results: t_pass / t_fail / t_skip print one loud line and exit 0 / 1 / 77.
+#
+# DPDK processes (testpmd, ivshmem-integrity) are started by name:
+#   tp_start NAME MAIN_LCORE [EAL args] -- [testpmd args]   testpmd -i on a FIFO
+#   tp_cmd NAME 'command'                                    send a command
+#   tp_show NAME 'command' FILE                              send, output to FILE
+#   tp_xstat FILE NAME                                       value of xstat NAME
+#   tp_fwd_stat FILE FIELD                                   from 'stop' output
+#   tp_wait_link NAME TIMEOUT                                until port 0 link up
+#   tp_wait_xstat NAME XSTAT MIN TIMEOUT                     until XSTAT >= MIN
+#   tp_quit NAME                                             quit, wait for exit
+#   in_start NAME LCORE VDEV [integrity args]                ivshmem-integrity --json
+#   in_wait NAME TIMEOUT                                     IN_STATUS=exit status
+
+T_NAME=$(basename -- "$0" .sh)
+T_PYTHON=/usr/bin/python3
+T_TESTPMD=/usr/bin/dpdk-testpmd
+T_HUGE_PAGES_NEEDED=384		# 2 MiB pages free for hugepage mode
+T_PIDS=()			# every process started, killed at exit
+T_SHMS=()			# shm files to remove at exit
+T_PREFIXES=()			# EAL file prefixes to clean up at exit
+declare -A TP_FD TP_PID TP_LOG TP_MARK IN_PID
+
+t_log()  { printf '%s: %s\n' "$T_NAME" "$*"; }
+t_ok()   { printf '%s: OK: %s\n' "$T_NAME" "$*"; }
+t_skip() { printf '%s: SKIP: %s\n' "$T_NAME" "$*"; exit 77; }
+t_pass() { printf '%s: PASS%s\n' "$T_NAME" "${1:+: $1}"; exit 0; }
+
+# Prints the tail of every log of this run, then FAIL and exit 1.
+t_fail() {
+    local f
+    for f in "$T_DIR"/*.log "$T_DIR"/*.json; do
+        [[ -s $f ]] || continue
+        printf -- '----- %s (last 25 lines) -----\n' "$f"
+        tail -n 25 -- "$f"
+    done
+    printf '%s: FAIL: %s\n' "$T_NAME" "$*"
+    exit 1
+}
+
+# t_check CONDITION-STRING MESSAGE: evaluates [[ CONDITION ]]; fails with
+# MESSAGE (and the condition) if false, prints OK otherwise.
+t_check() {
+    if eval "[[ $1 ]]"; then
+        t_ok "$2"
+    else
+        t_fail "$2 (check failed: $1)"
+    fi
+}
+
+t_cleanup() {
+    local status=$? pid fd p i
+    trap - EXIT
+    for fd in "${TP_FD[@]}"; do
+        exec {fd}>&- 2>/dev/null || true
+    done
+    for pid in "${T_PIDS[@]}"; do
+        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${T_PIDS[@]}"; do
+        for ((i = 0; i < 30; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            t_log "pid $pid still running: kill -9"
+            kill -KILL "$pid" 2>/dev/null
+        fi
+        wait "$pid" 2>/dev/null
+    done
+    for p in "${T_SHMS[@]}"; do
+        rm -f -- "$p"
+    done
+    for p in "${T_PREFIXES[@]}"; do
+        rm -rf -- "/var/run/dpdk/$p"
+        rm -f -- /dev/hugepages/"$p"map_*
+    done
+    if (( status == 0 )); then
+        rm -rf -- "$T_DIR"
+    elif [[ -d ${T_DIR:-} ]]; then
+        t_log "logs kept in $T_DIR"
+    fi
+    exit "$status"
+}
+
+# t_init PLUGIN INTEGRITY: checks what every test needs (skips loudly when
+# it is missing), picks hugepages or --no-huge, sets the traps.
+t_init() {
+    local free
+    T_PLUGIN=${1:-}
+    T_INTEG=${2:-}
+    [[ -n $T_PLUGIN && -n $T_INTEG ]] || t_fail "usage: $0 PLUGIN.so ivshmem-integrity"
+    [[ -f $T_PLUGIN ]] || t_fail "plugin $T_PLUGIN not built"
+    [[ -x $T_INTEG ]] || t_fail "$T_INTEG not built"
+    (( EUID == 0 )) || t_skip "needs root (DPDK processes, /dev/shm, hugepages)"
+    [[ -x $T_TESTPMD ]] || t_skip "$T_TESTPMD missing: apt-get install dpdk (devtools/setup.sh does)"
+    [[ -x $T_PYTHON ]] || t_skip "$T_PYTHON missing: apt-get install python3"
+    [[ -d /dev/shm && -w /dev/shm ]] || t_skip "/dev/shm is not writable"
+    T_TAG=iv$$
+    T_DIR=$(mktemp -d "/tmp/ivshmem-$T_NAME.XXXXXX")
+    trap t_cleanup EXIT
+    trap 'exit 130' INT TERM
+    free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+    if awk '$2 == "/dev/hugepages" && $3 == "hugetlbfs" { f = 1 } END { exit !f }' /proc/mounts &&
+            (( ${free:-0} >= T_HUGE_PAGES_NEEDED )); then
+        T_HUGE=1
+        # Unlinked at once: a process killed -9 leaves no hugepage file.
+        T_EAL_MEM=(--huge-unlink)
+    else
+        T_HUGE=0
+        T_EAL_MEM=(--no-huge -m 512)
+        t_log "WARNING: ${free:-0} free 2 MiB hugepages (< $T_HUGE_PAGES_NEEDED) or no hugetlbfs on /dev/hugepages: running with --no-huge"
+    fi
+    t_log "plugin $T_PLUGIN; logs in $T_DIR; $([[ $T_HUGE == 1 ]] && echo hugepages || echo --no-huge)"
+}
+
+# A shm file name for this run (removed at exit), not yet existing.
+t_shm() {
+    local p=/dev/shm/$T_TAG-$1
+    rm -f -- "$p"
+    T_SHMS+=("$p")
+    printf '%s\n' "$p"
+}
+
+# The EAL --file-prefix for process NAME of this run.
+t_prefix() {
+    local p=$T_TAG-$1
+    [[ " ${T_PREFIXES[*]} " == *" $p "* ]] || T_PREFIXES+=("$p")
+    printf '%s\n' "$p"
+}
+
+t_now_ms() { date +%s%3N; }
+
+# t_wait_log FILE REGEX TIMEOUT_S [MIN_COUNT]: until MIN_COUNT (default 1)
+# lines of FILE match REGEX (grep -E). Status 1 on timeout.
+t_wait_log() {
+    local file=$1 re=$2 timeout=$3 min=${4:-1} end n
+    end=$(( $(t_now_ms) + timeout * 1000 ))
+    while :; do
+        n=$(grep -cE -- "$re" "$file" 2>/dev/null)
+        (( ${n:-0} >= min )) && return 0
+        (( $(t_now_ms) >= end )) && return 1
+        sleep 0.05
+    done
+}
+
+# t_wait_pid PID TIMEOUT_S: waits for a child to exit and sets T_STATUS to
+# its exit status. Status 1 when it is still running at the timeout.
+# (wait needs the parent shell: never call this in $(...).)
+t_wait_pid() {
+    local pid=$1 end
+    end=$(( $(t_now_ms) + $2 * 1000 ))
+    while kill -0 "$pid" 2>/dev/null; do
+        (( $(t_now_ms) >= end )) && return 1
+        sleep 0.05
+    done
+    T_STATUS=0
+    wait "$pid" || T_STATUS=$?
+}
+
+# t_json FILE EXPR: EXPR evaluated by Python with j = the JSON object in FILE.
+t_json() {
+    "$T_PYTHON" -c 'import json, sys
+j = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(str(v).lower() if isinstance(v, bool) else v)' "$1" "$2"
+}
+
+# ---- testpmd ------------------------------------------------------------------
+
+# tp_start NAME MAIN_LCORE [EAL args] -- [testpmd args]: interactive
+# testpmd reading commands from a FIFO, output in $T_DIR/NAME.log; returns
+# once it prompts. Its forwarding lcore is the one of 0,1 not MAIN_LCORE.
+tp_start() {
+    local name=$1 main=$2 fifo log fd eal=()
+    shift 2
+    while (( $# )) && [[ $1 != -- ]]; do eal+=("$1"); shift; done
+    (( $# )) && shift
+    fifo=$T_DIR/$name.in
+    log=$T_DIR/$name.log
+    mkfifo "$fifo"
+    exec {fd}<>"$fifo"
+    # stdbuf: testpmd's printf output must reach the log as it happens.
+    stdbuf -oL -eL "$T_TESTPMD" -l 0,1 --main-lcore "$main" --no-pci \
+        --file-prefix "$(t_prefix "$name")" -d "$T_PLUGIN" "${T_EAL_MEM[@]}" \
+        --log-level='pmd.net.ivshmem.*:info' "${eal[@]}" \
+        -- -i --disable-link-check --total-num-mbufs=16384 "$@" \
+        < "$fifo" > "$log" 2>&1 {fd}>&- &
+    TP_PID[$name]=$!
+    T_PIDS+=("$!")
+    TP_FD[$name]=$fd
+    TP_LOG[$name]=$log
+    TP_MARK[$name]=0
+    t_wait_log "$log" '^testpmd> ' 60 || {
+        kill -0 "${TP_PID[$name]}" 2>/dev/null || t_fail "testpmd $name exited during start"
+        t_fail "testpmd $name did not prompt within 60 s"
+    }
+    t_log "testpmd $name: pid ${TP_PID[$name]}, main lcore $main, log $log"
+}
+
+tp_cmd() {
+    local name=$1
+    shift
+    printf '%s\n' "$*" >&"${TP_FD[$name]}"
+}
+
+# tp_show NAME COMMAND FILE: writes what COMMAND printed (up to the next
+# prompt) to FILE. (Not a $(...) helper: t_fail must end the test.)
+tp_show() {
+    local name=$1 cmd=$2 out=$3 mark log
+    mark=$(( ++TP_MARK[$name] ))
+    log=${TP_LOG[$name]}
+    tp_cmd "$name" "$cmd"
+    # A comment line: testpmd echoes it after the command's output. The
+    # echo follows the prompt, or starts a line when a driver log or an
+    # event was printed after the prompt.
+    tp_cmd "$name" "#mark-$mark"
+    t_wait_log "$log" "(^|testpmd> )#mark-$mark"$'\r?$' 30 ||
+        t_fail "testpmd $name did not answer '$cmd' within 30 s"
+    awk -v cmd="$cmd" -v mark="#mark-$mark" '
+        function is(line, s) { return line == s || substr(line, length(line) - length(s) - 8) == "testpmd> " s }
+        { sub(/\r$/, "") }
+        is($0, cmd) { buf = ""; on = 1; next }
+        is($0, mark) { printf "%s", buf; exit }
+        on { buf = buf $0 "\n" }' "$log" > "$out"
+}
+
+# tp_xstat FILE NAME: the value of xstat NAME in a 'show port xstats' dump
+# (the first one: ethdev repeats some per-queue counters).
+tp_xstat() {
+    awk -v n="$2" '$1 == n ":" { print $2; f = 1; exit } END { if (!f) print "missing" }' "$1"
+}
+
+# tp_fwd_stat FILE FIELD: FIELD (e.g. TX-dropped) of port 0 in the
+# "Forward statistics" block that 'stop' printed into FILE.
+tp_fwd_stat() {
+    awk -v f="$2" '/Forward statistics for port 0/ { on = 1 }
+        on { for (i = 1; i < NF; i++) if ($i == f ":") { print $(i + 1); exit } }' "$1"
+}
+
+# tp_wait_link NAME TIMEOUT_S: until port 0 of testpmd NAME has link up.
+tp_wait_link() {
+    local name=$1 end out=$T_DIR/$1.portinfo
+    end=$(( $(t_now_ms) + $2 * 1000 ))
+    while :; do
+        tp_show "$name" "show port info 0" "$out"
+        grep -q 'Link status: up' "$out" && return 0
+        (( $(t_now_ms) >= end )) && t_fail "testpmd $name: link of port 0 still down after $2 s"
+        sleep 0.1
+    done
+}
+
+# tp_wait_xstat NAME XSTAT MIN TIMEOUT_S: until xstat XSTAT of port 0 of
+# testpmd NAME reaches MIN (a count, never a rate: slow machines just
+# take longer). Fails at the timeout.
+tp_wait_xstat() {
+    local name=$1 x=$2 min=$3 end v out=$T_DIR/$1.progress
+    end=$(( $(t_now_ms) + $4 * 1000 ))
+    while :; do
+        tp_show "$name" "show port xstats 0" "$out"
+        v=$(tp_xstat "$out" "$x")
+        [[ $v =~ ^[0-9]+$ ]] && (( v >= min )) && return 0
+        (( $(t_now_ms) >= end )) && t_fail "testpmd $name: $x is $v after $4 s, expected at least $min"
+        sleep 0.5
+    done
+}
+
+# tp_quit NAME: quit (ports close: a sender drains), wait for the exit.
+tp_quit() {
+    local name=$1 fd=${TP_FD[$1]}
+    tp_cmd "$name" quit
+    exec {fd}>&-
+    unset "TP_FD[$name]"
+    t_wait_pid "${TP_PID[$name]}" 30 || t_fail "testpmd $name did not quit within 30 s"
+    (( T_STATUS == 0 )) || t_fail "testpmd $name exited with status $T_STATUS"
+    grep -q 'Bye' "${TP_LOG[$name]}" || t_fail "testpmd $name did not say Bye"
+}
+
+# ---- ivshmem-integrity --------------------------------------------------------
+
+# in_start NAME LCORE VDEV [integrity options]: runs ivshmem-integrity
+# with --json; stdout (the JSON) in $T_DIR/NAME.json, the rest in NAME.log.
+in_start() {
+    local name=$1 lcore=$2 vdev=$3
+    shift 3
+    "$T_INTEG" -l "$lcore" --no-pci --file-prefix "$(t_prefix "$name")" \
+        -d "$T_PLUGIN" "${T_EAL_MEM[@]}" --log-level='pmd.net.ivshmem.*:info' \
+        --vdev "$vdev" -- --json "$@" \
+        > "$T_DIR/$name.json" 2> "$T_DIR/$name.log" &
+    IN_PID[$name]=$!
+    T_PIDS+=("$!")
+}
+
+# in_wait NAME TIMEOUT_S: sets IN_STATUS to its exit status; fails the
+# test when it is still running at the timeout.
+in_wait() {
+    t_wait_pid "${IN_PID[$1]}" "$2" ||
+        t_fail "ivshmem-integrity $1 still running after $2 s"
+    IN_STATUS=$T_STATUS
+}
+
+# in_summary NAME: the human summary line of a finished integrity run.
+in_summary() {
+    grep -E '^(rx|tx) summary:' "$T_DIR/$1.log" | tail -n 1
+}
