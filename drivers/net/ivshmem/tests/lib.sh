@@ -51,7 +51,9 @@ t_fail() {
 }
 
 # t_check CONDITION-STRING MESSAGE: evaluates [[ CONDITION ]]; fails with
-# MESSAGE (and the condition) if false, prints OK otherwise.
+# MESSAGE (and the condition) if false, prints OK otherwise. Compare
+# counters with == (as strings, so that a "missing" value never equals a
+# number) against numbers already computed with $((...)).
 t_check() {
     if eval "[[ $1 ]]"; then
         t_ok "$2"
