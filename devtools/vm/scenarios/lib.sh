@@ -60,6 +60,7 @@ vm_wait() {
 
 # vm_kill NAME: pull the plug on a guest (QEMU killed).
 vm_kill() {
+	local name=$1
 	"$RUN" --kill "$(cat "$WORK/$name.handle")" >/dev/null 2>&1 || true
 }
 
