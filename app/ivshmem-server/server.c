@@ -75,6 +75,9 @@ ivsrv_send(struct ivsrv_server *s, struct ivsrv_peer *p)
 		return;
 	}
 	want = p->q_len > 0;
+	if (want && !p->want_out)
+		IVSRV_DEBUG("peer %u: socket full, %u message(s) wait for it",
+			    p->id, p->q_len);
 	if (want != p->want_out) {
 		struct epoll_event ev = {
 			.events = EPOLLIN | EPOLLRDHUP | (want ? EPOLLOUT : 0),

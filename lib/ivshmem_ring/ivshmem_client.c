@@ -401,10 +401,10 @@ ivc_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* @deadline: ivc_now_ms() value, or INT64_MAX for none. */
 static int
-ivc_handshake(struct ivc_client *c, int timeout_ms)
+ivc_handshake(struct ivc_client *c, int64_t deadline, int timeout_ms)
 {
-	int64_t deadline = ivc_now_ms() + timeout_ms;
 	struct ivc_event ev;
 
 	while (c->stage != IVC_STAGE_RUNNING) {
@@ -423,12 +423,12 @@ ivc_handshake(struct ivc_client *c, int timeout_ms)
 				c->stage = IVC_STAGE_RUNNING;
 			continue;
 		}
-		if (timeout_ms >= 0) {
+		if (deadline != INT64_MAX) {
 			int64_t left = deadline - ivc_now_ms();
 
 			if (left <= 0)
 				break;
-			wait_ms = (int)left;
+			wait_ms = left > INT32_MAX ? INT32_MAX : (int)left;
 		}
 		rc = poll(&pfd, 1, wait_ms);
 		if (rc < 0 && errno != EINTR)
@@ -447,12 +447,43 @@ ivc_handshake(struct ivc_client *c, int timeout_ms)
 			"lower?", c->nb_own, timeout_ms, c->vectors);
 }
 
+/*
+ * Non-blocking: a UNIX connect() to a server that is not accepting (full
+ * backlog, hung) would otherwise block past any timeout; it answers
+ * EAGAIN instead, and we retry until the deadline.
+ */
+static int
+ivc_dial(struct ivc_client *c, const struct sockaddr_un *sa, int64_t deadline)
+{
+	for (;;) {
+		struct timespec pause = { 0, 10 * 1000000L };
+		int e;
+
+		if (connect(c->sock, (const struct sockaddr *)sa,
+			    sizeof(*sa)) == 0)
+			return 0;
+		e = errno;
+		if (e == EINTR)
+			continue;
+		if (e == EAGAIN && ivc_now_ms() < deadline) {
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		return ivc_fail(c, "connect: %s%s", strerror(e),
+				e == ECONNREFUSED ? " (no server listening: "
+				"stale socket?)" : e == ENOENT ? " (is the "
+				"server running?)" : e == EAGAIN ? " (server "
+				"not accepting connections)" : "");
+	}
+}
+
 struct ivc_client *
 ivc_connect(const char *path, unsigned int vectors, int timeout_ms,
 	    char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ivc_client *c;
+	int64_t deadline;
 	unsigned int i;
 
 	if (err != NULL && errlen > 0)
@@ -484,23 +515,17 @@ ivc_connect(const char *path, unsigned int vectors, int timeout_ms,
 	}
 	if (timeout_ms == 0)
 		timeout_ms = IVC_DEFAULT_TIMEOUT_MS;
+	deadline = timeout_ms < 0 ? INT64_MAX : ivc_now_ms() + timeout_ms;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 
-	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			 0);
 	if (c->sock < 0) {
 		ivc_fail(c, "socket: %s", strerror(errno));
 		goto fail;
 	}
-	if (connect(c->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		ivc_fail(c, "connect: %s%s", strerror(e),
-			 e == ECONNREFUSED ? " (no server listening: stale "
-			 "socket?)" : e == ENOENT ? " (is the server running?)"
-			 : "");
-		goto fail;
-	}
-	if (ivc_handshake(c, timeout_ms) < 0)
+	if (ivc_dial(c, &sa, deadline) < 0 ||
+	    ivc_handshake(c, deadline, timeout_ms) < 0)
 		goto fail;
 	return c;
 

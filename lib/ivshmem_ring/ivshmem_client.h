@@ -18,9 +18,11 @@
  *
  * A client never writes to the socket: a server may drop one that does.
  *
- * Not thread-safe: one thread owns a struct ivc_client, except that
- * ivc_notify() only reads state and may race with nothing but
- * ivc_process()/ivc_close() on the same client.
+ * Threads: ivc_notify(), ivc_ack() and the getters only read the client,
+ * so several threads may call them at once, but never while another
+ * thread is in ivc_process() or ivc_close(): a departure closes the
+ * peer's fds and frees its struct ivc_peer. A data path that must not
+ * take a lock can dup() the fds it rings (dup2() to retarget) instead.
  */
 #ifndef IVSHMEM_CLIENT_H
 #define IVSHMEM_CLIENT_H

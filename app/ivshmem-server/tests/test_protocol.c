@@ -296,6 +296,53 @@ fake_case_run(const struct fake_case *fc)
 	unlink(path);
 }
 
+/*
+ * A server that never accepts (backlog full) or accepts and stays silent:
+ * ivc_connect() must give up at its timeout, saying which.
+ */
+static void
+stall_cases(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[64], err[400];
+	struct ivc_client *c;
+	int lfd, filler, acc;
+	int64_t t0;
+
+	snprintf(path, sizeof(path), "%s/stall.sock", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 0) < 0) {
+		check(false, "stalling server: %s", strerror(errno));
+		return;
+	}
+	/* Backlog 0 still queues one connection: fill it. */
+	filler = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	connect(filler, (struct sockaddr *)&sa, sizeof(sa));
+	t0 = now_ms();
+	c = ivc_connect(path, 1, 300, err, sizeof(err));
+	check(c == NULL && strstr(err, "not accepting") != NULL &&
+	      now_ms() - t0 < 2000, "client gives up on a server that never "
+	      "accepts, after %lld ms: \"%s\"", (long long)(now_ms() - t0),
+	      c ? "(accepted!)" : err);
+	ivc_close(c);
+	acc = accept(lfd, NULL, NULL);	/* frees the backlog slot */
+	close(filler);
+	if (acc >= 0)
+		close(acc);
+
+	t0 = now_ms();
+	c = ivc_connect(path, 1, 300, err, sizeof(err));
+	check(c == NULL && strstr(err, "no protocol version") != NULL &&
+	      now_ms() - t0 < 2000, "client gives up on a silent server "
+	      "after %lld ms: \"%s\"", (long long)(now_ms() - t0),
+	      c ? "(accepted!)" : err);
+	ivc_close(c);
+	close(lfd);
+	unlink(path);
+}
+
 /* ---- part 2: the real server ------------------------------------------- */
 
 struct tc {
@@ -443,40 +490,43 @@ knows(const struct tc *t, unsigned int id, unsigned int nv)
 static int
 log_count(const char *needle)
 {
-	static char buf[1 << 20];
 	int fd = open(log_path, O_RDONLY), n = 0;
-	ssize_t len;
-	char *p;
+	struct stat st;
+	ssize_t len = -1;
+	char *buf = NULL, *p;
 
-	if (fd < 0)
-		return 0;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len < 0)
-		return 0;
-	buf[len] = '\0';
-	for (p = buf; (p = strstr(p, needle)) != NULL; p++)
-		n++;
+	if (fd >= 0 && fstat(fd, &st) == 0 &&
+	    (buf = malloc((size_t)st.st_size + 1)) != NULL)
+		len = read(fd, buf, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
+	if (len >= 0) {
+		buf[len] = '\0';
+		for (p = buf; (p = strstr(p, needle)) != NULL; p++)
+			n++;
+	}
+	free(buf);
 	return n;
 }
 
+/* Foreground server on our socket and shm, plus @args (NULL-ended). */
 static bool
-start_server(void)
+start_server(const char *const *args)
 {
-	char ids[16], np[16], nv[16];
+	const char *argv[32] = { server_bin, "-F", "-S", sock_path, "-m",
+				 shm_name };
 	int64_t end;
+	int n = 6;
 
-	snprintf(ids, sizeof(ids), "%d", ID_COUNT);
-	snprintf(np, sizeof(np), "%d", MAX_PEERS);
-	snprintf(nv, sizeof(nv), "%d", VECTORS);
+	while (*args != NULL && n < 31)
+		argv[n++] = *args++;
+	unlink(log_path);	/* before fork: no "listening" from a past run */
 	srv_pid = fork();
 	if (srv_pid == 0) {
 		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		dup2(fd, STDERR_FILENO);
-		execl(server_bin, server_bin, "-F", "-v", "-S", sock_path,
-		      "-m", shm_name, "-n", nv, "-p", np, "--ids", ids,
-		      "-l", "1M", (char *)NULL);
+		execv(server_bin, (char *const *)argv);
 		_exit(127);
 	}
 	for (end = now_ms() + 5000; now_ms() < end; sleep_ms(20))
@@ -487,17 +537,18 @@ start_server(void)
 
 /* Every ordered pair: the fd x holds for y's vector v is y's own fd v. */
 static void
-check_matrix(struct tc **v, unsigned int n, const char *when)
+check_matrix(struct tc **v, unsigned int n, unsigned int nv,
+	     const char *when)
 {
 	bool all_known = true, same = true, rings = true, kcmp_ok = true;
 	unsigned int x, y, k, vec;
 
 	for (x = 0; x < n; x++)
 		for (y = 0; y < n; y++)
-			if (x != y && !knows(v[x], ivc_id(v[y]->c), VECTORS))
+			if (x != y && !knows(v[x], ivc_id(v[y]->c), nv))
 				all_known = false;
-	check(all_known, "%s: every client knows every other's %d eventfds",
-	      when, VECTORS);
+	check(all_known, "%s: every client knows every other's %u eventfds",
+	      when, nv);
 
 	for (x = 0; x < n; x++) {
 		for (y = 0; y < n; y++) {
@@ -506,7 +557,7 @@ check_matrix(struct tc **v, unsigned int n, const char *when)
 			if (x == y)
 				continue;
 			p = ivc_peer_find(v[x]->c, ivc_id(v[y]->c));
-			for (vec = 0; p != NULL && vec < VECTORS; vec++) {
+			for (vec = 0; p != NULL && vec < nv; vec++) {
 				long r = syscall(SYS_kcmp, getpid(), getpid(),
 						 KCMP_FILE, p->fds[vec],
 						 ivc_own_fd(v[y]->c, vec));
@@ -525,13 +576,15 @@ check_matrix(struct tc **v, unsigned int n, const char *when)
 		printf("# kcmp unavailable (%s): identity checked by ringing "
 		       "only\n", strerror(errno));
 
-	/* Ring x -> y on each vector; only y's vector may fire. */
+	/* Ring x -> y on each vector (first and last if many); only y's
+	 * vector may fire. */
 	for (x = 0; x < n; x++) {
 		for (y = 0; y < n; y++) {
-			for (vec = 0; vec < VECTORS; vec++) {
+			for (vec = 0; vec < nv; vec++) {
 				uint64_t cnt = 0;
 
-				if (x == y)
+				if (x == y || (vec != 0 && vec != nv - 1 &&
+					       nv > 4))
 					continue;
 				if (ivc_notify(v[x]->c, ivc_id(v[y]->c),
 					       vec) != 0) {
@@ -541,7 +594,7 @@ check_matrix(struct tc **v, unsigned int n, const char *when)
 				for (k = 0; k < n; k++) {
 					unsigned int w;
 
-					for (w = 0; w < VECTORS; w++) {
+					for (w = 0; w < nv; w++) {
 						int r = ivc_ack(v[k]->c, w,
 								&cnt);
 						bool want = k == y && w == vec;
@@ -555,8 +608,8 @@ check_matrix(struct tc **v, unsigned int n, const char *when)
 		}
 	}
 	check(rings, "%s: ringing peer Y's vector V fires exactly Y's own "
-	      "eventfd V (all %u x %u pairs, %d vectors)", when, n, n - 1,
-	      VECTORS);
+	      "eventfd V (all %u x %u pairs, %s)", when, n, n - 1,
+	      nv > 4 ? "first and last vector" : "every vector");
 }
 
 static void
@@ -620,7 +673,8 @@ part2(void)
 	int fds0, fds1 = -1, i, refused, dropped;
 	int64_t end;
 
-	if (!start_server()) {
+	if (!start_server((const char *[]){ "-v", "-n", "2", "-p", "4",
+					    "--ids", "6", "-l", "1M", NULL })) {
 		check(false, "server starts (see %s)", log_path);
 		return;
 	}
@@ -649,8 +703,8 @@ part2(void)
 	      expect(b, IVC_EV_PEER_JOINED, 2),
 	      "A and B are told 2 joined");
 	set[0] = a; set[1] = b; set[2] = c;
-	check_matrix(set, 2, "2 clients");
-	check_matrix(set, 3, "3 clients");
+	check_matrix(set, 2, VECTORS, "2 clients");
+	check_matrix(set, 3, VECTORS, "3 clients");
 	check_shm(a, c);
 
 	tc_close(b);
@@ -696,7 +750,7 @@ part2(void)
 	      "A learns the reused ID 1 with fresh eventfds");
 	server_quiet();
 	set[0] = a; set[1] = c; set[2] = d; set[3] = g;
-	check_matrix(set, 4, "4 clients after reuse");
+	check_matrix(set, 4, VECTORS, "4 clients after reuse");
 
 	check(tc_close_seen(g, a), "G's departure reaches A");
 	h = tc_connect("H", 3, err, sizeof(err));
@@ -754,6 +808,75 @@ part2(void)
 		      tcs[i]->name);
 }
 
+/*
+ * Handshakes far larger than a socket buffer (16 clients x 32 vectors):
+ * the server must queue and resume on EPOLLOUT without losing or
+ * reordering a message; and a client that never reads is dropped once
+ * its queue passes the limit, without harm to the others.
+ */
+#define BIG_VECTORS 32
+#define BIG_CLIENTS 16
+
+static void
+part3(void)
+{
+	struct tc *v[BIG_CLIENTS];
+	char err[400];
+	int raw, i, fds0, fds1;
+	bool ok = true;
+
+	if (!start_server((const char *[]){ "-v", "-n", "32", "-p", "20",
+					    NULL })) {
+		check(false, "server starts (see %s)", log_path);
+		return;
+	}
+	check(true, "server started: -n %d -p 20", BIG_VECTORS);
+	raw = unix_connect(sock_path);	/* ID 0, never reads */
+	for (i = 0; i < BIG_CLIENTS; i++) {
+		/* The others do not read while this one's handshake runs. */
+		v[i] = tc_connect("big", BIG_VECTORS, err, sizeof(err));
+		if (v[i] == NULL) {
+			check(false, "client %d of %d: %s", i + 1,
+			      BIG_CLIENTS, err);
+			return;
+		}
+	}
+	server_quiet();
+	for (i = 0; i < BIG_CLIENTS; i++)
+		ok = ok && !v[i]->broken && knows(v[i], 0, BIG_VECTORS);
+	check(ok && log_count("dropped") == 0, "%d clients with %d vectors "
+	      "each (handshakes of up to %d messages) all complete; all "
+	      "know the non-reading peer 0", BIG_CLIENTS, BIG_VECTORS,
+	      3 + BIG_CLIENTS * BIG_VECTORS);
+	check(log_count("socket full") > 0, "... and the server did wait "
+	      "for full sockets (%d times)", log_count("socket full"));
+	check_matrix(v, BIG_CLIENTS, BIG_VECTORS, "16 clients, 32 vectors");
+
+	fds0 = count_fds(srv_pid);
+	for (i = 0; i < 60 && log_count("dropped") == 0; i++) {
+		struct tc *t = tc_connect("churn", BIG_VECTORS, err,
+					  sizeof(err));
+
+		if (t != NULL)
+			tc_close(t);
+		pump(0);
+	}
+	check(log_count("peer 0 dropped: not reading (queue full)") == 1,
+	      "the non-reading client is dropped when its queue is full "
+	      "(after %d join/leave cycles)", i);
+	ok = true;
+	for (i = 0; i < BIG_CLIENTS; i++)
+		ok = ok && expect(v[i], IVC_EV_PEER_LEFT, 0) && !v[i]->broken;
+	check(ok, "its departure reaches all %d others, none broken",
+	      BIG_CLIENTS);
+	close(raw);
+	fds1 = server_quiet();
+	check(fds1 == fds0 - 1 - BIG_VECTORS, "server released its socket "
+	      "and %d eventfds: %d -> %d fds", BIG_VECTORS, fds0, fds1);
+	for (i = 0; i < BIG_CLIENTS; i++)
+		tc_close(v[i]);
+}
+
 static void
 stop_server(void)
 {
@@ -799,6 +922,7 @@ main(int argc, char **argv)
 	printf("# part 1: client validation against scripted servers\n");
 	for (i = 0; i < sizeof(fake_cases) / sizeof(fake_cases[0]); i++)
 		fake_case_run(&fake_cases[i]);
+	stall_cases();
 
 	printf("# part 2: real server %s\n", server_bin);
 	part2();
@@ -806,6 +930,12 @@ main(int argc, char **argv)
 		tc_close(tcs[0]);
 	check(count_fds(getpid()) == fds_start,
 	      "test process holds no fd from any client after ivc_close");
+	stop_server();
+
+	printf("# part 3: large handshakes, a client that never reads\n");
+	part3();
+	while (ntcs > 0)
+		tc_close(tcs[0]);
 	stop_server();
 
 	if (n_fail != 0) {
