@@ -23,6 +23,10 @@
 #   tp_quit NAME                                             quit, wait for exit
 #   in_start NAME LCORE VDEV [integrity args]                ivshmem-integrity --json
 #   in_wait NAME TIMEOUT                                     IN_STATUS=exit status
+#   in_pair TAG RX_VDEV TX_VDEV WAIT_RX_LINK TIMEOUT [opts]  rx + tx, both exit 0
+#   in_clean NAME COUNT                                      rx got COUNT, no faults
+# and the usual pair of testpmd:
+#   tp_txrx TAG VDEV MIN XSTATS [args] [-- tx args]          txonly -> rxonly
 
 T_NAME=$(basename -- "$0" .sh)
 T_PYTHON=/usr/bin/python3
@@ -290,6 +294,37 @@ tp_quit() {
     grep -q 'Bye' "${TP_LOG[$name]}" || t_fail "testpmd $name did not say Bye"
 }
 
+# tp_txrx TAG VDEV MIN XSTATS [testpmd args for both] [-- args for the sender]:
+# testpmd TAG-rx (rxonly, main lcore 0) and TAG-tx (txonly, main lcore 1)
+# on VDEV, forwarding for 2 s and until each of the comma-separated rx
+# XSTATS reached MIN. Then the sender stops (its 'stop' output in
+# $T_DIR/TAG-tx.stop), its xstats go to TAG-tx.xstats, it quits (and
+# drains); then the receiver's xstats go to TAG-rx.xstats and it quits.
+tp_txrx() {
+    local tag=$1 vdev=$2 min=$3 x both=() txa=()
+    local -a wait
+    IFS=, read -r -a wait <<< "$4"
+    shift 4
+    while (( $# )) && [[ $1 != -- ]]; do both+=("$1"); shift; done
+    (( $# )) && shift
+    txa=("$@")
+    tp_start "$tag-rx" 0 --vdev "$vdev" -- --forward-mode=rxonly "${both[@]}"
+    tp_start "$tag-tx" 1 --vdev "$vdev" -- --forward-mode=txonly "${both[@]}" "${txa[@]}"
+    tp_cmd "$tag-rx" start
+    tp_wait_link "$tag-tx" 10
+    tp_cmd "$tag-tx" start
+    sleep 2
+    for x in "${wait[@]}"; do
+        tp_wait_xstat "$tag-rx" "$x" "$min" 60
+    done
+    tp_show "$tag-tx" stop "$T_DIR/$tag-tx.stop"
+    tp_show "$tag-tx" "show port xstats 0" "$T_DIR/$tag-tx.xstats"
+    tp_quit "$tag-tx"
+    tp_show "$tag-rx" "show port xstats 0" "$T_DIR/$tag-rx.xstats"
+    tp_show "$tag-rx" stop "$T_DIR/$tag-rx.stop"
+    tp_quit "$tag-rx"
+}
+
 # ---- ivshmem-integrity --------------------------------------------------------
 
 # in_start NAME LCORE VDEV [integrity options]: runs ivshmem-integrity
@@ -311,6 +346,39 @@ in_wait() {
     t_wait_pid "${IN_PID[$1]}" "$2" ||
         t_fail "ivshmem-integrity $1 still running after $2 s"
     IN_STATUS=$T_STATUS
+}
+
+# in_pair TAG RX_VDEV TX_VDEV WAIT_RX_LINK TIMEOUT_S [options for both]:
+# integrity rx TAG-rx (lcore 1), then tx TAG-tx (lcore 0, --wait-link 30),
+# both with the options given and --timeout TIMEOUT_S; with WAIT_RX_LINK=1
+# tx starts only once rx has link (rx's peer is not tx, e.g. testpmd in
+# between). Checks that both exit 0; prints their summaries.
+in_pair() {
+    local tag=$1 rx_vdev=$2 tx_vdev=$3 wait_rx=$4 timeout=$5
+    shift 5
+    in_start "$tag-rx" 1 "$rx_vdev" --role rx --timeout "$timeout" --progress 10 "$@"
+    if (( wait_rx )); then
+        t_wait_log "$T_DIR/$tag-rx.log" '^link up at' 30 ||
+            t_fail "$tag-rx: link not up within 30 s"
+    fi
+    in_start "$tag-tx" 0 "$tx_vdev" --role tx --timeout "$timeout" --wait-link 30 "$@"
+    in_wait "$tag-tx" $((timeout + 30))
+    t_log "$(in_summary "$tag-tx")"
+    t_check "$IN_STATUS == 0" "$tag-tx exited 0"
+    in_wait "$tag-rx" 60
+    t_log "$(in_summary "$tag-rx")"
+    t_check "$IN_STATUS == 0" "$tag-rx exited 0"
+}
+
+# in_clean NAME COUNT: integrity rx NAME received exactly COUNT frames, none
+# lost, reordered, corrupt, of a replaced stamp, extra, foreign or on a
+# queue other than the one it was sent on.
+in_clean() {
+    local v j=$T_DIR/$1.json
+    t_check "$(t_json "$j" 'j["received"]') == $2" "$1 received exactly $2"
+    for v in lost reordered corrupt stale extra foreign wrong_queue; do
+        t_check "$(t_json "$j" "j['$v']") == 0" "$1: $v = 0"
+    done
 }
 
 # in_summary NAME: the human summary line of a finished integrity run.

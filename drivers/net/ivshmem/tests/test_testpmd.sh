@@ -27,36 +27,23 @@ BURST=32
 
 # ---- 1. txonly -> rxonly ------------------------------------------------------
 SHM=$(t_shm txrx)
-VDEV=net_ivshmem0,shm=$SHM
-tp_start rx 0 --vdev "$VDEV" -- --forward-mode=rxonly
-tp_start tx 1 --vdev "$VDEV" -- --forward-mode=txonly
-tp_cmd rx start
-tp_wait_link tx 10
-tp_cmd tx start
-sleep "$RUN_S"
-tp_wait_xstat rx rx_q0_packets "$MIN_PKTS" 60
-tp_show tx stop "$T_DIR/tx.stop"
-tp_show tx "show port xstats 0" "$T_DIR/tx.xstats"
-tp_quit tx
-tp_show rx "show port xstats 0" "$T_DIR/rx.xstats"
-tp_show rx stop "$T_DIR/rx.stop"
-tp_quit rx
+tp_txrx txrx "net_ivshmem0,shm=$SHM" "$MIN_PKTS" rx_q0_packets
 
-TX=$(tp_xstat "$T_DIR/tx.xstats" tx_q0_packets)
-RX=$(tp_xstat "$T_DIR/rx.xstats" rx_q0_packets)
-FULL=$(tp_xstat "$T_DIR/tx.xstats" tx_q0_ring_full)
-DROPPED=$(tp_fwd_stat "$T_DIR/tx.stop" TX-dropped)
+TX=$(tp_xstat "$T_DIR/txrx-tx.xstats" tx_q0_packets)
+RX=$(tp_xstat "$T_DIR/txrx-rx.xstats" rx_q0_packets)
+FULL=$(tp_xstat "$T_DIR/txrx-tx.xstats" tx_q0_ring_full)
+DROPPED=$(tp_fwd_stat "$T_DIR/txrx-tx.stop" TX-dropped)
 t_log "txonly -> rxonly: tx_q0_packets $TX, rx_q0_packets $RX, tx_q0_ring_full $FULL, testpmd TX-dropped $DROPPED"
 t_check "$TX =~ ^[0-9]+$ && $TX -ge $MIN_PKTS" "sender sent $TX packets (>= $MIN_PKTS)"
 t_check "$RX == $TX" "receiver got all $TX: rx_q0_packets $RX == tx_q0_packets $TX"
 t_check "$FULL -le $DROPPED && $DROPPED -le $((BURST * FULL))" \
     "ring_full $FULL <= TX-dropped $DROPPED <= $BURST x ring_full"
 for x in rx_q0_bad_desc rx_q0_bad_index rx_q0_stale rx_q0_mbuf_alloc_fail; do
-    v=$(tp_xstat "$T_DIR/rx.xstats" "$x")
+    v=$(tp_xstat "$T_DIR/txrx-rx.xstats" "$x")
     t_check "$v == 0" "receiver $x = 0"
 done
 for x in tx_q0_oversize tx_q0_bad_ret tx_q0_bad_index tx_q0_dropped_inflight; do
-    v=$(tp_xstat "$T_DIR/tx.xstats" "$x")
+    v=$(tp_xstat "$T_DIR/txrx-tx.xstats" "$x")
     t_check "$v == 0" "sender $x = 0"
 done
 SUMMARY="txonly->rxonly $TX packets sent == received"
