@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# A peer VM restarted: QEMU of the sending VM is killed mid-stream and a new
+# VM is started on the same ivshmem-plain file. The surviving VM's receiver
+# must see the link go down, then up, then clean traffic from the new sender
+# (a new stamp from sequence 0; nothing of the old sender after the new one
+# started: ivshmem-integrity --restart-ok enforces it).
+. "$(dirname "$0")/lib.sh"
+
+FILE=/dev/shm/ivshmem-$SCEN-link
+DEV="--ivshmem-plain $FILE:16M"
+BDF=0000:00:10.0
+FRAMES=${VM_FRAMES:-20000}
+rm -f "$FILE"
+
+vm_start rx $DEV --timeout 300 -- sh -c "
+	$INTEG $GAPP_EAL --file-prefix rx -a $BDF -- --role rx --restart-ok --count $FRAMES \
+		--min-size 60 --max-size 1514 --idle 10 --timeout 200 --progress 2 --json"
+# First sender: runs until its VM is killed.
+vm_start tx1 $DEV --timeout 300 -- sh -c "
+	$INTEG $GAPP_EAL --file-prefix tx -a $BDF -- --role tx --count 0 --min-size 60 --max-size 1514 \
+		--wait-link 90 --timeout 200 --progress 2"
+# Wait for traffic (the receiver reports progress), then pull the plug.
+for _ in $(seq 120); do
+	grep -q "received [1-9]" "$(cat "$WORK/rx.handle")/job/out.log" 2>/dev/null && break
+	sleep 1
+done
+grep -q "received [1-9]" "$(cat "$WORK/rx.handle")/job/out.log" || fail "no traffic before the restart"
+say "traffic flowing: killing the sending VM's QEMU"
+vm_kill tx1
+sleep 3
+# Second sender, new VM on the same file: it takes over the dead peer's
+# slot once its heartbeat has been silent, then sends a known count.
+vm_start tx2 $DEV --timeout 300 -- sh -c "
+	$INTEG $GAPP_EAL --file-prefix tx -a $BDF -- --role tx --count $FRAMES --min-size 60 --max-size 1514 \
+		--wait-link 90 --timeout 200 --json"
+rc_tx=0; rc_rx=0
+vm_wait tx2 > /dev/null || rc_tx=$?
+vm_wait rx > /dev/null || rc_rx=$?
+grep -E "summary|RESULT|link (up|down)|stamp" "$WORK/rx.out" | sed 's/^/  [rx] /'
+[ $rc_tx = 0 ] || fail "second sender exited $rc_tx: $(tail -3 "$WORK/tx2.out")"
+[ $rc_rx = 0 ] || fail "receiver exited $rc_rx"
+for k in lost reordered corrupt stale; do
+	v=$(json_field "$WORK/rx.out" $k)
+	[ "$v" = 0 ] || fail "receiver: $k = $v"
+done
+stamps=$(json_field "$WORK/rx.out" n_stamps)
+[ "$stamps" = 2 ] || fail "expected frames from 2 sender runs, got $stamps"
+# Link events: up, down (the kill), up (the new VM).
+ev=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    i=l.find("{\"role\"")
+    if i>=0: print(" ".join("up" if e["up"] else "down" for e in json.loads(l[i:])["link_events"]))' "$WORK/rx.out")
+say "receiver link events: $ev"
+case "$ev" in "up down up"*) ;; *) fail "link events '$ev', expected 'up down up ...'" ;; esac
+say "PASS"
