@@ -168,12 +168,15 @@ t_wait_log() {
 t_wait_pid() {
     local pid=$1 end
     end=$(( $(t_now_ms) + $2 * 1000 ))
-    while kill -0 "$pid" 2>/dev/null; do
-        (( $(t_now_ms) >= end )) && return 1
-        sleep 0.05
-    done
-    T_STATUS=0
-    wait "$pid" || T_STATUS=$?
+    # (bash reports a job killed by a signal on stderr: the tests say more)
+    {
+        while kill -0 "$pid" 2>/dev/null; do
+            (( $(t_now_ms) >= end )) && return 1
+            sleep 0.05
+        done
+        T_STATUS=0
+        wait "$pid" || T_STATUS=$?
+    } 2>/dev/null
 }
 
 # t_json FILE EXPR: EXPR evaluated by Python with j = the JSON object in FILE.
