@@ -136,8 +136,11 @@ ivr_tx_space(struct ivr_tx *t, uint32_t want)
 {
 	uint32_t n = t->n_free < t->slots ? t->n_free : t->slots;
 
+	/* evicted: set by our own control thread (local memory, a cache
+	 * hit); the refresh path then stops writing the part. */
 	if (IVR_LIKELY(n >= want && t->in_session &&
-			ivr_read_once32(t->peer_epoch_p) == t->peer_epoch))
+			ivr_read_once32(t->peer_epoch_p) == t->peer_epoch &&
+			!__atomic_load_n(&t->r->evicted, __ATOMIC_RELAXED)))
 		return n;
 	return ivr_tx_refresh(t);
 }
@@ -225,7 +228,8 @@ ivr_rx_begin(struct ivr_rx *q)
 {
 	uint32_t avail = q->prod - q->cons;
 
-	if (IVR_LIKELY(avail != 0 && q->in_session))
+	if (IVR_LIKELY(avail != 0 && q->in_session &&
+			!__atomic_load_n(&q->r->evicted, __ATOMIC_RELAXED)))
 		return avail;
 	return ivr_rx_refresh(q);
 }

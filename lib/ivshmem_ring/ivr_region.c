@@ -469,16 +469,20 @@ ivr_poll_peer(struct ivr_region *r, uint64_t now_ns)
 		pv->heartbeat = hb;
 		pv->hb_change_ns = now_ns;
 	}
-	if (epoch != pv->epoch || state != pv->state) {
+	if (epoch != pv->cfg_epoch || state != pv->state) {
 		pv->cfg_ok = state >= IVR_STATE_READY &&
 			read_peer_config(r, &pv->cfg);
+		pv->cfg_epoch = epoch;
 		/* The peer may have restarted while we read: then the copy
-		 * mixes two incarnations. Check, and read again next time. */
+		 * mixes two incarnations. part_init stores INIT and a release
+		 * fence before it rewrites the config, and the new epoch
+		 * before READY with release: so state (acquire), then epoch,
+		 * tells. Read again at the next poll if anything moved. */
 		ivr_fence_acquire();
-		if (ivr_read_once32(&r->peer->epoch) != epoch ||
-				ivr_read_once32(&r->peer->state) != state) {
+		if (ivr_load_acquire32(&r->peer->state) != state ||
+				ivr_read_once32(&r->peer->epoch) != epoch) {
 			pv->cfg_ok = false;
-			epoch = 0;
+			pv->cfg_epoch = 0;
 		}
 	}
 	pv->epoch = epoch;

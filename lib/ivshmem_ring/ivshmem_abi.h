@@ -29,7 +29,7 @@
  *
  * Inside a part, for a peer whose configuration is (Q queues, ring size N,
  * buffer size B); every offset is from the start of the part and follows
- * from (Q, N, B) alone (ivr_layout_compute):
+ * from (Q, N) alone, buffer addresses from B too (ivr_layout_compute):
  *
  *   0                 struct ivr_peer_block        (256 B)
  *   256               struct ivr_queue_ctl[Q]      (256 B each)

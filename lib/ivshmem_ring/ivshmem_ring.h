@@ -28,7 +28,8 @@ struct ivr_config {
 	uint64_t features;
 };
 
-/* Offsets inside one part; all follow from (n_queues, ring_size, buf_size). */
+/* Offsets inside one part: data_off follows from (n_queues, ring_size);
+ * used adds the copy-mode buffers (buf_size). */
 struct ivr_layout {
 	uint64_t desc_off;
 	uint64_t ret_off;
@@ -56,6 +57,7 @@ struct ivr_peer_view {
 	bool alive;			/* heartbeat seen to move */
 	struct ivr_config cfg;		/* valid when cfg_ok */
 	bool cfg_ok;
+	uint32_t cfg_epoch;		/* epoch cfg was read under; 0: read again */
 	uint64_t heartbeat;
 	uint64_t hb_change_ns;		/* when heartbeat last moved */
 	enum ivr_down_reason why;

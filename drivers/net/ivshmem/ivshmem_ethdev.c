@@ -47,6 +47,24 @@ ivsh_link_update(struct rte_eth_dev *dev, int wait __rte_unused)
 	return rte_eth_linkstatus_set(dev, &link);
 }
 
+/* TX sends no frame the peer would drop: the smaller of both max frames. */
+static void
+ivsh_peer_limits(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	const struct ivr_peer_view *pv = &ad->region.pv;
+	uint32_t max = ad->max_frame;
+
+	if (pv->cfg_ok && pv->cfg.max_frame < max)
+		max = pv->cfg.max_frame;
+	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++) {
+		struct ivsh_txq *txq = dev->data->tx_queues[q];
+
+		if (txq != NULL)
+			__atomic_store_n(&txq->max_frame, max, __ATOMIC_RELAXED);
+	}
+}
+
 /*
  * The control loop, on the EAL interrupt thread: bus events, our heartbeat
  * (the peer's liveness check of us), the peer's state (our link), and
@@ -79,6 +97,7 @@ ivsh_control_poll(struct rte_eth_dev *dev)
 		if (dev->data->dev_conf.intr_conf.lsc)
 			rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
 	}
+	ivsh_peer_limits(dev);
 	ivsh_notify_update(dev);
 }
 
@@ -267,6 +286,7 @@ ivsh_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	ivr_tx_init(&txq->ring, &ad->region, qid);
 	txq->port_id = dev->data->port_id;
 	txq->queue_id = qid;
+	txq->max_frame = ad->max_frame;
 	txq->kick_fd = -1;
 	if (ad->notify != NULL) {
 		ret = ad->notify->txq_setup(dev, txq);
@@ -499,8 +519,12 @@ ivsh_drain(struct rte_eth_dev *dev)
 
 			done = txq == NULL || ivr_tx_drained(&txq->ring);
 		}
-		/* Our own port is usually stopped by now: what matters is
+		/* The alarm is off: keep beating, or a peer with a short
+		 * timeout declares us dead and may take our slot meanwhile.
+		 * Our own port is usually stopped by now: what matters is
 		 * whether the peer is there to read. */
+		if (ms % 20 == 0)
+			ivr_heartbeat(&ad->region);
 		ivr_poll_peer(&ad->region, ivr_now_ns());
 		if (done || (ad->region.pv.why != IVR_DOWN_NONE &&
 				ad->region.pv.why != IVR_DOWN_STOPPED))

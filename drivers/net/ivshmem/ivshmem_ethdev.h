@@ -73,6 +73,7 @@ struct ivsh_txq {
 	uint64_t bytes;
 	uint64_t full;		/* bursts cut short: ring or buffers full */
 	uint64_t oversize;	/* frames dropped: larger than max frame */
+	uint32_t max_frame;	/* ours and the peer's, smaller; control thread */
 	ivsh_kick_t kick;	/* NULL: no doorbells (shm= mode) */
 	int kick_fd;		/* eventfd mode: retargeted with dup2() */
 	uint32_t doorbell;	/* register mode: (peer id << 16) | vector */

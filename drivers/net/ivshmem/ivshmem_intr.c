@@ -166,16 +166,20 @@ ivsh_intr_teardown(struct rte_eth_dev *dev)
 		ad->notify->intr_teardown(dev);
 }
 
-/* Vector the consumer asked us to ring for queue q, read once and checked. */
+/* Vector the consumer asked us to ring for queue q, read once and checked
+ * against what the peer says it can receive (and we can send). */
 static unsigned int
 peer_vector(struct ivsh_adapter *ad, uint16_t q)
 {
+	unsigned int nv = RTE_MIN(ad->n_vectors, ad->region.pv.cfg.n_vectors);
 	const struct ivr_queue_ctl *ctl = (const struct ivr_queue_ctl *)
 		((const uint8_t *)ad->region.peer + sizeof(struct ivr_peer_block)) + q;
 	/* vector and its padding form one aligned 32-bit word */
 	unsigned int v = ivr_read_once32((const uint32_t *)&ctl->notify.vector) & 0xffff;
 
-	return v >= 1 && v < ad->n_vectors ? v : 1u + q;
+	if (v >= 1 && v < nv)
+		return v;
+	return 1u + q < nv ? 1u + q : 0;
 }
 
 /*
@@ -225,10 +229,12 @@ ivsh_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (rxq == NULL || ad->notify == NULL)
 		return -EINVAL;
-	/* Work arrived while we were announcing sleep: wake ourselves so
-	 * the caller's epoll returns at once instead of waiting for a
-	 * doorbell that will not come. */
-	if (!ivr_rx_arm(&rxq->ring) &&
+	/* Sleep only if the producer can ring us (it is aimed at us through
+	 * a doorbell of its own), and no work arrived while we announced
+	 * it. Otherwise wake ourselves, so the caller's epoll returns at
+	 * once: with a producer that cannot ring, interrupt mode degrades
+	 * to polling instead of sleeping until the caller's timeout. */
+	if ((ad->target_id < 0 || !ivr_rx_arm(&rxq->ring)) &&
 			write(ad->notify->own_fd(dev, 1 + qid), &one, sizeof(one)) < 0)
 		return -errno;
 	return 0;

@@ -185,6 +185,7 @@ ivsh_pci_init(struct rte_eth_dev *dev)
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	const char *name = dev->data->name;
 	unsigned int vectors, need;
+	uint32_t ivpos;
 	int ret;
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
@@ -205,7 +206,8 @@ ivsh_pci_init(struct rte_eth_dev *dev)
 	ad->fd = -1;
 	ad->map = pci->mem_resource[2].addr;
 	ad->map_len = pci->mem_resource[2].len;
-	ad->doorbell_id = (uint16_t)rte_read32(bar0_reg(dev, REG_IVPOSITION));
+	ivpos = rte_read32(bar0_reg(dev, REG_IVPOSITION));
+	ad->doorbell_id = (uint16_t)ivpos;
 	vectors = msix_vectors(pci);
 	need = ad->opts.queues + 1;
 	ad->lsc_doorbell = IVSH_NO_DOORBELL;
@@ -218,14 +220,19 @@ ivsh_pci_init(struct rte_eth_dev *dev)
 		return -EINVAL;
 	} else if (rte_intr_type_get(dev->intr_handle) != RTE_INTR_HANDLE_VFIO_MSIX) {
 		IVSH_INIT_LOG(WARNING, "%s: MSI-X needs vfio-pci: polling only", name);
+	} else if (ivpos >= IVR_NO_DOORBELL) {
+		IVSH_INIT_LOG(WARNING, "%s: IVPosition %u cannot be rung (65535 means 'no doorbell' in the transport): polling only; run the server with --ids 65535",
+				name, ivpos);
 	} else {
 		ad->notify = &pci_notify;
-		ad->n_vectors = (uint16_t)RTE_MIN(vectors, 256u);
+		/* what we enable, not the device's table size: a peer must
+		 * not ring a vector we do not listen on */
+		ad->n_vectors = (uint16_t)need;
 	}
 	if (ad->notify == NULL)
 		ad->doorbell_id = IVR_NO_DOORBELL;
-	IVSH_INIT_LOG(INFO, "%s: BAR2 %" PRIu64 " bytes, IVPosition %u, %u MSI-X vectors",
-			name, ad->map_len, ad->doorbell_id, vectors);
+	IVSH_INIT_LOG(INFO, "%s: BAR2 %" PRIu64 " bytes, IVPosition %u, %u MSI-X vectors, doorbells %s",
+			name, ad->map_len, ivpos, vectors, ad->notify != NULL ? "on" : "off");
 	dev->data->numa_node = pci->device.numa_node;
 	return ivsh_ethdev_init(dev);
 }

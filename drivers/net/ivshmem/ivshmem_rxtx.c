@@ -66,7 +66,8 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		} else {
 			uint32_t need = (len + bsize - 1) / bsize;
 
-			if (unlikely(len == 0 || len > t->r->cfg.max_frame)) {
+			if (unlikely(len == 0 || len > __atomic_load_n(&txq->max_frame,
+					__ATOMIC_RELAXED))) {
 				/* Cannot be sent, ever: drop it, as a NIC would. */
 				txq->oversize++;
 				continue;
