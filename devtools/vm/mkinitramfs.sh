@@ -39,6 +39,11 @@ if [ $force = 0 ] && [ -s "$out" ]; then
 	echo "$out"
 	exit 0
 fi
+vm_cache_lock
+if [ $force = 0 ] && [ -s "$out" ]; then
+	echo "$out"     # made by a concurrent run
+	exit 0
+fi
 
 # Module name as the kernel knows it: file name without .ko[.xz|.zst|.gz],
 # dashes as underscores.
@@ -92,7 +97,6 @@ for m in $mods; do
 	echo "${name%.ko}" >> "$stage/etc/modules.load"
 done
 
-mkdir -p "$VM_CACHE"
 # No compression: the kernel unpacks a plain cpio fastest, and it is small.
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
 	"$BUSYBOX" cpio -o -H newc -0 2>/dev/null) > "$out.tmp.$$"

@@ -28,7 +28,7 @@ handle; --kill HANDLE stops the guest and removes the handle.
 Options:
   -m, --mem MIB            guest memory in MiB (default 1024)
   -c, --cpus N             vCPUs (default 1)
-  --hugepages N            2 MiB huge pages reserved in the guest (default 128)
+  --hugepages N            2 MiB huge pages reserved in the guest (default 256)
   --ivshmem-plain PATH:SIZE
                            ivshmem-plain device on file PATH (created or
                            grown by QEMU) of SIZE bytes (suffix K, M, G;

@@ -29,7 +29,8 @@ VM_KVM_PROBE_SECONDS=20
 # The options of a guest (run.sh sets them from its command line).
 vm_opt_mem=1024         # MiB
 vm_opt_cpus=1
-vm_opt_hugepages=128    # 2 MiB pages reserved in the guest
+# 2 MiB pages reserved in the guest: testpmd's default mbuf pool takes 185.
+vm_opt_hugepages=256
 vm_opt_bind=vfio-pci    # driver of the ivshmem devices, or none
 vm_opt_timeout=300      # seconds
 vm_opt_accel=${VM_ACCEL:-auto}
@@ -60,6 +61,14 @@ vm_kernel_version() {
 	return 1
 }
 
+# Serializes builds of cache files between concurrent runs; held until the
+# calling (sub)shell ends.
+vm_cache_lock() {
+	mkdir -p "$VM_CACHE"
+	exec 9>"$VM_CACHE/build.lock"
+	flock 9
+}
+
 # vm_kernel_image KVER: the file to give QEMU's -kernel. That is the
 # uncompressed vmlinux, cached in $VM_CACHE, when the kernel has a PVH entry
 # point: QEMU then starts it directly, and TCG need not run the kernel's own
@@ -69,8 +78,8 @@ vm_kernel_image() {
 	grep -qx 'CONFIG_PVH=y' "/boot/config-$kver" 2>/dev/null || { echo "$z"; return 0; }
 	stamp=$(stat -c %s-%Y "$z")
 	out=$VM_CACHE/vmlinux-$kver-$stamp
+	[ -s "$out" ] || vm_cache_lock
 	if [ ! -s "$out" ]; then
-		mkdir -p "$VM_CACHE"
 		tmp=$out.tmp.$$
 		# The payload is the first stream of a known format that
 		# decompresses to an ELF file.
@@ -129,7 +138,7 @@ vm_accel() {
 	mkdir -p "$VM_CACHE"
 	exec 8>"$cache.lock"
 	flock 8
-	if [ "${1:-}" != --reprobe ] && read -r id accel < "$cache" 2>/dev/null &&
+	if [ "${1:-}" != --reprobe ] && [ -f "$cache" ] && read -r id accel < "$cache" &&
 		[ "$id" = "$boot" ]; then
 		exec 8>&-
 		echo "$accel"
@@ -143,7 +152,7 @@ vm_accel() {
 		accel=kvm
 		vm_log "KVM probe: a guest ran under KVM; using KVM"
 	else
-		vm_log "KVM probe: no guest ran under KVM within ${VM_KVM_PROBE_SECONDS} s; using TCG"
+		vm_log "KVM probe: a guest did not run under KVM (QEMU failed, or no result in ${VM_KVM_PROBE_SECONDS} s); using TCG"
 	fi
 	echo "$boot $accel" > "$cache.tmp.$$" && mv "$cache.tmp.$$" "$cache"
 	exec 8>&-
