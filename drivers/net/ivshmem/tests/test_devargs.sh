@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Bad devargs: for every row of the table, dpdk-testpmd is started with that
+# net_ivshmem vdev. The probe must fail with a log line containing the
+# expected words, no port may be created ("No probed ethernet devices"),
+# and testpmd must exit normally (a status, not a signal). Last, one row
+# through ivshmem-integrity, which must say that there is no port and exit
+# with its usage status (2).
+#
+# Usage: test_devargs.sh PLUGIN.so IVSHMEM-INTEGRITY
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+t_init "$@"
+
+# Probe failures need no hugepages and no forwarding core.
+EAL=(-l 0,1 --no-pci --no-huge -m 128)
+
+S=$(t_shm devargs)		# never created by a failing probe
+SMALL=$(t_shm small)		# 4 MiB of zeros, made below
+FOREIGN=$(t_shm foreign)	# 16 MiB of random bytes (large enough), made below
+truncate -s 4M "$SMALL"
+head -c 16M /dev/urandom > "$FOREIGN"
+
+# name | devargs (after net_ivshmem0,) | words the log must contain
+CASES=(
+    "unknown key|shm=$S,foo=1|unknown devarg 'foo'"
+    "malformed number|shm=$S,queues=abc|devarg queues=abc: not a number"
+    "trailing garbage|shm=$S,queues=2x|devarg queues=2x: not a number"
+    "negative number|shm=$S,ring_size=-64|devarg ring_size=-64: not a number"
+    "queues above range|shm=$S,queues=17|devarg queues=17: out of range"
+    "queues zero|shm=$S,queues=0|devarg queues=0: out of range"
+    "ring_size not a power of two|shm=$S,ring_size=1000|devarg ring_size=1000: not a power of two"
+    "ring_size below range|shm=$S,ring_size=32|devarg ring_size=32: out of range"
+    "ring_size above range|shm=$S,ring_size=32768|devarg ring_size=32768: out of range"
+    "buf_size not a multiple of 64|shm=$S,buf_size=1000|devarg buf_size=1000: not a multiple of 64"
+    "buf_size below range|shm=$S,buf_size=64|devarg buf_size=64: out of range"
+    "peer_timeout_ms below range|shm=$S,peer_timeout_ms=99|devarg peer_timeout_ms=99: out of range"
+    "id out of range|shm=$S,id=2|devarg id=2: out of range"
+    "id not a number|shm=$S,id=one|devarg id=one: not a number"
+    "size below range|shm=$S,size=1000|devarg size=1000: out of range"
+    "size bad suffix|shm=$S,size=4X|not a number"
+    "key given twice|shm=$S,queues=2,queues=2|devarg queues=2: given twice"
+    "missing value|shm=$S,queues|devarg queues=: missing value"
+    "empty shm path|shm=|devarg shm=: empty path"
+    "shm and server|shm=$S,server=$T_DIR/sock|conflict"
+    "size with server|server=$T_DIR/sock,size=4M|conflicts with server"
+    "neither shm nor server|queues=2|one of shm=<path> or server=<socket> is required"
+    "no devargs at all||one of shm=<path> or server=<socket> is required"
+    "mac not an address|shm=$S,mac=02:00:00:00:00|devarg mac=02:00:00:00:00: not a MAC address"
+    "mac multicast|shm=$S,mac=01:00:5e:00:00:01|not a unicast address"
+    "size mismatch with the file|shm=$SMALL,size=8M|exists with 4194304 bytes but size=8388608 was given"
+    "file is not a region|shm=$FOREIGN|not an ivshmem-net region"
+    "shm is a directory|shm=/dev/shm|cannot open"
+    "region too small|shm=$SMALL,queues=16,ring_size=16384|too small"
+    "server socket absent|server=$T_DIR/no-such.sock|server=$T_DIR/no-such.sock"
+)
+
+n=0
+for row in "${CASES[@]}"; do
+    IFS='|' read -r name args want <<< "$row"
+    n=$((n + 1))
+    log=$T_DIR/case$n.log
+    # Not a background job: a crash must show up as status > 128 here.
+    "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "case$n")" -d "$T_PLUGIN" \
+        --vdev "net_ivshmem0${args:+,$args}" -- -i --total-num-mbufs=2048 < /dev/null > "$log" 2>&1
+    st=$?
+    if (( st > 128 )); then
+        t_fail "$name: testpmd died of signal $((st - 128)) (devargs '$args')"
+    fi
+    grep -qF -- "$want" "$log" ||
+        t_fail "$name: no log line with '$want' (devargs '$args'); log: $log"
+    grep -qF 'No probed ethernet devices' "$log" ||
+        t_fail "$name: a port was created (devargs '$args')"
+    t_ok "$name: probe refused ($(grep -F -- "$want" "$log" | head -n 1))"
+done
+[[ -e $S ]] && t_fail "a refused probe left $S behind"
+
+# The integrity tool on a refused probe: a clear message, status 2.
+"$T_INTEG" "${EAL[@]}" --file-prefix "$(t_prefix integrity)" -d "$T_PLUGIN" \
+    --vdev "net_ivshmem0,shm=$S,queues=0" -- --role rx > "$T_DIR/integrity.log" 2>&1
+st=$?
+t_check "$st == 2" "ivshmem-integrity exits 2 when the probe was refused"
+t_check "\"\$(grep -c 'no port 0: 0 port(s) probed' \"\$T_DIR/integrity.log\")\" == 1" \
+    "ivshmem-integrity says: $(grep 'no port 0' "$T_DIR/integrity.log")"
+t_pass "$n bad devargs refused with the expected message, no port, no crash"
