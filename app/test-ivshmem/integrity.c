@@ -55,8 +55,29 @@ struct run {
 	uint64_t start_ms;
 	uint64_t next_progress_ms;
 	const char *stop;	/* why the run ended */
+	char *xstats;		/* "xstats":{...}, taken before the port closes */
 	uint8_t buf[INTEG_MAX_FRAME] __rte_aligned(8);
 };
+
+/* The port's xstats die with it: keep them for the JSON summary. */
+static void
+run_close(struct run *r)
+{
+	size_t len;
+	FILE *m = open_memstream(&r->xstats, &len);
+
+	if (m != NULL) {
+		integ_json_xstats(m, r->o->port);
+		fclose(m);
+	}
+	integ_port_close(&r->port);
+}
+
+static void
+json_xstats(const struct run *r)
+{
+	printf("%s,", r->xstats != NULL ? r->xstats : "\"xstats\":{}");
+}
 
 /* Housekeeping between bursts: link, progress, timeout, signals. Returns
  * false when the run must end (r->stop says why). */
@@ -231,7 +252,7 @@ tx_main(struct tx *t)
 		q = (uint16_t)((q + 1) % o->queues);
 	}
 	rte_eth_stats_get(o->port, &st);
-	integ_port_close(&t->run.port);
+	run_close(&t->run);
 
 	pass = o->count == 0 || t->sent == o->count;
 	fprintf(t->run.out, "tx summary: sent %" PRIu64 " frames (%" PRIu64 " bytes) in %.3f s, %" PRIu64 " full-ring retries; stopped by %s; port opackets %" PRIu64 " oerrors %" PRIu64 "\n",
@@ -249,6 +270,7 @@ tx_main(struct tx *t)
 		printf(",\"port_opackets\":%" PRIu64 ",\"port_oerrors\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",",
 				st.opackets, st.oerrors, t->run.stop,
 				integ_mono_ms() - t->run.start_ms);
+		json_xstats(&t->run);
 		json_link_events(stdout, &t->run.port);
 		printf(",\"pass\":%s}\n", pass ? "true" : "false");
 	}
@@ -487,6 +509,7 @@ rx_json(const struct rx *x, const struct rte_eth_stats *st, const char *why)
 	printf("],\"port_ipackets\":%" PRIu64 ",\"port_ierrors\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",",
 			st->ipackets, st->ierrors, st->rx_nombuf, x->run.stop,
 			integ_mono_ms() - x->run.start_ms);
+	json_xstats(&x->run);
 	json_link_events(stdout, &x->run.port);
 	printf(",\"pass\":%s,\"why\":\"%s\"}\n", why[0] ? "false" : "true", why);
 }
@@ -502,6 +525,8 @@ rx_main(struct rx *x)
 	for (;;) {
 		uint64_t now = integ_mono_ms();
 
+		bool got = false;
+
 		if (!run_tick(&x->run, now, rx_progress) || rx_done(x, now))
 			break;
 		for (uint16_t q = 0; q < o->queues; q++) {
@@ -510,10 +535,15 @@ rx_main(struct rx *x)
 			for (uint16_t i = 0; i < n; i++)
 				rx_frame(x, pkts[i], q, now);
 			rte_pktmbuf_free_bulk(pkts, n);
+			got |= n != 0;
 		}
+		/* Nothing on any queue: sleep until rung (bounded, so link
+		 * changes, --idle and --timeout are still seen). */
+		if (!got && o->rx_intr)
+			integ_intr_sleep(o, 100);
 	}
 	rte_eth_stats_get(o->port, &st);
-	integ_port_close(&x->run.port);
+	run_close(&x->run);
 
 	rx_verdict(x, why, sizeof(why));
 	fprintf(x->run.out, "rx summary: received %" PRIu64 " frames (%" PRIu64 " bytes) in %.3f s from %u sender run(s); lost %" PRIu64 ", reordered %" PRIu64 ", corrupt %" PRIu64 ", stale %" PRIu64 ", extra %" PRIu64 ", foreign %" PRIu64 ", wrong queue %" PRIu64 "; stopped by %s; port ipackets %" PRIu64 " ierrors %" PRIu64 "\n",

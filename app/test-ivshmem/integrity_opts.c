@@ -20,7 +20,7 @@
 enum {
 	OPT_ROLE = 256, OPT_PORT, OPT_QUEUES, OPT_BURST, OPT_COUNT, OPT_MIN_SIZE,
 	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
-	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP,
+	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +37,7 @@ static const struct option long_opts[] = {
 	{ "wait-link",  required_argument, NULL, OPT_WAIT_LINK },
 	{ "progress",   required_argument, NULL, OPT_PROGRESS },
 	{ "restart-ok", no_argument,       NULL, OPT_RESTART_OK },
+	{ "rx-mode",    required_argument, NULL, OPT_RX_MODE },
 	{ "json",       no_argument,       NULL, OPT_JSON },
 	{ "help",       no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -71,6 +72,8 @@ integ_usage(FILE *f)
 "  --restart-ok        rx: the sender may restart (a new stamp); its older\n"
 "                      stamps must not come back, the new one starts at seq 0\n"
 "                      on every queue, and --count is a minimum\n"
+"  --rx-mode poll|intr rx: busy-poll (default), or sleep on the queues' RX\n"
+"                      interrupts whenever a pass over them finds nothing\n"
 "  --json              print one JSON summary on stdout, all else on stderr\n"
 "  --help              this text\n"
 "\n"
@@ -207,6 +210,12 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 	case OPT_RESTART_OK:
 		o->restart_ok = true;
 		break;
+	case OPT_RX_MODE:
+		if (strcmp(val, "poll") == 0 || strcmp(val, "intr") == 0)
+			o->rx_intr = val[0] == 'i';
+		else
+			return bad(name, val, "allowed: poll or intr");
+		break;
 	case OPT_JSON:
 		o->json = true;
 		break;
@@ -265,6 +274,10 @@ integ_opts_parse(int argc, char **argv, struct integ_opts *o)
 	}
 	if (o->wait_link_ms == UINT64_MAX)
 		o->wait_link_ms = o->role == INTEG_TX ? 10000 : 0;
+	if (o->role == INTEG_TX && o->rx_intr) {
+		fprintf(stderr, INTEG_PROG ": --rx-mode intr is for --role rx\n");
+		return -1;
+	}
 	if (o->role == INTEG_TX && o->restart_ok)
 		fprintf(stderr, INTEG_PROG ": note: --restart-ok only matters for rx\n");
 	return 0;

@@ -126,6 +126,7 @@ integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 	}
 	if (port_conf(o, &info, p->data_room, &conf) != 0)
 		return -1;
+	conf.intr_conf.rxq = o->rx_intr;
 	ret = rte_eth_dev_configure(o->port, o->queues, o->queues, &conf);
 	if (ret != 0)
 		return fail(o, "rte_eth_dev_configure", ret);
@@ -156,6 +157,8 @@ integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 	ret = rte_eth_dev_start(o->port);
 	if (ret != 0)
 		return fail(o, "rte_eth_dev_start", ret);
+	if (o->rx_intr && integ_intr_setup(o) != 0)
+		return -1;
 	rte_eth_macaddr_get(o->port, &p->mac);
 	return 0;
 }

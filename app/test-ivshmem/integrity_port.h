@@ -53,6 +53,16 @@ void integ_port_close(struct integ_port *p);
  */
 bool integ_link_poll(struct integ_port *p, uint64_t now_ms);
 
+/*
+ * RX interrupt mode (--rx-mode intr): arms every queue and sleeps up to
+ * timeout_ms for one to be rung. integrity_intr.c.
+ */
+int integ_intr_setup(const struct integ_opts *o);
+void integ_intr_sleep(const struct integ_opts *o, int timeout_ms);
+
+/* Every xstat of the port as one JSON object member "xstats":{...}. */
+void integ_json_xstats(FILE *f, uint16_t port);
+
 /* Waits up to ms for link up; true if it came. */
 bool integ_link_wait(struct integ_port *p, uint64_t ms, volatile const int *quit);
 
