@@ -20,6 +20,50 @@ ivr_tx_size(uint32_t ring_size)
 	return sizeof(struct ivr_tx) + ring_size * (sizeof(uint32_t) + 1);
 }
 
+/*
+ * A queue set up again while attached (say, a PMD's queue setup after a
+ * port stop) finds its session word still naming our current epoch. That
+ * word cannot change without a new epoch, so restarting our indices at 0
+ * would go unnoticed by the consumer, and both sides would see garbage
+ * indices (bad_index) for good. Resume instead, from what we published.
+ * Buffers in flight are those published and not yet reclaimed: an honest
+ * consumer returns every descriptor in ring order, so they are the ids in
+ * our ring from rcons to prod (at most a ring's worth: no slot among them
+ * has been reused).
+ */
+static void
+tx_resume(struct ivr_tx *t)
+{
+	uint64_t sync = ivr_read_once64(&t->ctl->tx.sync);
+	uint32_t n = t->mask + 1, prod, rcons;
+
+	if ((uint32_t)(sync >> 32) != t->r->epoch || (uint32_t)sync == 0)
+		return;
+	prod = ivr_read_once32(&t->ctl->tx.prod);
+	rcons = ivr_read_once32(&t->ctl->tx.rcons);
+	if (prod - rcons > n)
+		return;
+	for (uint32_t i = rcons; i != prod; i++) {
+		/* our own ring: id is the low half of the second word */
+		uint32_t id = (uint32_t)ivr_read_once64(
+				(const uint64_t *)&t->ring[i & t->mask] + 1);
+
+		if (id < n)
+			t->inflight[id] = 1;
+	}
+	t->n_free = 0;
+	for (uint32_t id = n; id-- > 0;)
+		if (!t->inflight[id])
+			t->free[t->n_free++] = id;
+	t->prod = prod;
+	t->rcons = rcons;
+	t->peer_epoch = (uint32_t)sync;
+	t->expect_rx_sync = IVR_SYNC(t->peer_epoch, t->r->epoch);
+	/* slots = 0 and in_session = false: the next ivr_tx_space checks
+	 * the session again (tx_session resumes it) and counts the slots.
+	 * last_kick = 0 costs at most one spurious doorbell. */
+}
+
 void
 ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
 {
@@ -44,6 +88,7 @@ ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
 	for (uint32_t i = 0; i < n; i++)
 		t->free[i] = n - 1 - i;
 	t->n_free = n;
+	tx_resume(t);
 }
 
 /* The peer's queue count and ring size, each read once, must equal ours. */
@@ -177,6 +222,31 @@ ivr_tx_refresh(struct ivr_tx *t)
 	return t->n_free < t->slots ? t->n_free : t->slots;
 }
 
+/*
+ * The consumer's side of tx_resume: a queue set up again while attached
+ * resumes the session its rx.sync names, from the indices it published
+ * (frames read but not ended are read again), and carries on its arm
+ * sequence awake, since the producer kicks once per arm value.
+ */
+static void
+rx_resume(struct ivr_rx *q)
+{
+	uint64_t sync = ivr_read_once64(&q->ctl->rx.sync);
+	uint32_t armed;
+
+	if ((uint32_t)(sync >> 32) != q->r->epoch || (uint32_t)sync == 0)
+		return;
+	q->peer_epoch = (uint32_t)sync;
+	q->expect_tx_sync = IVR_SYNC(q->peer_epoch, q->r->epoch);
+	q->cons = ivr_read_once32(&q->ctl->rx.cons);
+	q->prod = q->cons;
+	q->rprod = ivr_read_once32(&q->ctl->rx.rprod);
+	/* unknown: ivr_rx_ret reads tx.rcons before it returns anything */
+	q->peer_rcons = q->rprod - (q->mask + 1);
+	armed = ivr_read_once32(&q->ctl->notify.armed);
+	q->armed = armed + (armed & 1);
+}
+
 void
 ivr_rx_init(struct ivr_rx *q, struct ivr_region *r, uint16_t qid)
 {
@@ -200,8 +270,10 @@ ivr_rx_init(struct ivr_rx *q, struct ivr_region *r, uint16_t qid)
 	q->data_lo = (uint32_t)r->lay.data_off;
 	q->data_hi = r->part_size > IVR_MAX_PART ? (uint32_t)IVR_MAX_PART :
 		(uint32_t)r->part_size;
-	/* armed = 0, vector = 1 + qid (one 64-bit word, with the pad) */
-	ivr_write_once64((uint64_t *)&q->ctl->notify.armed, (uint64_t)(qid + 1) << 32);
+	rx_resume(q);
+	/* armed, vector = 1 + qid (one 64-bit word, with the pad) */
+	ivr_write_once64((uint64_t *)&q->ctl->notify.armed,
+			(uint64_t)(qid + 1) << 32 | q->armed);
 }
 
 /*

@@ -1,0 +1,995 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A hostile peer. The victim (this process) runs its normal TX and RX
+ * bursts on every queue, ivr_poll_peer and heartbeats, over a shared file;
+ * a forked hostile process writes adversarial values into everything it
+ * can legitimately write: its own part (peer block, queue control lines,
+ * descriptor rings, return rings) and the region header (slot claims,
+ * magic, sizes). It cycles through modes:
+ *
+ *   garbage   random and boundary values (0, all-ones, ring size +-1,
+ *             2^31, offsets just past the data area, ...) into random
+ *             fields of its part
+ *   smart     plays the protocol (real session words from the victim's
+ *             epochs) so the victim's validation is actually reached,
+ *             then sends bad descriptors, bad return ids, bad indices,
+ *             bad rcons, arm storms, config flips and heartbeat silence
+ *   header    smart, plus writes to slot claims, magic and sizes in the
+ *             region header (the victim is evicted and attaches again)
+ *
+ * The victim asserts: no crash and no sanitizer report (the ASan+UBSan
+ * build runs this test too), no burst that never ends (a watchdog alarm
+ * fails the test), every frame it is handed lies in the peer's data area
+ * and within its own limits, its own part holds exactly what it wrote
+ * (checked against its own record: config and lifecycle lines, queue
+ * control lines, descriptor rings), and the error counters show that the
+ * checks were reached. The region has PROT_NONE guard pages either side.
+ *
+ * Exit 0 pass, 1 fail, 77 skip.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ivr_test.h"
+
+#define QUEUES		4
+#define RING		256
+#define BUF		2048
+#define WATCHDOG_S	5	/* longest a loop turn may take (attach: ~1.3 s) */
+#define CHECK_NS	(50 * 1000000ULL)
+#define BEAT_NS		(10 * 1000000ULL)
+#define PHASE_NS	(150 * 1000000ULL)	/* hostile mode changes */
+#define CHURN_NS	(20 * 1000000ULL)	/* lifecycle games */
+
+struct opts {
+	double seconds;
+	uint64_t seed;
+};
+
+/* Shared between the victim and the hostile process. */
+struct ctl {
+	uint32_t stop;
+	uint64_t writes[3];	/* hostile writes per mode */
+	uint64_t header_writes;
+};
+
+static struct ctl *C;
+static void *base;
+static uint64_t size;
+static const struct ivr_config cfg = {
+	.n_queues = QUEUES, .ring_size = RING, .buf_size = BUF,
+	.max_frame = 9018, .mac = { 2, 0, 0, 0, 0, 3 },
+	.doorbell_id = IVR_NO_DOORBELL, .features = IVR_F_ALL,
+};
+
+/* ---- the hostile process ---- */
+
+struct hostile {
+	struct ivt_rng g;
+	struct ivr_region r;
+	uint8_t *part;			/* ours (hostile) */
+	struct ivr_peer_block *b;
+	struct ivr_queue_ctl *ctl;
+	uint64_t *desc;			/* [q][i] as two words */
+	uint32_t *ret;			/* [q][i] */
+	const struct ivr_peer_block *vb; /* the victim's */
+	const struct ivr_queue_ctl *vctl;
+	const uint64_t *vdesc;
+	uint64_t part_size, data_off;
+	uint32_t epoch;
+	/* protocol state per queue */
+	uint32_t prod[QUEUES];		/* as producer */
+	uint32_t cons[QUEUES], rprod[QUEUES]; /* as consumer */
+	uint64_t silent_until;		/* no heartbeat until then */
+};
+
+static void
+w32(void *p, uint32_t v)
+{
+	__atomic_store_n((uint32_t *)p, v, __ATOMIC_RELEASE);
+}
+
+static void
+w64(void *p, uint64_t v)
+{
+	__atomic_store_n((uint64_t *)p, v, __ATOMIC_RELEASE);
+}
+
+static uint32_t
+r32(const void *p)
+{
+	return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE);
+}
+
+static uint64_t
+r64(const void *p)
+{
+	return __atomic_load_n((const uint64_t *)p, __ATOMIC_ACQUIRE);
+}
+
+/* A value chosen to sit on some boundary the victim checks. */
+static uint32_t
+adv32(struct hostile *h)
+{
+	uint32_t ps = (uint32_t)h->part_size, d = (uint32_t)h->data_off;
+	const uint32_t pick[] = {
+		0, 1, 2, 0xffffffffu, 0xfffffffeu, RING - 1, RING, RING + 1,
+		2 * RING, 0x80000000u, 0x7fffffffu, 0x10000, 0xffff,
+		d - 1, d, d + 1, ps - 1, ps, ps + 1, ps - BUF, ps + BUF,
+		IVR_MAX_CHAIN, IVR_MAX_FRAME, IVR_MAX_FRAME + 1, 9018, 9019,
+	};
+	uint32_t k = ivt_range(&h->g, 0, sizeof(pick) / sizeof(pick[0]) + 2);
+
+	if (k < sizeof(pick) / sizeof(pick[0]))
+		return pick[k];
+	if (k == sizeof(pick) / sizeof(pick[0]))
+		return (uint32_t)ivt_rand(&h->g);
+	/* near one of the victim's live indices */
+	return r32(&h->vctl[ivt_range(&h->g, 0, QUEUES - 1)].tx.prod) +
+		ivt_range(&h->g, 0, 2 * RING + 2) - RING - 1;
+}
+
+static uint64_t
+adv64(struct hostile *h)
+{
+	uint32_t ve = r32(&h->vb->epoch);
+
+	switch (ivt_range(&h->g, 0, 5)) {
+	case 0: return ivt_rand(&h->g);
+	case 1: return IVR_SYNC(h->epoch, ve);		/* a real session word */
+	case 2: return IVR_SYNC(h->epoch + 1, ve);	/* one that may be soon */
+	case 3: return IVR_SYNC(h->epoch, ve - 1);	/* a stale one */
+	case 4: return ~0ULL;
+	default: return (uint64_t)adv32(h) << 32 | adv32(h);
+	}
+}
+
+/* garbage: one adversarial write into a random field of our part */
+static void
+hostile_garbage(struct hostile *h)
+{
+	uint32_t q = ivt_range(&h->g, 0, QUEUES - 1), i = ivt_range(&h->g, 0, RING - 1);
+	struct ivr_queue_ctl *c = &h->ctl[q];
+	struct ivr_peer_block *b = h->b;
+
+	switch (ivt_range(&h->g, 0, 21)) {
+	case 0: w32(&b->state, ivt_range(&h->g, 0, 5)); break;
+	case 1: w32(&b->state, adv32(h)); break;
+	case 2: w32(&b->epoch, adv32(h)); break;
+	case 3: w64(&b->features, adv64(h)); break;
+	case 4: w32(&b->doorbell_id, adv32(h)); break;	/* and n_vectors */
+	case 5: w32(&b->version_major, adv32(h)); break;	/* and minor */
+	case 6: w64(&b->heartbeat, adv64(h)); break;
+	case 7: w32(&b->n_queues, adv32(h)); break;
+	case 8: w32(&b->ring_size, adv32(h)); break;
+	case 9: w32(&b->buf_size, adv32(h)); break;
+	case 10: w32(&b->max_frame, adv32(h)); break;
+	case 11: w64(b->mac, adv64(h)); break;
+	case 12: w32(&b->data_off, adv32(h)); break;
+	case 13: w32(&c->tx.prod, adv32(h)); break;
+	case 14: w32(&c->tx.rcons, adv32(h)); break;
+	case 15: w64(&c->tx.sync, adv64(h)); break;
+	case 16: w32(&c->rx.cons, adv32(h)); break;
+	case 17: w32(&c->rx.rprod, adv32(h)); break;
+	case 18: w64(&c->rx.sync, adv64(h)); break;
+	case 19: w64(&c->notify.armed, adv64(h)); break;	/* and vector */
+	case 20: w64(&h->desc[((size_t)q * RING + i) * 2 + ivt_range(&h->g, 0, 1)],
+			adv64(h)); break;
+	default: w32(&h->ret[(size_t)q * RING + i], adv32(h)); break;
+	}
+	C->writes[0]++;
+}
+
+/* Our block as a valid v1.0 peer would keep it, with our epoch. */
+static void
+hostile_be_valid(struct hostile *h)
+{
+	struct ivr_peer_block *b = h->b;
+
+	w64(&b->features, IVR_F_ALL);
+	w32(&b->doorbell_id, IVR_NO_DOORBELL);
+	w32(&b->version_major, IVR_VERSION_MAJOR | IVR_VERSION_MINOR << 16);
+	w32(&b->n_queues, QUEUES);
+	w32(&b->ring_size, RING);
+	w32(&b->buf_size, BUF);
+	w32(&b->max_frame, cfg.max_frame);
+	w32(&b->data_off, (uint32_t)h->data_off);
+	w32(&b->epoch, h->epoch);
+	w32(&b->state, IVR_STATE_RUN);
+}
+
+/* A descriptor of some kind at ring position pos; returns descs written. */
+static uint32_t
+hostile_desc(struct hostile *h, uint32_t q, uint32_t pos, uint32_t room)
+{
+	uint64_t *ring = &h->desc[(size_t)q * RING * 2];
+	uint32_t d = (uint32_t)h->data_off, ps = (uint32_t)h->part_size;
+	uint32_t off = d + ivt_range(&h->g, 0, (ps - d - BUF) / 64) * 64;
+	uint32_t len = ivt_range(&h->g, 1, BUF), n = 1, flags = 0;
+	uint32_t id = ivt_range(&h->g, 0, 3) ? ivt_range(&h->g, 0, RING - 1) : adv32(h);
+
+#define PUT(k, o, l, i, f) do {						\
+		uint32_t s_ = (pos + (k)) & (RING - 1);			\
+		w64(&ring[s_ * 2], (uint64_t)(l) << 32 | (o));		\
+		w64(&ring[s_ * 2 + 1], (uint64_t)(f) << 32 | (i));	\
+	} while (0)
+
+	switch (ivt_range(&h->g, 0, 13)) {
+	case 0: case 1: case 2:		/* valid */
+		break;
+	case 3:				/* valid chain */
+		n = ivt_range(&h->g, 2, 5);
+		if (n > room)
+			n = room;
+		for (uint32_t k = 0; k + 1 < n; k++)
+			PUT(k, off, BUF, id + k, IVR_DESC_F_NEXT);
+		PUT(n - 1, off, len, id + n - 1, 0);
+		return n;
+	case 4:				/* before the data area */
+		off = ivt_range(&h->g, 0, d - 1);
+		break;
+	case 5:				/* past it */
+		off = ivt_range(&h->g, 0, 1) ? ps : ps + ivt_range(&h->g, 0, 1 << 20);
+		break;
+	case 6:				/* just past the end */
+		off = ps - 10;
+		len = 11;
+		break;
+	case 7:				/* just fits: valid */
+		off = ps - 10;
+		len = 10;
+		break;
+	case 8:				/* len 0 or huge */
+		len = ivt_range(&h->g, 0, 1) ? 0 : adv32(h);
+		break;
+	case 9:				/* unknown flags */
+		flags = ivt_range(&h->g, 2, 0xffff);
+		break;
+	case 10:			/* open chain */
+		flags = IVR_DESC_F_NEXT;
+		break;
+	case 11:			/* longer than IVR_MAX_CHAIN */
+		n = room < IVR_MAX_CHAIN + 1 ? room : IVR_MAX_CHAIN + 1;
+		for (uint32_t k = 0; k < n; k++)
+			PUT(k, off, 64, id, IVR_DESC_F_NEXT);
+		return n;
+	case 12:			/* over max_frame: 5 full buffers */
+		n = room < 5 ? room : 5;
+		for (uint32_t k = 0; k + 1 < n; k++)
+			PUT(k, off, BUF, id, IVR_DESC_F_NEXT);
+		PUT(n - 1, off, BUF, id, 0);
+		return n;
+	default:			/* random words */
+		w64(&ring[(pos & (RING - 1)) * 2], adv64(h));
+		w64(&ring[(pos & (RING - 1)) * 2 + 1], adv64(h));
+		return 1;
+	}
+	PUT(0, off, len, id, flags);
+	return n;
+#undef PUT
+}
+
+/*
+ * Lifecycle games, a few times a phase: fall silent (DEAD), an invalid
+ * config (BAD_CONFIG), a valid but incompatible one (MISMATCH), a restart
+ * (new epoch), or back to valid.
+ */
+static void
+hostile_churn(struct hostile *h)
+{
+	struct ivr_config c = cfg;
+	struct ivr_layout lay;
+
+	if (ivt_now_ns() < h->silent_until)
+		return;		/* let the victim see it dead */
+	hostile_be_valid(h);
+	switch (ivt_range(&h->g, 0, 5)) {
+	case 0:
+		h->silent_until = ivt_now_ns() + 2 * IVR_DEAD_MS_MIN * 1000000ULL;
+		break;
+	case 1:
+		w32(&h->b->buf_size, 100);
+		w32(&h->b->epoch, ++h->epoch);
+		break;
+	case 2:		/* one queue fewer, laid out consistently */
+		c.n_queues = QUEUES - 1;
+		ivr_layout_compute(&c, &lay);
+		w32(&h->b->n_queues, c.n_queues);
+		w32(&h->b->data_off, (uint32_t)lay.data_off);
+		w32(&h->b->epoch, ++h->epoch);
+		break;
+	case 3:
+		w64(&h->b->features, IVR_F_CHAIN);
+		w32(&h->b->epoch, ++h->epoch);
+		break;
+	case 4:
+		w32(&h->b->state, IVR_STATE_INIT);
+		w32(&h->b->epoch, ++h->epoch);
+		w32(&h->b->state, IVR_STATE_RUN);
+		break;
+	default:
+		break;
+	}
+}
+
+/* smart: the protocol, then adversarial content */
+static void
+hostile_smart(struct hostile *h, bool churn)
+{
+	uint32_t q = ivt_range(&h->g, 0, QUEUES - 1);
+	struct ivr_queue_ctl *c = &h->ctl[q];
+	const struct ivr_queue_ctl *vc = &h->vctl[q];
+	uint32_t ve = r32(&h->vb->epoch), vp, k, room;
+	uint64_t now = ivt_now_ns();
+
+	/* keep looking like a live peer, unless falling silent */
+	if (now >= h->silent_until)
+		w64(&h->b->heartbeat, r64(&h->b->heartbeat) + 1);
+
+	/* As producer: answer the victim's rx.sync, then send. */
+	if (r64(&vc->rx.sync) == IVR_SYNC(ve, h->epoch) &&
+			r64(&c->tx.sync) != IVR_SYNC(h->epoch, ve)) {
+		h->prod[q] = 0;
+		w64(&c->tx.sync, 0);
+		w32(&c->tx.prod, 0);
+		w32(&c->tx.rcons, 0);
+		w64(&c->tx.sync, IVR_SYNC(h->epoch, ve));
+	}
+	k = ivt_range(&h->g, 1, 40);
+	for (uint32_t i = 0; i < k;)
+		i += hostile_desc(h, q, h->prod[q] + i, k - i);
+	switch (ivt_range(&h->g, 0, 9)) {
+	case 0:			/* too far ahead */
+		w32(&c->tx.prod, h->prod[q] + RING + ivt_range(&h->g, 1, 1000));
+		break;
+	case 1:			/* backwards */
+		w32(&c->tx.prod, h->prod[q] - ivt_range(&h->g, 1, 1000));
+		break;
+	case 2:			/* the victim's return ring: bad rcons */
+		w32(&c->tx.rcons, adv32(h));
+		break;
+	default:
+		/* within the victim's consumption, as an honest producer */
+		if (h->prod[q] + k - r32(&vc->rx.cons) <= RING)
+			h->prod[q] += k;
+		w32(&c->tx.prod, h->prod[q]);
+		w32(&c->tx.rcons, r32(&vc->rx.rprod));
+		break;
+	}
+
+	/* As consumer: announce a session with the victim, then consume with
+	 * bad returns and bad indices mixed in. */
+	if (r64(&c->rx.sync) != IVR_SYNC(h->epoch, ve)) {
+		h->cons[q] = h->rprod[q] = 0;
+		w64(&c->rx.sync, 0);
+		w32(&c->rx.cons, 0);
+		w32(&c->rx.rprod, 0);
+		w64(&c->rx.sync, IVR_SYNC(h->epoch, ve));
+	}
+	vp = r32(&vc->tx.prod);
+	/* Bad return entries only where the victim will read them: within a
+	 * ring of what it has reclaimed (beyond that it only counts
+	 * bad_index, which other cases cover). */
+	room = RING - (h->rprod[q] - r32(&vc->tx.rcons));
+	if (room > RING)
+		room = 0;
+	switch (ivt_range(&h->g, 0, 9)) {
+	case 0:			/* return garbage ids */
+		for (uint32_t i = 0; i < 8 && i < room; i++)
+			w32(&h->ret[(size_t)q * RING + (h->rprod[q]++ & (RING - 1))],
+					adv32(h));
+		w32(&c->rx.rprod, h->rprod[q]);
+		break;
+	case 1:			/* rprod too far ahead */
+		w32(&c->rx.rprod, h->rprod[q] + RING + ivt_range(&h->g, 1, 1000));
+		break;
+	case 2:			/* cons past the victim's prod */
+		w32(&c->rx.cons, vp + ivt_range(&h->g, 1, 1000));
+		break;
+	case 3:			/* arm storm */
+		w32(&c->notify.armed, (uint32_t)ivt_rand(&h->g) | 1);
+		break;
+	case 4:			/* return one id four times */
+		for (uint32_t i = 0; i < 4 && i < room; i++)
+			w32(&h->ret[(size_t)q * RING + (h->rprod[q]++ & (RING - 1))],
+					(uint32_t)r64(&h->vdesc[((size_t)q * RING +
+						((vp - 1) & (RING - 1))) * 2 + 1]));
+		w32(&c->rx.rprod, h->rprod[q]);
+		break;
+	default:		/* honest: consume and return in order */
+		for (uint32_t i = h->cons[q]; i != vp && i - h->cons[q] < RING; i++) {
+			uint32_t id = (uint32_t)r64(&h->vdesc[((size_t)q * RING +
+						(i & (RING - 1))) * 2 + 1]);
+
+			w32(&h->ret[(size_t)q * RING + (h->rprod[q]++ & (RING - 1))], id);
+		}
+		h->cons[q] = vp;
+		w32(&c->rx.rprod, h->rprod[q]);
+		w32(&c->rx.cons, vp);
+		break;
+	}
+	C->writes[churn ? 2 : 1]++;
+}
+
+/* The header as formatted, so that the victim can attach again. */
+static void
+hostile_header_valid(struct hostile *h)
+{
+	struct ivr_region_hdr *hd = base;
+
+	w32(&hd->version_major, IVR_VERSION_MAJOR | IVR_VERSION_MINOR << 16);
+	w64(&hd->region_size, size);
+	w64(&hd->part_size, h->part_size);
+	w64(&hd->magic, IVR_MAGIC);
+}
+
+/* header: slot claims, magic and sizes; sometimes put them right again */
+static void
+hostile_header(struct hostile *h)
+{
+	struct ivr_region_hdr *hd = base;
+
+	switch (ivt_range(&h->g, 0, 9)) {
+	case 0: w64(&hd->slot[0].owner, ivt_range(&h->g, 0, 1) ? 0 : ivt_rand(&h->g)); break;
+	case 1: w64(&hd->slot[1].owner, ivt_rand(&h->g)); break;
+	case 2: w64(&hd->magic, ivt_range(&h->g, 0, 1) ? IVR_FMT_BUSY : ivt_rand(&h->g)); break;
+	case 3: w64(&hd->magic, 0); break;
+	case 4: w32(&hd->version_major, adv32(h)); break;
+	case 5: w64(&hd->part_size, adv64(h)); break;
+	case 6: w64(&hd->region_size, adv64(h)); break;
+	default:
+		hostile_header_valid(h);
+		break;
+	}
+	C->header_writes++;
+}
+
+static void
+hostile_main(uint64_t seed)
+{
+	struct hostile h;
+	struct ivr_attach_opts ao = { .slot = 1 };
+	uint64_t t0, n = 0, last_phase = ~0ULL, next_churn = 0;
+
+	memset(&h, 0, sizeof(h));
+	ivt_rng_seed(&h.g, seed);
+	if (ivr_attach(&h.r, base, size, &cfg, &ao) != 0) {
+		fprintf(stderr, "hostile: attach: %s\n", h.r.errmsg);
+		_exit(2);
+	}
+	ivr_set_running(&h.r, true);
+	h.part = h.r.part[1];
+	h.b = (struct ivr_peer_block *)h.part;
+	h.ctl = (struct ivr_queue_ctl *)(h.b + 1);
+	h.desc = (uint64_t *)(h.part + h.r.lay.desc_off);
+	h.ret = (uint32_t *)(h.part + h.r.lay.ret_off);
+	h.vb = (const struct ivr_peer_block *)h.r.part[0];
+	h.vctl = (const struct ivr_queue_ctl *)(h.vb + 1);
+	h.vdesc = (const uint64_t *)(h.r.part[0] + h.r.lay.desc_off);
+	h.part_size = h.r.part_size;
+	h.data_off = h.r.lay.data_off;
+	h.epoch = h.r.epoch;
+	t0 = ivt_now_ns();
+	while (!__atomic_load_n(&C->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t now = ivt_now_ns(), phase = (now - t0) / PHASE_NS % 4;
+
+		if (phase != last_phase) {
+			/* a smart phase starts from a valid block; the header
+			 * phase leaves a header the victim can attach to */
+			if (phase != 0)
+				hostile_be_valid(&h);
+			if (last_phase == 3)
+				hostile_header_valid(&h);
+			last_phase = phase;
+		}
+		if (phase >= 2 && now >= next_churn) {
+			next_churn = now + CHURN_NS;
+			hostile_churn(&h);
+		}
+		if (phase == 0) {
+			hostile_garbage(&h);
+		} else if (phase == 3) {
+			hostile_smart(&h, true);
+			if ((++n & 1023) == 0)
+				hostile_header(&h);
+		} else {
+			hostile_smart(&h, phase == 2);
+		}
+	}
+	_exit(0);
+}
+
+/* ---- the victim ---- */
+
+static const char *const why_name[] = {
+	"up", "stopped", "no_peer", "peer_stopped", "dead", "bad_config",
+	"mismatch", "evicted",
+};
+
+struct vq {
+	struct ivr_tx *tx;
+	struct ivr_rx rx;
+	struct ivr_desc mirror[RING];	/* what our descriptor ring holds */
+	uint32_t exp_cons, exp_rprod;	/* what our rx line holds */
+	struct ivr_tx_stats tx_sum;	/* earlier attachments */
+	struct ivr_rx_stats rx_sum;
+};
+
+struct victim {
+	struct ivt_rng g;
+	struct ivr_region r;
+	struct vq q[QUEUES];
+	uint8_t line0[IVR_CACHE_LINE], line2[IVR_CACHE_LINE];
+	uint8_t *copy;			/* one frame, heap: ASan watches it */
+	uint64_t why[8];
+	uint64_t evictions, reattach_ok, reattach_fail[4];
+	uint64_t frames, bytes_copied, sent, escapes, own_bad;
+	uint64_t checks;
+};
+
+static uint64_t failures;
+
+static void
+vfail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+vfail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (failures++ >= 20)
+		return;
+	va_start(ap, fmt);
+	fputs("FAIL: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void
+watchdog(int sig)
+{
+	static const char msg[] = "FAIL: watchdog: one victim loop turn took over "
+		"5 s (an endless loop on hostile input?)\n";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+static struct ivr_queue_ctl *
+own_ctl(struct victim *v, uint16_t q)
+{
+	return (struct ivr_queue_ctl *)(v->r.part[v->r.slot] +
+			sizeof(struct ivr_peer_block)) + q;
+}
+
+static void
+fold_stats(struct vq *x)
+{
+	const uint64_t *a;
+	uint64_t *s;
+
+	a = (const uint64_t *)&x->tx->st;
+	s = (uint64_t *)&x->tx_sum;
+	for (size_t i = 0; i < sizeof(x->tx_sum) / 8; i++)
+		s[i] += a[i];
+	a = (const uint64_t *)&x->rx.st;
+	s = (uint64_t *)&x->rx_sum;
+	for (size_t i = 0; i < sizeof(x->rx_sum) / 8; i++)
+		s[i] += a[i];
+}
+
+/* After an attach: bind the queues, record what our part must hold. */
+static void
+victim_bind(struct victim *v)
+{
+	ivr_set_running(&v->r, true);
+	for (uint16_t q = 0; q < QUEUES; q++) {
+		struct vq *x = &v->q[q];
+
+		ivr_tx_init(x->tx, &v->r, q);
+		ivr_rx_init(&x->rx, &v->r, q);
+		memset(x->mirror, 0, sizeof(x->mirror));
+		x->exp_cons = x->exp_rprod = 0;
+	}
+	memcpy(v->line0, v->r.self, IVR_CACHE_LINE);
+	memcpy(v->line2, (uint8_t *)v->r.self + 2 * IVR_CACHE_LINE, IVR_CACHE_LINE);
+}
+
+static void
+victim_tx(struct victim *v, uint16_t q)
+{
+	struct vq *x = &v->q[q];
+	struct ivr_tx *t = x->tx;
+	uint32_t want = ivt_range(&v->g, 1, 32), n = ivr_tx_space(t, want), pushed = 0;
+	uint8_t *lo = v->r.part[v->r.slot] + v->r.lay.data_off + (uint64_t)q * RING * BUF;
+
+	if (n > RING) {
+		vfail("queue %u: ivr_tx_space says %u buffers, ring has %u", q, n, RING);
+		return;
+	}
+	if (n > want)
+		n = want;
+	while (pushed < n) {
+		uint32_t segs = n - pushed >= 2 && ivt_range(&v->g, 0, 3) == 0 ? 2 : 1;
+
+		for (uint32_t s = 0; s < segs; s++) {
+			uint32_t id = ivr_tx_buf_get(t), len = ivt_range(&v->g, 1, BUF);
+			uint16_t flags = s + 1 < segs ? IVR_DESC_F_NEXT : 0;
+			uint8_t *b;
+			uint32_t slot = t->prod & (RING - 1);
+
+			if (id >= RING) {
+				vfail("queue %u: buffer id %u from the free list", q, id);
+				return;
+			}
+			b = ivr_tx_buf(t, id);
+			if (b < lo || b + BUF > lo + (uint64_t)RING * BUF) {
+				vfail("queue %u: buffer %u outside our data area", q, id);
+				return;
+			}
+			memset(b, (int)(id & 0xff), len < 64 ? len : 64);
+			ivr_tx_push(t, id, len, flags);
+			x->mirror[slot] = (struct ivr_desc){
+				.offset = (uint32_t)(v->r.lay.data_off +
+						((uint64_t)q * RING + id) * BUF),
+				.len = len, .id = id, .flags = flags,
+			};
+			pushed++;
+		}
+	}
+	ivr_tx_publish(t, pushed);
+	v->sent += pushed;
+}
+
+/* One frame the library accepted: it must be what it claims to be. */
+static void
+victim_frame(struct victim *v, uint16_t q, const struct ivr_frame *f)
+{
+	const uint8_t *lo = v->r.part[!v->r.slot] + v->r.lay.data_off;
+	const uint8_t *hi = v->r.part[!v->r.slot] + v->r.part_size;
+	uint32_t total = 0, at = 0;
+
+	if (f->nseg < 1 || f->nseg > IVR_MAX_CHAIN || f->len > cfg.max_frame) {
+		vfail("queue %u: frame of %u segments, %u bytes", q, f->nseg, f->len);
+		v->escapes++;
+		return;
+	}
+	for (uint32_t s = 0; s < f->nseg; s++) {
+		const uint8_t *d = f->seg[s].data;
+
+		if (d < lo || d >= hi || f->seg[s].len > (uint64_t)(hi - d) ||
+				f->seg[s].len == 0) {
+			vfail("queue %u: segment %u at offset %td, %u bytes: outside the peer's data area",
+					q, s, d - v->r.part[!v->r.slot], f->seg[s].len);
+			v->escapes++;
+			return;
+		}
+		total += f->seg[s].len;
+	}
+	if (total != f->len) {
+		vfail("queue %u: frame len %u, segments add up to %u", q, f->len, total);
+		v->escapes++;
+		return;
+	}
+	for (uint32_t s = 0; s < f->nseg; s++) {
+		memcpy(v->copy + at, f->seg[s].data, f->seg[s].len);
+		at += f->seg[s].len;
+	}
+	v->frames++;
+	v->bytes_copied += at;
+}
+
+static void
+victim_rx(struct victim *v, uint16_t q)
+{
+	struct vq *x = &v->q[q];
+	struct ivr_rx *rx = &x->rx;
+	uint64_t sessions = rx->st.sessions;
+	uint32_t avail = ivr_rx_begin(rx), frames = 0;
+	struct ivr_frame f;
+
+	if (avail > RING)
+		vfail("queue %u: %u descriptors waiting in a ring of %u", q, avail, RING);
+	while (frames < IVT_MAX_BURST && ivr_rx_next(rx, &f)) {
+		victim_frame(v, q, &f);
+		frames++;
+	}
+	if (rx->st.sessions != sessions)
+		x->exp_cons = x->exp_rprod = 0;
+	if (ivr_rx_end(rx, frames)) {
+		x->exp_cons = rx->cons;
+		x->exp_rprod = rx->rprod;
+	}
+	/* now and then, the sleep handshake */
+	if (ivt_range(&v->g, 0, 15) == 0) {
+		sessions = rx->st.sessions;
+		ivr_rx_arm(rx);
+		ivr_rx_disarm(rx);
+		if (rx->st.sessions != sessions)
+			x->exp_cons = x->exp_rprod = 0;
+	}
+}
+
+/* Our part holds exactly what we wrote. */
+static void
+victim_check_own(struct victim *v)
+{
+	const uint8_t *self = (const uint8_t *)v->r.self;
+
+	v->checks++;
+	if (memcmp(self, v->line0, IVR_CACHE_LINE) != 0) {
+		vfail("our lifecycle line changed: state %u epoch %u",
+				v->r.self->state, v->r.self->epoch);
+		v->own_bad++;
+	}
+	if (memcmp(self + 2 * IVR_CACHE_LINE, v->line2, IVR_CACHE_LINE) != 0) {
+		vfail("our config line changed");
+		v->own_bad++;
+	}
+	for (uint16_t q = 0; q < QUEUES; q++) {
+		struct vq *x = &v->q[q];
+		const struct ivr_queue_ctl *c = own_ctl(v, q);
+		uint64_t txs = x->tx->st.sessions ?
+			IVR_SYNC(v->r.epoch, x->tx->peer_epoch) : 0;
+		uint64_t rxs = x->rx.st.sessions ?
+			IVR_SYNC(v->r.epoch, x->rx.peer_epoch) : 0;
+
+		if (c->tx.prod != x->tx->prod || c->tx.rcons != x->tx->rcons ||
+				c->tx.sync != txs || c->rx.cons != x->exp_cons ||
+				c->rx.rprod != x->exp_rprod || c->rx.sync != rxs ||
+				c->notify.armed != x->rx.armed ||
+				c->notify.vector != q + 1) {
+			vfail("queue %u: our control lines changed: tx %u/%u %#llx (want %u/%u %#llx), rx %u/%u %#llx (want %u/%u %#llx), armed %u (want %u) vector %u",
+					q, c->tx.prod, c->tx.rcons,
+					(unsigned long long)c->tx.sync,
+					x->tx->prod, x->tx->rcons,
+					(unsigned long long)txs, c->rx.cons,
+					c->rx.rprod, (unsigned long long)c->rx.sync,
+					x->exp_cons, x->exp_rprod,
+					(unsigned long long)rxs, c->notify.armed,
+					x->rx.armed, c->notify.vector);
+			v->own_bad++;
+		}
+		if (memcmp(x->tx->ring, x->mirror, sizeof(x->mirror)) != 0) {
+			vfail("queue %u: our descriptor ring changed", q);
+			v->own_bad++;
+		}
+	}
+}
+
+/* Evicted (the hostile wrote our slot claim): attach again, as a PMD
+ * would after a reset. A failed attempt leaves the old, evicted state. */
+static void
+victim_reattach(struct victim *v)
+{
+	struct ivr_attach_opts ao = { .slot = 0, .dead_ms = IVR_DEAD_MS_MIN, .claim_ms = 50 };
+	struct ivr_region nr;
+	int ret;
+
+	ret = ivr_attach(&nr, base, size, &cfg, &ao);
+	if (ret != 0) {
+		v->reattach_fail[ret == -EPROTO ? 0 : ret == -ETIMEDOUT ? 1 :
+			ret == -EBUSY ? 2 : 3]++;
+		return;
+	}
+	v->reattach_ok++;
+	for (uint16_t q = 0; q < QUEUES; q++)
+		fold_stats(&v->q[q]);
+	ivr_detach(&v->r);	/* evicted: touches nothing */
+	v->r = nr;
+	victim_bind(v);
+}
+
+static int
+parse(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){ .seconds = 4, .seed = ivt_random_seed() };
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			printf("usage: %s [--seconds S] [--seed N]\n", argv[0]);
+			exit(0);
+		}
+		i++;
+		if (strcmp(a, "--seconds") == 0) {
+			if (!ivt_parse_double(a, val, 0.1, 3600, &o->seconds))
+				return -1;
+		} else if (strcmp(a, "--seed") == 0) {
+			if (!ivt_parse_u64(a, val, 0, UINT64_MAX, &o->seed))
+				return -1;
+		} else {
+			fprintf(stderr, "unknown option '%s' (--help lists them)\n", a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Earlier attachments' counters plus the live ones. */
+static uint64_t
+sum_tx(struct victim *v, size_t off)
+{
+	uint64_t t = ivt_sum_u64(&v->q[0].tx_sum, sizeof(struct vq), QUEUES, off);
+
+	for (int q = 0; q < QUEUES; q++)
+		t += ivt_sum_u64(&v->q[q].tx->st, 0, 1, off);
+	return t;
+}
+
+static uint64_t
+sum_rx(struct victim *v, size_t off)
+{
+	return ivt_sum_u64(&v->q[0].rx_sum, sizeof(struct vq), QUEUES, off) +
+		ivt_sum_u64(&v->q[0].rx.st, sizeof(struct vq), QUEUES, off);
+}
+
+#define TX(f)	sum_tx(v, IVR_OFFSETOF(struct ivr_tx_stats, f))
+#define RX(f)	sum_rx(v, IVR_OFFSETOF(struct ivr_rx_stats, f))
+
+/* Every check the hostile side aims at, and whether it was reached. */
+static const char *const goal_name[] = {
+	"rx bad_desc", "rx bad_index", "rx ret_full", "tx bad_ret",
+	"tx bad_index", "link bad_config", "frames taken",
+};
+#define GOALS	(sizeof(goal_name) / sizeof(goal_name[0]))
+
+static unsigned int
+goals(struct victim *v, uint64_t got[GOALS])
+{
+	unsigned int missing = 0;
+
+	got[0] = RX(bad_desc);
+	got[1] = RX(bad_index);
+	got[2] = RX(ret_full);
+	got[3] = TX(bad_ret);
+	got[4] = TX(bad_index);
+	got[5] = v->why[IVR_DOWN_BAD_CONFIG];
+	got[6] = v->frames;
+	for (size_t i = 0; i < GOALS; i++)
+		missing += got[i] == 0;
+	return missing;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct victim vs;
+	struct victim *v = &vs;
+	struct ivr_attach_opts ao = { .slot = 0, .dead_ms = IVR_DEAD_MS_MIN };
+	uint64_t t0, end, hard_end, next_check = 0, next_beat = 0, got[GOALS];
+	struct sigaction sa;
+	struct opts o;
+	char err[256];
+	double elapsed;
+	pid_t pid;
+	int st;
+	bool ok;
+
+	if (parse(argc, argv, &o) != 0)
+		return 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	C = ivt_shared_anon(sizeof(*C));
+	size = ivr_region_size_for(&cfg);
+	base = ivt_shm_region(size, err, sizeof(err));
+	if (base == NULL) {
+		printf("SKIP: needs a shared file: %s\n", err);
+		return IVT_SKIP;
+	}
+	printf("ring hostile: at least %.1f s, %d queues of %d, region %llu bytes, seed %llu\n",
+			o.seconds, QUEUES, RING, (unsigned long long)size,
+			(unsigned long long)o.seed);
+	ivt_rng_seed(&v->g, o.seed);
+	v->copy = malloc(cfg.max_frame);
+	for (int q = 0; q < QUEUES; q++)
+		v->q[q].tx = malloc(ivr_tx_size(RING));
+	if (ivr_attach(&v->r, base, size, &cfg, &ao) != 0) {
+		fprintf(stderr, "victim attach: %s\n", v->r.errmsg);
+		return 1;
+	}
+	victim_bind(v);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		return 1;
+	}
+	if (pid == 0)
+		hostile_main(ivt_mix(o.seed));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = watchdog;
+	sigaction(SIGALRM, &sa, NULL);
+	t0 = ivt_now_ns();
+	end = t0 + (uint64_t)(o.seconds * 1e9);
+	hard_end = t0 + (uint64_t)(5 * o.seconds * 1e9);
+	/* At least --seconds; longer (up to 5x) while some check has not
+	 * been reached yet, as on a loaded machine. */
+	for (uint64_t now = t0; now < end || (now < hard_end && goals(v, got) > 0);
+			now = ivt_now_ns()) {
+		alarm(WATCHDOG_S);
+		for (uint16_t q = 0; q < QUEUES; q++) {
+			victim_tx(v, q);
+			victim_rx(v, q);
+		}
+		ivr_poll_peer(&v->r, now);
+		v->why[v->r.pv.why < 8 ? v->r.pv.why : 7]++;
+		if (now >= next_beat) {
+			next_beat = now + BEAT_NS;
+			if (!ivr_heartbeat(&v->r)) {
+				v->evictions++;
+				victim_reattach(v);
+			}
+		}
+		if (now >= next_check) {
+			next_check = now + CHECK_NS;
+			victim_check_own(v);
+		}
+	}
+	alarm(0);
+	__atomic_store_n(&C->stop, 1, __ATOMIC_RELEASE);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		vfail("hostile process ended with status %#x", st);
+	victim_check_own(v);
+	elapsed = (double)(ivt_now_ns() - t0) / 1e9;
+
+	printf("  hostile writes: garbage %llu, smart %llu, smart+churn %llu, header %llu\n",
+			(unsigned long long)C->writes[0],
+			(unsigned long long)C->writes[1],
+			(unsigned long long)C->writes[2],
+			(unsigned long long)C->header_writes);
+	printf("  victim: sent %llu descriptors, took %llu frames (%llu bytes copied), evicted %llu times, attached again %llu, attach refused: proto %llu timeout %llu busy %llu other %llu\n",
+			(unsigned long long)v->sent, (unsigned long long)v->frames,
+			(unsigned long long)v->bytes_copied,
+			(unsigned long long)v->evictions,
+			(unsigned long long)v->reattach_ok,
+			(unsigned long long)v->reattach_fail[0],
+			(unsigned long long)v->reattach_fail[1],
+			(unsigned long long)v->reattach_fail[2],
+			(unsigned long long)v->reattach_fail[3]);
+	printf("  rx: bad_desc %llu, bad_index %llu, ret_full %llu, stale %llu, sessions %llu, arms %llu\n",
+			(unsigned long long)RX(bad_desc), (unsigned long long)RX(bad_index),
+			(unsigned long long)RX(ret_full), (unsigned long long)RX(stale),
+			(unsigned long long)RX(sessions), (unsigned long long)RX(arms));
+	printf("  tx: bad_ret %llu, bad_index %llu, dropped in flight %llu, sessions %llu, kicks %llu\n",
+			(unsigned long long)TX(bad_ret), (unsigned long long)TX(bad_index),
+			(unsigned long long)TX(dropped_inflight),
+			(unsigned long long)TX(sessions), (unsigned long long)TX(kicks));
+	printf("  link (polls):");
+	for (int i = 0; i < 8; i++)
+		printf(" %s %llu", why_name[i], (unsigned long long)v->why[i]);
+	printf("\n  own part checks: %llu, changed %llu; frames outside the peer's data area %llu\n",
+			(unsigned long long)v->checks, (unsigned long long)v->own_bad,
+			(unsigned long long)v->escapes);
+
+	/* The hostile side must have reached every check it aims at. */
+	goals(v, got);
+	for (size_t i = 0; i < GOALS; i++)
+		if (got[i] == 0)
+			vfail("%s stayed 0 in %.1f s: the hostile side never reached that check",
+					goal_name[i], elapsed);
+	ok = failures == 0;
+	printf("ring hostile: bad_desc %llu, bad_index %llu, bad_ret %llu, ret_full %llu, bad_config polls %llu, own part changed %llu, escapes %llu, failures %llu: %s\n",
+			(unsigned long long)RX(bad_desc),
+			(unsigned long long)(RX(bad_index) + TX(bad_index)),
+			(unsigned long long)TX(bad_ret),
+			(unsigned long long)RX(ret_full),
+			(unsigned long long)v->why[IVR_DOWN_BAD_CONFIG],
+			(unsigned long long)v->own_bad,
+			(unsigned long long)v->escapes,
+			(unsigned long long)failures, ok ? "PASS" : "FAIL");
+	for (uint16_t q = 0; q < QUEUES; q++)
+		free(v->q[q].tx);
+	free(v->copy);
+	ivr_detach(&v->r);
+	ivt_unmap_region(base, size);
+	return ok ? 0 : 1;
+}
