@@ -33,8 +33,6 @@ T_PYTHON=/usr/bin/python3
 T_TESTPMD=/usr/bin/dpdk-testpmd
 T_HUGE_PAGES_NEEDED=384		# 2 MiB pages free for hugepage mode
 T_PIDS=()			# every process started, killed at exit
-T_SHMS=()			# shm files to remove at exit
-T_PREFIXES=()			# EAL file prefixes to clean up at exit
 declare -A TP_FD TP_PID TP_LOG TP_MARK IN_PID
 
 t_log()  { printf '%s: %s\n' "$T_NAME" "$*"; }
@@ -86,13 +84,12 @@ t_cleanup() {
         fi
         wait "$pid" 2>/dev/null
     done
-    for p in "${T_SHMS[@]}"; do
-        rm -f -- "$p"
-    done
-    for p in "${T_PREFIXES[@]}"; do
-        rm -rf -- "/var/run/dpdk/$p"
-        rm -f -- /dev/hugepages/"$p"map_*
-    done
+    # Every shm file and EAL prefix of this run carries the tag.
+    if [[ -n ${T_TAG:-} ]]; then
+        rm -f -- /dev/shm/"$T_TAG"-*
+        rm -rf -- /var/run/dpdk/"$T_TAG"-*
+        rm -f -- /dev/hugepages/"$T_TAG"-*map_*
+    fi
     if (( status == 0 )); then
         rm -rf -- "$T_DIR"
     elif [[ -d ${T_DIR:-} ]]; then
@@ -114,7 +111,7 @@ t_init() {
     [[ -x $T_TESTPMD ]] || t_skip "$T_TESTPMD missing: apt-get install dpdk (devtools/setup.sh does)"
     [[ -x $T_PYTHON ]] || t_skip "$T_PYTHON missing: apt-get install python3"
     [[ -d /dev/shm && -w /dev/shm ]] || t_skip "/dev/shm is not writable"
-    T_TAG=iv$$
+    T_TAG=iv$$			# names of shm files and EAL prefixes start with it
     T_DIR=$(mktemp -d "/tmp/ivshmem-$T_NAME.XXXXXX")
     trap t_cleanup EXIT
     trap 'exit 130' INT TERM
@@ -132,19 +129,18 @@ t_init() {
     t_log "plugin $T_PLUGIN; logs in $T_DIR; $([[ $T_HUGE == 1 ]] && echo hugepages || echo --no-huge)"
 }
 
-# A shm file name for this run (removed at exit), not yet existing.
+# A shm file name for this run, not yet existing (removed at exit, as is
+# everything named after T_TAG).
 t_shm() {
     local p=/dev/shm/$T_TAG-$1
     rm -f -- "$p"
-    T_SHMS+=("$p")
     printf '%s\n' "$p"
 }
 
-# The EAL --file-prefix for process NAME of this run.
+# The EAL --file-prefix for process NAME of this run (its runtime dir and
+# hugepage files are removed at exit).
 t_prefix() {
-    local p=$T_TAG-$1
-    [[ " ${T_PREFIXES[*]} " == *" $p "* ]] || T_PREFIXES+=("$p")
-    printf '%s\n' "$p"
+    printf '%s\n' "$T_TAG-$1"
 }
 
 t_now_ms() { date +%s%3N; }
