@@ -11,6 +11,8 @@
 #    9000 x packets on both sides, tx descriptors == packets x buffers per
 #    frame, no oversize drop.
 # 2. ivshmem-integrity with --min-size 9000 --max-size 9000.
+# And the MTU limits through 'port config mtu': the largest accepted, one
+# more refused, for two buffer sizes.
 #
 # Usage: test_jumbo.sh PLUGIN.so IVSHMEM-INTEGRITY
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -47,6 +49,25 @@ for BUF in 2048 9024; do
     done
     SUMMARY+="testpmd buf_size=$BUF: $RX x $FRAME-byte frames; "
 done
+
+# ---- MTU limits: max MTU = min(9026, 32 x buf_size) - 26 ----------------------
+# Port 0 with the default buf_size=2048 (max MTU 9000), port 1 with
+# buf_size=256 (32 buffers of 256 bytes: max frame 8192, max MTU 8166).
+tp_start mtu 0 --vdev "net_ivshmem0,shm=$(t_shm mtu0)" \
+    --vdev "net_ivshmem1,shm=$(t_shm mtu1),buf_size=256" --
+tp_cmd mtu "port stop all"
+for row in "0 9000 9001" "1 8166 8167"; do
+    read -r port max over <<< "$row"
+    tp_show mtu "port config mtu $port $max" "$T_DIR/mtu-set.out"
+    tp_show mtu "show port info $port" "$T_DIR/mtu-info.out"
+    t_check "$(grep -c "^MTU: $max\$" "$T_DIR/mtu-info.out") == 1" "port $port: MTU $max accepted"
+    tp_show mtu "port config mtu $port $over" "$T_DIR/mtu-over.out"
+    tp_show mtu "show port info $port" "$T_DIR/mtu-info.out"
+    t_check "$(grep -c "^MTU: $max\$" "$T_DIR/mtu-info.out") == 1" \
+        "port $port: MTU $over refused ($(head -n 1 "$T_DIR/mtu-over.out"))"
+done
+tp_quit mtu
+SUMMARY+="max MTU 9000 (buf_size 2048) and 8166 (buf_size 256); "
 
 # ---- 2. ivshmem-integrity, 9000-byte frames --------------------------------------
 SHM=$(t_shm jumbo-integrity)

@@ -46,6 +46,8 @@ for x in tx_q0_oversize tx_q0_bad_ret tx_q0_bad_index tx_q0_dropped_inflight; do
     v=$(tp_xstat "$T_DIR/txrx-tx.xstats" "$x")
     t_check "$v == 0" "sender $x = 0"
 done
+t_check "$(grep -c 'Port 0: link state change event' "$T_DIR/txrx-rx.log") -ge 2" \
+    "receiver got link state change events (peer up, peer gone)"
 SUMMARY="txonly->rxonly $TX packets sent == received"
 
 # ---- 2. io forwarding, both ways ------------------------------------------------
