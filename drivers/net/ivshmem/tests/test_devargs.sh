@@ -6,7 +6,8 @@
 # expected words, no port may be created ("No probed ethernet devices"),
 # and testpmd must exit normally (a status, not a signal). Last, one row
 # through ivshmem-integrity, which must say that there is no port and exit
-# with its usage status (2).
+# with its usage status (2). And two peers whose ring sizes differ: both
+# probe, the link stays down, both log why.
 #
 # Usage: test_devargs.sh PLUGIN.so IVSHMEM-INTEGRITY
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -82,4 +83,18 @@ st=$?
 t_check "$st == 2" "ivshmem-integrity exits 2 when the probe was refused"
 t_check "\"\$(grep -c 'no port 0: 0 port(s) probed' \"\$T_DIR/integrity.log\")\" == 1" \
     "ivshmem-integrity says: $(grep 'no port 0' "$T_DIR/integrity.log")"
-t_pass "$n bad devargs refused with the expected message, no port, no crash"
+# Valid devargs, but peers that cannot talk: the ring sizes differ. Both
+# probes succeed; the link stays down, and each side says why.
+MM=$(t_shm mismatch)
+tp_start mm-a 0 --vdev "net_ivshmem0,shm=$MM" --
+tp_start mm-b 1 --vdev "net_ivshmem0,shm=$MM,ring_size=512" --
+for s in mm-a mm-b; do
+    t_wait_log "$T_DIR/$s.log" 'link peer incompatible' 10 ||
+        t_fail "$s: no 'link peer incompatible' within 10 s of both peers starting"
+    tp_show "$s" "show port info 0" "$T_DIR/$s.info"
+    t_check "$(grep -c 'Link status: down' "$T_DIR/$s.info") == 1" \
+        "$s: link down: $(grep -o 'link peer incompatible.*' "$T_DIR/$s.log" | head -n 1)"
+done
+tp_quit mm-b
+tp_quit mm-a
+t_pass "$n bad devargs refused with the expected message, no port, no crash; ring sizes that differ keep the link down"
