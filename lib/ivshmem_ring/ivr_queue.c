@@ -26,10 +26,10 @@ ivr_tx_size(uint32_t ring_size)
  * word cannot change without a new epoch, so restarting our indices at 0
  * would go unnoticed by the consumer, and both sides would see garbage
  * indices (bad_index) for good. Resume instead, from what we published.
- * Buffers in flight are those published and not yet reclaimed: an honest
- * consumer returns every descriptor in ring order, so they are the ids in
- * our ring from rcons to prod (at most a ring's worth: no slot among them
- * has been reused).
+ * Which buffers are in flight is written nowhere (ids may come back in any
+ * order, spec 5.5), only how many: prod - rcons. So accept any id back
+ * once, send nothing until that many have come back (draining, ended in
+ * ivr_tx_refresh), and then every buffer is ours again.
  */
 static void
 tx_resume(struct ivr_tx *t)
@@ -43,22 +43,13 @@ tx_resume(struct ivr_tx *t)
 	rcons = ivr_read_once32(&t->ctl->tx.rcons);
 	if (prod - rcons > n)
 		return;
-	for (uint32_t i = rcons; i != prod; i++) {
-		/* our own ring: id is the low half of the second word */
-		uint32_t id = (uint32_t)ivr_read_once64(
-				(const uint64_t *)&t->ring[i & t->mask] + 1);
-
-		if (id < n)
-			t->inflight[id] = 1;
-	}
-	t->n_free = 0;
-	for (uint32_t id = n; id-- > 0;)
-		if (!t->inflight[id])
-			t->free[t->n_free++] = id;
 	t->prod = prod;
 	t->rcons = rcons;
 	t->peer_epoch = (uint32_t)sync;
 	t->expect_rx_sync = IVR_SYNC(t->peer_epoch, t->r->epoch);
+	memset(t->inflight, 1, n);
+	t->n_free = 0;
+	t->draining = true;
 	/* slots = 0 and in_session = false: the next ivr_tx_space checks
 	 * the session again (tx_session resumes it) and counts the slots.
 	 * last_kick = 0 costs at most one spurious doorbell. */
@@ -144,6 +135,7 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 		t->inflight[i] = 0;
 	}
 	t->n_free = n;
+	t->draining = false;
 	t->prod = 0;
 	t->rcons = 0;
 	t->last_kick = 0;
@@ -211,6 +203,17 @@ ivr_tx_refresh(struct ivr_tx *t)
 		/* [P4] our reads of the return entries before rcons; pairs
 		 * with the load-acquire of tx.rcons in ivr_rx_ret. */
 		ivr_store_release32(&t->ctl->tx.rcons, rprod);
+	}
+	if (IVR_UNLIKELY(t->draining)) {
+		if (t->rcons != t->prod)
+			return 0;
+		/* everything published before tx_resume has come back */
+		for (uint32_t i = 0; i < n; i++) {
+			t->free[i] = n - 1 - i;
+			t->inflight[i] = 0;
+		}
+		t->n_free = n;
+		t->draining = false;
 	}
 	used = t->prod - cons;
 	if (used > n) {

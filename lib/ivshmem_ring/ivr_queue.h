@@ -62,6 +62,7 @@ struct ivr_tx {
 	const uint32_t *peer_ret; /* the consumer's return ring */
 	struct ivr_region *r;
 	uint16_t qid;
+	bool draining;		/* set up again mid-session: see tx_resume */
 	struct ivr_tx_stats st;
 	uint8_t *inflight;	/* [id]: 1 while the peer holds the buffer */
 	uint32_t free[];	/* LIFO of free buffer ids; then inflight */

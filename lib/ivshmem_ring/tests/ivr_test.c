@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +203,13 @@ ivt_shm_region(uint64_t size, char *err, size_t errlen)
 		return NULL;
 	}
 	return p;
+}
+
+void
+ivt_child_init(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(1);	/* the parent is gone already */
 }
 
 void *

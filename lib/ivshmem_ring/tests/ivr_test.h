@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ivr_queue.h"
 #include "ivshmem_ring.h"
@@ -60,6 +61,12 @@ int ivt_pin(int cpu);
  */
 void *ivt_shm_region(uint64_t size, char *err, size_t errlen);
 void ivt_unmap_region(void *p, uint64_t size);
+/*
+ * First call in a forked child: it dies with its parent (a parent killed
+ * by a timeout or a watchdog must not leave a child spinning for ever).
+ */
+void ivt_child_init(pid_t parent);
+
 /* Anonymous MAP_SHARED memory for a control block shared with children. */
 void *ivt_shared_anon(size_t size);
 

@@ -871,7 +871,7 @@ main(int argc, char **argv)
 	struct opts o;
 	char err[256];
 	double elapsed;
-	pid_t pid;
+	pid_t parent, pid;
 	int st;
 	bool ok;
 
@@ -897,13 +897,16 @@ main(int argc, char **argv)
 		return 1;
 	}
 	victim_bind(v);
+	parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		perror("fork");
 		return 1;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		ivt_child_init(parent);
 		hostile_main(ivt_mix(o.seed));
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watchdog;

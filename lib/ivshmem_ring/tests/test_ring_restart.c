@@ -327,13 +327,14 @@ consumer_main(uint64_t seed)
 static pid_t
 spawn(enum role role, uint64_t seed)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid < 0) {
 		perror("fork");
 		exit(1);
 	}
 	if (pid == 0) {
+		ivt_child_init(parent);
 		if (C->ncpu >= 2)
 			ivt_pin(C->cpu[role]);
 		if (role == PRODUCER)

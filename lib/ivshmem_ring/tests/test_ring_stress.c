@@ -397,6 +397,7 @@ static int
 run_procs(struct shared *sh)
 {
 	struct procs p = { { 0, 0 }, { 0, 0 } };
+	pid_t parent = getpid();
 	int ok = 0;
 
 	for (int i = 0; i < 2; i++) {
@@ -409,6 +410,7 @@ run_procs(struct shared *sh)
 			break;
 		}
 		if (pid == 0) {
+			ivt_child_init(parent);
 			if (i == 0)
 				run_producer(sh);
 			else
