@@ -26,7 +26,7 @@
 #   in_pair TAG RX_VDEV TX_VDEV WAIT_RX_LINK TIMEOUT [opts]  rx + tx, both exit 0
 #   in_clean NAME COUNT                                      rx got COUNT, no faults
 # and the usual pair of testpmd:
-#   tp_txrx TAG VDEV MIN XSTATS [args] [-- tx args]          txonly -> rxonly
+#   tp_txrx TAG RX_VDEV TX_VDEV MIN XSTATS [args] [-- tx args [-- rx args]]
 
 T_NAME=$(basename -- "$0" .sh)
 T_PYTHON=/usr/bin/python3
@@ -293,28 +293,36 @@ tp_quit() {
     grep -q 'Bye' "${TP_LOG[$name]}" || t_fail "testpmd $name did not say Bye"
 }
 
-# tp_txrx TAG VDEV MIN XSTATS [testpmd args for both] [-- args for the sender]:
-# testpmd TAG-rx (rxonly, main lcore 0) and TAG-tx (txonly, main lcore 1)
-# on VDEV, forwarding for 2 s and until each of the comma-separated rx
-# XSTATS reached MIN. Then the sender stops (its 'stop' output in
+# tp_txrx TAG RX_VDEV TX_VDEV MIN XSTATS [testpmd args for both]
+#         [-- args for the sender [-- args for the receiver]]:
+# testpmd TAG-rx (rxonly, main lcore 0, on RX_VDEV) and TAG-tx (txonly,
+# main lcore 1, on TX_VDEV), forwarding for 2 s and until each of the
+# comma-separated XSTATS reached MIN (the receiver's, or the sender's when
+# written tx:NAME). Then the sender stops (its 'stop' output in
 # $T_DIR/TAG-tx.stop), its xstats go to TAG-tx.xstats, it quits (and
 # drains); then the receiver's xstats go to TAG-rx.xstats and it quits.
 tp_txrx() {
-    local tag=$1 vdev=$2 min=$3 x both=() txa=()
+    local tag=$1 rx_vdev=$2 tx_vdev=$3 min=$4 x both=() txa=() rxa=()
     local -a wait
-    IFS=, read -r -a wait <<< "$4"
-    shift 4
+    IFS=, read -r -a wait <<< "$5"
+    shift 5
     while (( $# )) && [[ $1 != -- ]]; do both+=("$1"); shift; done
     (( $# )) && shift
-    txa=("$@")
-    tp_start "$tag-rx" 0 --vdev "$vdev" -- --forward-mode=rxonly "${both[@]}"
-    tp_start "$tag-tx" 1 --vdev "$vdev" -- --forward-mode=txonly "${both[@]}" "${txa[@]}"
+    while (( $# )) && [[ $1 != -- ]]; do txa+=("$1"); shift; done
+    (( $# )) && shift
+    rxa=("$@")
+    tp_start "$tag-rx" 0 --vdev "$rx_vdev" -- --forward-mode=rxonly "${both[@]}" "${rxa[@]}"
+    tp_start "$tag-tx" 1 --vdev "$tx_vdev" -- --forward-mode=txonly "${both[@]}" "${txa[@]}"
     tp_cmd "$tag-rx" start
     tp_wait_link "$tag-tx" 10
     tp_cmd "$tag-tx" start
     sleep 2
     for x in "${wait[@]}"; do
-        tp_wait_xstat "$tag-rx" "$x" "$min" 60
+        if [[ $x == tx:* ]]; then
+            tp_wait_xstat "$tag-tx" "${x#tx:}" "$min" 60
+        else
+            tp_wait_xstat "$tag-rx" "$x" "$min" 60
+        fi
     done
     tp_show "$tag-tx" stop "$T_DIR/$tag-tx.stop"
     tp_show "$tag-tx" "show port xstats 0" "$T_DIR/$tag-tx.xstats"

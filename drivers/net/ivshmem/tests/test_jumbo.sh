@@ -29,7 +29,7 @@ for BUF in 2048 9024; do
     PER_FRAME=$(( (FRAME + BUF - 1) / BUF ))
     SHM=$(t_shm "jumbo-$BUF")
     VDEV=net_ivshmem0,shm=$SHM,buf_size=$BUF
-    tp_txrx "j$BUF" "$VDEV" "$MIN_PKTS" rx_q0_packets "${JUMBO[@]}" -- \
+    tp_txrx "j$BUF" "$VDEV" "$VDEV" "$MIN_PKTS" rx_q0_packets "${JUMBO[@]}" -- \
         --txpkts=2048,2048,2048,2048,808
 
     TX=$(tp_xstat "$T_DIR/j$BUF-tx.xstats" tx_q0_packets)

@@ -21,7 +21,8 @@ TIMEOUT=400
 
 # ---- 1. testpmd -----------------------------------------------------------------
 SHM=$(t_shm mq)
-tp_txrx mq "net_ivshmem0,shm=$SHM,queues=$Q" "$MIN_PKTS" \
+VDEV=net_ivshmem0,shm=$SHM,queues=$Q
+tp_txrx mq "$VDEV" "$VDEV" "$MIN_PKTS" \
     "$(seq -s, -f 'rx_q%g_packets' 0 $((Q - 1)))" --rxq=$Q --txq=$Q
 
 SUM_TX=0

@@ -27,7 +27,7 @@ BURST=32
 
 # ---- 1. txonly -> rxonly ------------------------------------------------------
 SHM=$(t_shm txrx)
-tp_txrx txrx "net_ivshmem0,shm=$SHM" "$MIN_PKTS" rx_q0_packets
+tp_txrx txrx "net_ivshmem0,shm=$SHM" "net_ivshmem0,shm=$SHM" "$MIN_PKTS" rx_q0_packets
 
 TX=$(tp_xstat "$T_DIR/txrx-tx.xstats" tx_q0_packets)
 RX=$(tp_xstat "$T_DIR/txrx-rx.xstats" rx_q0_packets)

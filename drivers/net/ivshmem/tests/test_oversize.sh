@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Frames longer than the receiver's largest frame. The receiver has
+# buf_size=128, so its largest frame is 32 x 128 = 4096 bytes; the sender
+# has buf_size=8192 (the region is made 32 MiB, enough for both). The
+# sender must drop such frames itself, count them in tx_q0_oversize, and
+# publish nothing for them; the receiver must see no bad descriptor.
+#
+# 1. 4000-byte frames (fit): all arrive, 4000 bytes each.
+# 2. 6000-byte frames in 3 mbuf segments (2048+2048+1904): all dropped by
+#    the sender as oversize.
+# 3. 6000-byte frames in one mbuf (--mbuf-size 8320): the same is expected.
+#    (One buffer of the sender holds the whole frame, which takes the
+#    single-buffer path of the TX burst.)
+#
+# Usage: test_oversize.sh PLUGIN.so IVSHMEM-INTEGRITY
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+t_init "$@"
+
+MIN_PKTS=10000
+TX_ARGS=(--mbuf-size=8320 --max-pkt-len=8000)	# one mbuf holds 6000 bytes
+RX_ARGS=(--max-pkt-len=4096)			# the receiver's largest frame
+SUMMARY=
+
+# run TAG TXPKTS: sender and receiver as above; the sender's txonly frames
+# are made of segments TXPKTS.
+run() {
+    local tag=$1 txpkts=$2 shm
+    shm=$(t_shm "$tag")
+    tp_txrx "$tag" "net_ivshmem0,shm=$shm,buf_size=128,size=32M" \
+        "net_ivshmem0,shm=$shm,buf_size=8192" "$MIN_PKTS" tx:tx_q0_packets \
+        --enable-scatter -- "${TX_ARGS[@]}" --txpkts="$txpkts" -- "${RX_ARGS[@]}"
+    TX=$(tp_xstat "$T_DIR/$tag-tx.xstats" tx_q0_packets)
+    OVER=$(tp_xstat "$T_DIR/$tag-tx.xstats" tx_q0_oversize)
+    DESCS=$(tp_xstat "$T_DIR/$tag-tx.xstats" tx_q0_descs)
+    RX=$(tp_xstat "$T_DIR/$tag-rx.xstats" rx_q0_packets)
+    RXB=$(tp_xstat "$T_DIR/$tag-rx.xstats" rx_q0_bytes)
+    BAD=$(tp_xstat "$T_DIR/$tag-rx.xstats" rx_q0_bad_desc)
+    t_log "$tag (--txpkts=$txpkts): tx_q0_packets $TX, tx_q0_oversize $OVER, tx_q0_descs $DESCS; rx_q0_packets $RX, rx_q0_bad_desc $BAD"
+}
+
+# ---- 1. frames that fit -----------------------------------------------------------
+run fit 4000
+t_check "$RX =~ ^[0-9]+$ && $RX -ge $MIN_PKTS && $RX == $TX" "fit: all $TX frames of 4000 bytes arrived"
+t_check "$RXB == $((4000 * RX)) && $OVER == 0 && $BAD == 0" "fit: 4000 bytes each, no oversize, no bad descriptor"
+SUMMARY+="4000-byte frames: $RX received; "
+
+# ---- 2. too long, multi-segment ---------------------------------------------------
+run seg 2048,2048,1904
+t_check "$TX =~ ^[0-9]+$ && $TX -ge $MIN_PKTS && $OVER == $TX" "segmented 6000-byte frames: all $TX dropped as oversize by the sender"
+t_check "$DESCS == 0 && $RX == 0 && $BAD == 0" "segmented: nothing published, nothing received, no bad descriptor"
+SUMMARY+="segmented 6000-byte frames: $OVER oversize; "
+
+# ---- 3. too long, one segment -----------------------------------------------------
+run one 6000
+t_check "$BAD == 0" "single-segment 6000-byte frames: the receiver saw no bad descriptor (it saw $BAD)"
+t_check "$TX =~ ^[0-9]+$ && $TX -ge $MIN_PKTS && $OVER == $TX" \
+    "single-segment 6000-byte frames: all $TX dropped as oversize by the sender (tx_q0_oversize $OVER)"
+t_check "$DESCS == 0 && $RX == 0" "single-segment: nothing published ($DESCS descriptors), nothing received ($RX)"
+t_pass "${SUMMARY}single-segment 6000-byte frames: $OVER oversize"
