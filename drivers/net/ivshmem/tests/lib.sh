@@ -64,6 +64,28 @@ t_check() {
     fi
 }
 
+# t_expect CONDITION-STRING MESSAGE: as t_check, but a failure is only
+# recorded (and printed), so that every failed expectation of a test shows;
+# t_expected then fails the test if any did.
+T_MISSED=()
+t_expect() {
+    if eval "[[ $1 ]]"; then
+        t_ok "$2"
+    else
+        printf '%s: FAILED: %s (check failed: %s)\n' "$T_NAME" "$2" "$1"
+        T_MISSED+=("$2")
+    fi
+}
+
+t_expected() {
+    local m
+    (( ${#T_MISSED[@]} == 0 )) && return 0
+    for m in "${T_MISSED[@]}"; do
+        printf '%s: failed: %s\n' "$T_NAME" "$m"
+    done
+    t_fail "${#T_MISSED[@]} expectation(s) failed (listed above)"
+}
+
 t_cleanup() {
     local status=$? pid fd p i
     trap - EXIT

@@ -4,7 +4,7 @@
 # A peer killed with SIGKILL, then restarted, ROUNDS times, in each
 # direction. The survivor is ivshmem-integrity, which prints every link
 # change with CLOCK_REALTIME; the test notes CLOCK_REALTIME just before
-# each kill.
+# each kill. Two queue pairs, frames of 60..9000 bytes.
 #
 # 1. Victim = sender. The survivor receives with --restart-ok: each new
 #    sender run has a new stamp and must start at seq 0 on every queue with
@@ -30,7 +30,10 @@ ROUNDS=3
 LINK_DOWN_MS=1000
 FINAL=100000
 TIMEOUT=300
-SIZES=(--min-size 60 --max-size 2000)
+# Two queue pairs and frames up to 9000 bytes: a kill may cut a queue
+# mid-burst or a frame mid-chain.
+Q=2
+SIZES=(--min-size 60 --max-size 9000 --queues $Q)
 RESULTS=()
 
 # nth_link LOG up|down N: CLOCK_REALTIME ms of the N-th such line of LOG.
@@ -57,7 +60,7 @@ kill_and_watch() {
 
 # ---- 1. the sender dies ---------------------------------------------------------
 SHM=$(t_shm restart-tx)
-VDEV=net_ivshmem0,shm=$SHM
+VDEV=net_ivshmem0,shm=$SHM,queues=$Q
 in_start surv-rx 1 "$VDEV" --role rx --restart-ok --timeout "$TIMEOUT" --progress 1 \
     "${SIZES[@]}"
 for ((i = 1; i <= ROUNDS; i++)); do
@@ -91,7 +94,7 @@ RESULTS=()
 
 # ---- 2. the receiver dies -------------------------------------------------------
 SHM=$(t_shm restart-rx)
-VDEV=net_ivshmem0,shm=$SHM
+VDEV=net_ivshmem0,shm=$SHM,queues=$Q
 in_start surv-tx 0 "$VDEV" --role tx --count 0 --timeout "$TIMEOUT" --wait-link 60 --progress 1 \
     "${SIZES[@]}"
 for ((i = 1; i <= ROUNDS + 1; i++)); do
