@@ -617,5 +617,9 @@ main(int argc, char **argv)
 			(double)sh->cons.frames / s / 1e6,
 			(double)sh->cons.bytes * 8 / s / 1e9,
 			bad ? "FAIL" : "PASS");
+	if (o.procs)
+		ivt_unmap_region(sh->base, sh->size);
+	else
+		free(sh->base);
 	return bad ? 1 : 0;
 }
