@@ -29,7 +29,7 @@ MIN_PKTS=10000
 PROC_INFO=/usr/bin/dpdk-proc-info
 DUMPCAP=/usr/bin/dpdk-dumpcap
 
-(( T_HUGE )) || t_skip "secondary processes need hugepages (none free or no hugetlbfs on /dev/hugepages): dpdk-proc-info and dpdk-dumpcap not tested"
+(( T_HUGE )) || t_skip "secondary processes need hugepages and this run has none (too few free, no hugetlbfs on /dev/hugepages, or IVSHMEM_TEST_NO_HUGE=1): dpdk-proc-info and dpdk-dumpcap NOT tested"
 [[ -x $PROC_INFO && -x $DUMPCAP ]] || t_skip "$PROC_INFO or $DUMPCAP missing: apt-get install dpdk"
 
 SHM=$(t_shm secondary)
