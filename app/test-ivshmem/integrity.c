@@ -524,7 +524,6 @@ rx_main(struct rx *x)
 
 	for (;;) {
 		uint64_t now = integ_mono_ms();
-
 		bool got = false;
 
 		if (!run_tick(&x->run, now, rx_progress) || rx_done(x, now))
@@ -601,6 +600,7 @@ main(int argc, char **argv)
 	r->start_ms = integ_mono_ms();
 	r->stop = "?";
 	ret = o.role == INTEG_TX ? tx_main(&state.tx) : rx_main(&state.rx);
+	free(r->xstats);
 	rte_eal_cleanup();
 	return ret;
 }
