@@ -205,6 +205,7 @@ ivr_tx_refresh(struct ivr_tx *t)
 		ivr_store_release32(&t->ctl->tx.rcons, rprod);
 	}
 	if (IVR_UNLIKELY(t->draining)) {
+		/* slots stays 0 meanwhile: ivr_tx_space keeps coming here */
 		if (t->rcons != t->prod)
 			return 0;
 		/* everything published before tx_resume has come back */

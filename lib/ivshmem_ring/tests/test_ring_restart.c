@@ -9,6 +9,9 @@
  *   kill    the parent SIGKILLs the side and starts a new process, which
  *           takes the slot over once the heartbeat has been silent for
  *           dead_ms (IVR_DEAD_MS_MIN, 250 ms)
+ *   requeue the side sets its queues up again (ivr_tx_init/ivr_rx_init)
+ *           while attached, as a PMD's queue setup after a port stop:
+ *           same epochs, so the stream must go on with no gap at all
  *
  * Every frame carries the producer's incarnation (its epoch) and a
  * sequence number within it. The consumer, across all its own
@@ -17,7 +20,8 @@
  *     (no stale descriptor delivered after a restart);
  *   - within one producer incarnation and one consumer session, sequence
  *     numbers go up by exactly one after the first frame (gaps only
- *     across restarts); across consumer restarts they still go up;
+ *     across restarts, never across a requeue); across consumer restarts
+ *     they still go up;
  *   - every payload checksum holds (no torn frame delivered).
  * After each restart the parent waits for frames to flow again, so a
  * session that never comes back fails the test too.
@@ -43,6 +47,9 @@
 enum role { PRODUCER = 0, CONSUMER = 1 };
 static const char *const role_name[] = { "producer", "consumer" };
 
+enum kind { CLEAN = 0, KILL = 1, REQUEUE = 2 };
+static const char *const kind_name[] = { "re-attached", "killed", "requeued" };
+
 struct opts {
 	uint64_t restarts;
 	uint64_t seed;
@@ -59,8 +66,9 @@ struct ctl {
 	uint64_t seed;
 	int cpu[2], ncpu;
 	bool verbose;
-	/* parent -> child: re-attach when cmd != ack; child echoes cmd */
+	/* parent -> child: restart (kind) when cmd != ack; child echoes cmd */
 	uint32_t cmd[2], ack[2];
+	enum kind kind[2];
 	uint32_t stop;
 	/* consumer -> everyone: (incarnation << 32) | seq of the last frame
 	 * verified on each queue, one atomic word so a kill never tears it */
@@ -177,6 +185,7 @@ producer_fold(struct ivr_tx *tx[QUEUES], struct ivt_sender *snd)
 		add(&C->tx_sessions, tx[q]->st.sessions);
 		add(&C->dropped_inflight, tx[q]->st.dropped_inflight);
 		add(&C->sent, snd[q].frames);
+		snd[q].frames = 0;
 	}
 }
 
@@ -195,15 +204,19 @@ producer_main(uint64_t seed)
 	if (!attach(&r, PRODUCER))
 		_exit(2);
 	acknowledge(PRODUCER);
-	for (;;) {
+	for (bool fresh = true;;) {
 		for (int q = 0; q < QUEUES; q++) {
 			ivr_tx_init(tx[q], &r, (uint16_t)q);
-			snd[q] = (struct ivt_sender){
-				.tx = tx[q], .stamp = C->stamp,
-				.incarnation = r.epoch,
-				.min_len = IVT_MIN_FRAME, .max_len = 4200,
-			};
+			/* a new incarnation numbers its frames from 0; a
+			 * requeue goes on where it was */
+			if (fresh)
+				snd[q] = (struct ivt_sender){
+					.tx = tx[q], .stamp = C->stamp,
+					.incarnation = r.epoch,
+					.min_len = IVT_MIN_FRAME, .max_len = 4200,
+				};
 		}
+		fresh = false;
 		while (!stopping() && !asked(PRODUCER)) {
 			for (int q = 0; q < QUEUES; q++)
 				ivt_send(&snd[q], &g, ivt_range(&g, 1, IVT_MAX_BURST));
@@ -214,7 +227,12 @@ producer_main(uint64_t seed)
 		producer_fold(tx, snd);
 		if (stopping())
 			break;
+		if (C->kind[PRODUCER] == REQUEUE) {
+			acknowledge(PRODUCER);
+			continue;
+		}
 		reattach(&r, PRODUCER, &g);
+		fresh = true;
 	}
 	ivr_detach(&r);
 	_exit(0);
@@ -293,9 +311,7 @@ consumer_main(uint64_t seed)
 	if (!attach(&r, CONSUMER))
 		_exit(2);
 	acknowledge(CONSUMER);
-	for (;;) {
-		struct seen seen = { { 0 } };
-
+	for (struct seen seen = { { 0 } };;) {
 		for (int q = 0; q < QUEUES; q++) {
 			ivr_rx_init(&rx[q], &r, (uint16_t)q);
 			if (!ivt_receiver_init(&rcv[q], &rx[q], C->cfg.max_frame))
@@ -318,7 +334,13 @@ consumer_main(uint64_t seed)
 			ivt_receiver_free(&rcv[q]);
 		if (stopping())
 			break;
+		if (C->kind[CONSUMER] == REQUEUE) {
+			/* same session: seen stays, no gap allowed */
+			acknowledge(CONSUMER);
+			continue;
+		}
 		reattach(&r, CONSUMER, &g);
+		seen = (struct seen){ { 0 } };
 	}
 	ivr_detach(&r);
 	_exit(0);
@@ -473,7 +495,7 @@ main(int argc, char **argv)
 	struct opts o;
 	struct ivt_rng g;
 	pid_t pid[2];
-	uint64_t done[2][2] = { { 0, 0 }, { 0, 0 } }, t0, t1, seq = 1;
+	uint64_t done[2][3] = { { 0 } }, total = 0, t0, t1, seq = 1;
 	char err[256];
 	double s;
 	bool ok = true;
@@ -509,14 +531,14 @@ main(int argc, char **argv)
 	for (uint64_t i = 0; ok && i < o.restarts; i++) {
 		/* Every combination of side and kind, in a shuffled order. */
 		enum role role = (i & 1) ? CONSUMER : PRODUCER;
-		int kill9 = (int)((i >> 1) & 1) ^ (int)(ivt_rand(&g) & 1);
+		enum kind kind = (enum kind)(((i >> 1) + ivt_range(&g, 0, 2)) % 3);
 		char what[64];
 
 		usleep(ivt_range(&g, 0, 20000));
 		snprintf(what, sizeof(what), "restart %llu (%s %s)",
 				(unsigned long long)i + 1, role_name[role],
-				kill9 ? "killed" : "re-attached");
-		if (kill9) {
+				kind_name[kind]);
+		if (kind == KILL) {
 			int st;
 
 			kill(pid[role], SIGKILL);
@@ -525,10 +547,12 @@ main(int argc, char **argv)
 			C->ack[role] = C->cmd[role];
 			pid[role] = spawn(role, ivt_rand(&g));
 		} else {
+			C->kind[role] = kind;
 			__atomic_store_n(&C->cmd[role], (uint32_t)++seq, __ATOMIC_RELEASE);
 			ok = wait_ack(pid, role, o.wait_s);
 		}
-		done[role][kill9]++;
+		done[role][kind]++;
+		total++;
 		t1 = ivt_now_ns();
 		ok = ok && wait_progress(pid, o.wait_s, what);
 		if (o.verbose)
@@ -550,11 +574,13 @@ main(int argc, char **argv)
 	if (C->failures)
 		ok = false;
 
-	printf("  restarts: producer re-attach %llu, kill %llu; consumer re-attach %llu, kill %llu\n",
-			(unsigned long long)done[PRODUCER][0],
-			(unsigned long long)done[PRODUCER][1],
-			(unsigned long long)done[CONSUMER][0],
-			(unsigned long long)done[CONSUMER][1]);
+	printf("  restarts: producer re-attach %llu, kill %llu, requeue %llu; consumer re-attach %llu, kill %llu, requeue %llu\n",
+			(unsigned long long)done[PRODUCER][CLEAN],
+			(unsigned long long)done[PRODUCER][KILL],
+			(unsigned long long)done[PRODUCER][REQUEUE],
+			(unsigned long long)done[CONSUMER][CLEAN],
+			(unsigned long long)done[CONSUMER][KILL],
+			(unsigned long long)done[CONSUMER][REQUEUE]);
 	printf("  clean-ending sides: sent %llu, tx sessions %llu, dropped in flight %llu, rx sessions %llu, stale %llu, torn bursts %llu\n",
 			(unsigned long long)C->sent,
 			(unsigned long long)C->tx_sessions,
@@ -562,9 +588,10 @@ main(int argc, char **argv)
 			(unsigned long long)C->rx_sessions,
 			(unsigned long long)C->stale,
 			(unsigned long long)C->torn);
-	/* Torn reads while a producer re-initialises its part may count as
-	 * bad descriptors; rx_end then discards the burst. */
-	printf("  counters: bad_desc %llu (torn by restarts), bad_index %llu, bad_ret %llu, ret_full %llu\n",
+	/* Reads torn by a producer re-initialising its part under a burst
+	 * (zeroed descriptors, zeroed rcons) may count as bad_desc or
+	 * ret_full; rx_end then discards the whole burst. */
+	printf("  counters (may count torn reads): bad_desc %llu, bad_index %llu, bad_ret %llu, ret_full %llu\n",
 			(unsigned long long)C->bad_desc,
 			(unsigned long long)C->bad_index,
 			(unsigned long long)C->bad_ret,
@@ -572,7 +599,7 @@ main(int argc, char **argv)
 	if (!ok && C->err_set)
 		printf("  first failure: %s\n", C->err);
 	printf("ring restart: restarts %llu, frames verified %llu, producer incarnations seen %llu, failures %llu, elapsed %.1f s: %s\n",
-			(unsigned long long)(done[0][0] + done[0][1] + done[1][0] + done[1][1]),
+			(unsigned long long)total,
 			(unsigned long long)C->verified,
 			(unsigned long long)C->incarnations,
 			(unsigned long long)C->failures, s, ok ? "PASS" : "FAIL");
