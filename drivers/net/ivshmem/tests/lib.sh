@@ -10,7 +10,8 @@
 # trap that kills the processes the test started (by pid, nothing else)
 # and removes what they left: shm files, DPDK runtime dirs, hugepage files.
 #
-# Results: t_pass / t_fail / t_skip print one loud line and exit 0 / 1 / 77.
+# Results: t_pass / t_fail / t_skip print one loud line and exit 0 / 1 / 77;
+# t_check fails at once, t_expect records and t_expected fails at the end.
 # Hugepages are used when enough are free; IVSHMEM_TEST_NO_HUGE=1 forces
 # --no-huge (tests that need hugepages then skip, saying so).
 #

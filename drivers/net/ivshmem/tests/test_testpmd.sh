@@ -5,11 +5,11 @@
 #
 # 1. txonly -> rxonly for a few seconds and at least MIN_PKTS packets. The
 #    sender stops, then quits (its port drains on close), then the
-#    receiver reads its counters. Checks,
-#    on the PMD counters (testpmd's 'start' flushes RX before its forward
-#    statistics begin, so those are not compared): TX packets == RX
-#    packets; every burst testpmd saw cut short is one tx ring_full, so
-#    ring_full <= TX-dropped <= 32 * ring_full; no RX errors.
+#    receiver reads its counters. Checks, on the PMD counters (testpmd's
+#    'start' flushes RX before its forward statistics begin, so those are
+#    not compared): TX packets == RX packets; every burst testpmd saw cut
+#    short is one tx ring_full, so ring_full <= TX-dropped <= 32 x
+#    ring_full; no RX errors; link state change events on the receiver.
 # 2. io forwarding both ways: 'start tx_first' on one side puts 32 packets
 #    in flight, and both sides bounce them. Both stop; the packets still in
 #    flight sit in the rings: each side then drains its RX ring (rxonly
