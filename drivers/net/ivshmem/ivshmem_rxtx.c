@@ -47,8 +47,11 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ivsh_txq *txq = q;
 	struct ivr_tx *t = &txq->ring;
-	uint32_t space = ivr_tx_space(t, n), pushed = 0;
+	uint32_t space = ivr_tx_space(t, n), pushed = 0, dropped = 0;
 	uint32_t bsize = t->buf_size;
+	/* ours and the peer's largest frame, whichever is smaller */
+	uint32_t max = __atomic_load_n(&txq->max_frame, __ATOMIC_RELAXED);
+	uint32_t fast_max = RTE_MIN(bsize, max);
 	uint64_t bytes = 0;
 	uint16_t i;
 
@@ -56,7 +59,8 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = m->pkt_len;
 
-		if (likely(len <= bsize && m->nb_segs == 1 && space != 0)) {
+		/* 1 <= len <= fast_max: one buffer, one descriptor */
+		if (likely(len - 1 < fast_max && m->nb_segs == 1 && space != 0)) {
 			uint32_t id = ivr_tx_buf_get(t);
 
 			rte_memcpy(ivr_tx_buf(t, id), rte_pktmbuf_mtod(m, void *), len);
@@ -66,10 +70,10 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		} else {
 			uint32_t need = (len + bsize - 1) / bsize;
 
-			if (unlikely(len == 0 || len > __atomic_load_n(&txq->max_frame,
-					__ATOMIC_RELAXED))) {
-				/* Cannot be sent, ever: drop it, as a NIC would. */
-				txq->oversize++;
+			if (unlikely(len == 0 || len > max)) {
+				/* Cannot be sent, ever: drop it, as a NIC would;
+				 * counted as oversize, not as sent. */
+				dropped++;
 				continue;
 			}
 			if (space < need) {
@@ -86,7 +90,8 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	}
 	if (ivr_tx_publish(t, pushed) && txq->kick != NULL)
 		txq->kick(txq);
-	txq->pkts += i;
+	txq->pkts += i - dropped;
+	txq->oversize += dropped;
 	txq->bytes += bytes;
 	rte_pktmbuf_free_bulk(pkts, i);
 	return i;
@@ -154,8 +159,10 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			m->pkt_len = f.len;
 		} else if (rx_copy_chain(rxq, m, &f) == NULL) {
 			/* Out of mbufs mid-frame: the frame is consumed and
-			 * lost, and counted. */
+			 * lost, counted as an allocation failure, not as
+			 * received. */
 			rxq->nombuf++;
+			r->st.frames--;
 			rte_pktmbuf_free(m);
 			pkts[got] = rte_pktmbuf_alloc(rxq->mp);
 			if (pkts[got] == NULL)

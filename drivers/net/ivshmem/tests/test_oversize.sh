@@ -26,13 +26,14 @@ TX_ARGS=(--mbuf-size=8320 --max-pkt-len=8000)	# one mbuf holds 6000 bytes
 RX_ARGS=(--max-pkt-len=4096)			# the receiver's largest frame
 SUMMARY=
 
-# run TAG TXPKTS: sender and receiver as above; the sender's txonly frames
-# are made of segments TXPKTS.
+# run TAG TXPKTS XSTAT: sender and receiver as above; the sender's txonly
+# frames are made of segments TXPKTS; runs until the sender's XSTAT grows
+# (tx_q0_packets for frames that go, tx_q0_oversize for frames dropped).
 run() {
-    local tag=$1 txpkts=$2 shm
+    local tag=$1 txpkts=$2 xstat=$3 shm
     shm=$(t_shm "$tag")
     tp_txrx "$tag" "net_ivshmem0,shm=$shm,buf_size=128,size=32M" \
-        "net_ivshmem0,shm=$shm,buf_size=8192" "$MIN_PKTS" tx:tx_q0_packets \
+        "net_ivshmem0,shm=$shm,buf_size=8192" "$MIN_PKTS" "tx:$xstat" \
         --enable-scatter -- "${TX_ARGS[@]}" --txpkts="$txpkts" -- "${RX_ARGS[@]}"
     TX=$(tp_xstat "$T_DIR/$tag-tx.xstats" tx_q0_packets)
     OVER=$(tp_xstat "$T_DIR/$tag-tx.xstats" tx_q0_oversize)
@@ -44,13 +45,13 @@ run() {
 }
 
 # ---- 1. frames that fit -----------------------------------------------------------
-run fit 4000
+run fit 4000 tx_q0_packets
 t_expect "$RX =~ ^[0-9]+$ && $RX -ge $MIN_PKTS && $RX == $TX" "fit: all $TX frames of 4000 bytes arrived"
 t_expect "$RXB == $((4000 * RX)) && $OVER == 0 && $BAD == 0" "fit: 4000 bytes each, no oversize, no bad descriptor"
 SUMMARY+="4000-byte frames: $RX received; "
 
 # ---- 2. too long, multi-segment ---------------------------------------------------
-run seg 2048,2048,1904
+run seg 2048,2048,1904 tx_q0_oversize
 t_expect "$OVER =~ ^[0-9]+$ && $OVER -ge $MIN_PKTS && $DESCS == 0" \
     "segmented 6000-byte frames: $OVER dropped as oversize by the sender, none published ($DESCS descriptors)"
 t_expect "$RX == 0 && $BAD == 0" "segmented: nothing received ($RX), no bad descriptor ($BAD)"
@@ -59,7 +60,7 @@ t_expect "$TX == 0" "segmented: tx_q0_packets counts only frames sent: $TX (with
 SUMMARY+="segmented 6000-byte frames: $OVER oversize; "
 
 # ---- 3. too long, one segment -----------------------------------------------------
-run one 6000
+run one 6000 tx_q0_oversize
 t_expect "$BAD == 0" "single-segment 6000-byte frames: the receiver saw no bad descriptor (it saw $BAD)"
 t_expect "$OVER =~ ^[0-9]+$ && $OVER -ge $MIN_PKTS && $DESCS == 0 && $RX == 0" \
     "single-segment 6000-byte frames: all dropped as oversize by the sender ($OVER), none published ($DESCS descriptors) or received ($RX)"
