@@ -241,6 +241,8 @@ uint64_t bench_mono_ms(void);
 
 /* bench_loop.c */
 int bench_lcore_main(void *arg);
+uint16_t bench_pmd_rx_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+uint16_t bench_pmd_tx_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
 extern volatile int bench_quit;
 
 /* bench.c: the controller; called by the main lcore. */

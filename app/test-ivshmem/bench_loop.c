@@ -168,6 +168,24 @@ build(struct loop *l, uint16_t i, struct rte_mbuf **pkts, uint16_t n, uint64_t t
 }
 
 /*
+ * Every burst call goes through these two, never inlined, so that a
+ * profiler can count what a PMD costs by one function name, whether or not
+ * the PMD has symbols (Debian's are stripped): e.g. callgrind
+ * --toggle-collect=bench_pmd_tx_burst. One call per burst: noise.
+ */
+__rte_noinline uint16_t
+bench_pmd_rx_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_rx_burst(port, q, pkts, n);
+}
+
+__rte_noinline uint16_t
+bench_pmd_tx_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
+{
+	return rte_eth_tx_burst(port, q, pkts, n);
+}
+
+/*
  * Whether [t0, t1] is an ordinary interval of work. One longer than
  * BENCH_STALL_US means this lcore was not running (preempted on a loaded
  * machine): it is counted as a stall and left out of the cycle sums.
@@ -215,7 +233,7 @@ rx_one(struct loop *l, uint16_t i, struct rte_mbuf **pkts, uint64_t *now)
 {
 	struct bench_ctr *c = &l->lc->c[i];
 	uint64_t t0 = rte_rdtsc(), t1, bytes = 0;
-	uint16_t n = rte_eth_rx_burst(l->port, l->lc->q[i], pkts, l->burst);
+	uint16_t n = bench_pmd_rx_burst(l->port, l->lc->q[i], pkts, l->burst);
 
 	t1 = rte_rdtsc();
 	timed(l, *now, t0);
@@ -265,7 +283,7 @@ tx_one(struct loop *l, uint16_t i, uint64_t *now)
 		}
 	}
 	t1 = rte_rdtsc();
-	sent = rte_eth_tx_burst(l->port, lc->q[i], pend + off, n);
+	sent = bench_pmd_tx_burst(l->port, lc->q[i], pend + off, n);
 	t2 = rte_rdtsc();
 	*now = t2;
 	if (!retry && timed(l, t0, t1)) {
@@ -406,7 +424,7 @@ echo(struct loop *l, uint16_t i, struct rte_mbuf **pkts, uint16_t n, uint64_t *n
 
 	while (off < n) {
 		uint64_t t1 = rte_rdtsc(), t2;
-		uint16_t sent = rte_eth_tx_burst(l->port, l->lc->q[i], pkts + off, n - off);
+		uint16_t sent = bench_pmd_tx_burst(l->port, l->lc->q[i], pkts + off, n - off);
 
 		uint64_t bytes = 0;
 
@@ -514,7 +532,7 @@ ping_send(struct loop *l, uint16_t i, uint64_t *now)
 	}
 	while (off < n) {
 		uint64_t t1 = rte_rdtsc(), t2;
-		uint16_t sent = rte_eth_tx_burst(l->port, lc->q[i], pkts + off, n - off);
+		uint16_t sent = bench_pmd_tx_burst(l->port, lc->q[i], pkts + off, n - off);
 
 		t2 = rte_rdtsc();
 		tx_count(l, c, sent, n - off, t1, t2, (uint64_t)sent * l->size, off != 0);

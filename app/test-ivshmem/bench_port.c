@@ -84,11 +84,18 @@ port_conf(const struct bench_opts *o, const struct rte_eth_dev_info *info,
 	if (o->size > RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN) {
 		uint32_t mtu = o->size - RTE_ETHER_HDR_LEN;
 
-		if (mtu > info->max_mtu) {
+		/* What rte_eth_dev_configure allows: the PMD's max_mtu, and
+		 * its largest frame less the overhead ethdev assumes. */
+		uint32_t overhead = info->max_mtu != UINT16_MAX &&
+			info->max_rx_pktlen > info->max_mtu ?
+			info->max_rx_pktlen - info->max_mtu :
+			RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+		uint32_t max_mtu = RTE_MIN((uint32_t)info->max_mtu,
+				info->max_rx_pktlen - overhead);
+
+		if (mtu > max_mtu)
 			return port_err(p, "port %u (%s): --size %u needs MTU %u, but the port allows at most %u",
-					p->id, p->driver, o->size, mtu, info->max_mtu);
-			return -1;
-		}
+					p->id, p->driver, o->size, mtu, max_mtu);
 		conf->rxmode.mtu = mtu;
 	}
 	if (o->size <= p->data_room)
