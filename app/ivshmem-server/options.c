@@ -92,7 +92,7 @@ static int
 ivsrv_parse_uint(const char *opt, const char *s, unsigned long long min,
 		 unsigned long long max, unsigned long long *out)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 	char *end;
 
 	if (!isdigit((unsigned char)s[0]))
@@ -114,7 +114,7 @@ static int
 ivsrv_parse_uint32(const char *opt, const char *s, unsigned int min,
 		   unsigned int max, unsigned int *out)
 {
-	unsigned long long v;
+	unsigned long long v = 0;
 
 	if (ivsrv_parse_uint(opt, s, min, max, &v) < 0)
 		return -1;
@@ -127,7 +127,7 @@ ivsrv_parse_size(const char *opt, const char *s, uint64_t *out)
 {
 	static const char allowed[] = "a power of two from 4k to 1T, "
 		"digits with an optional k, M, G or T suffix, e.g. 4M";
-	unsigned long long v;
+	unsigned long long v = 0;
 	unsigned int shift = 0;
 	char *end;
 

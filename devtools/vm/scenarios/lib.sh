@@ -64,6 +64,17 @@ vm_kill() {
 	"$RUN" --kill "$(cat "$WORK/$name.handle")" >/dev/null 2>&1 || true
 }
 
+# start_server VECTORS: our ivshmem-server on $SOCK (set here) with a 16 MiB
+# POSIX shm object, killed at exit.
+start_server() {
+	[ -x "$SERVER" ] || fail "ivshmem-server not built: $SERVER"
+	SOCK=$WORK/ivshmem.sock
+	"$SERVER" -F -S "$SOCK" -m "/ivshmem-$SCEN-$$" -l 16M -n "$1" > "$WORK/server.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	[ -S "$SOCK" ] || fail "server did not start: $(cat "$WORK/server.log")"
+}
+
 # json_field FILE KEY: a top-level field of the JSON line in FILE.
 json_field() {
 	python3 -c 'import json,sys

@@ -7,14 +7,9 @@
 # verified; doorbells and sleeps per packet are reported.
 . "$(dirname "$0")/lib.sh"
 
-[ -x "$SERVER" ] || fail "ivshmem-server not built: $SERVER"
-SOCK=$WORK/ivshmem.sock
 FRAMES=${VM_FRAMES:-50000}
 BDF=0000:00:10.0
-"$SERVER" -F -S "$SOCK" -m "/ivshmem-$SCEN-$$" -l 16M -n 2 > "$WORK/server.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || fail "server did not start: $(cat "$WORK/server.log")"
+start_server 2
 
 vm_start rx --ivshmem-doorbell "$SOCK:2" --timeout 240 -- sh -c "
 	$INTEG $GAPP_EAL --file-prefix rx -a $BDF -- --role rx --rx-mode intr --count $FRAMES \

@@ -6,14 +6,9 @@
 #  2. VM integrity tx -> host integrity rx
 . "$(dirname "$0")/lib.sh"
 
-[ -x "$SERVER" ] || fail "ivshmem-server not built: $SERVER"
-SOCK=$WORK/ivshmem.sock
 FRAMES=${VM_FRAMES:-50000}
 BDF=0000:00:10.0
-"$SERVER" -F -S "$SOCK" -m "/ivshmem-$SCEN-$$" -l 16M -n 2 > "$WORK/server.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || fail "server did not start: $(cat "$WORK/server.log")"
+start_server 2
 
 HOST_EAL="--no-pci --no-huge -m 256 -l 1 -d $PLUGIN --vdev net_ivshmem0,server=$SOCK --log-level=pmd.net.ivshmem.*:info"
 vm_start vm --ivshmem-doorbell "$SOCK:2" --timeout 240 -- sh -c "
