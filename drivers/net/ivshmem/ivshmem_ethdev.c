@@ -177,6 +177,7 @@ ivsh_dev_start(struct rte_eth_dev *dev)
 		}
 	ivr_set_running(&ad->region, true);
 	ad->started = true;
+	ivsh_peer_limits(dev);
 	if (ad->notify != NULL)
 		ad->notify->kick_lsc(dev);
 	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++)
@@ -301,6 +302,7 @@ ivsh_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		ad->target_id = -1;
 	}
 	dev->data->tx_queues[qid] = txq;
+	ivsh_peer_limits(dev);
 	return 0;
 }
 

@@ -177,6 +177,7 @@ int ivsh_server_watch(struct rte_eth_dev *dev);
 
 /* ivshmem_pci.c */
 #define IVSH_NO_DOORBELL	UINT32_MAX
+#define IVSH_NO_VECTOR		UINT32_MAX
 
 /* ivshmem_rxtx.c */
 uint16_t ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);

@@ -179,7 +179,8 @@ peer_vector(struct ivsh_adapter *ad, uint16_t q)
 
 	if (v >= 1 && v < nv)
 		return v;
-	return 1u + q < nv ? 1u + q : 0;
+	/* No data vector to ring: ring none (vector 0 is for link changes). */
+	return 1u + q < nv ? 1u + q : IVSH_NO_VECTOR;
 }
 
 /*
@@ -208,8 +209,10 @@ ivsh_notify_update(struct rte_eth_dev *dev)
 
 		if (txq == NULL)
 			continue;
-		ad->notify->target(dev, txq, id, peer_vector(ad, q));
-		if (id >= 0)
+		unsigned int v = peer_vector(ad, q);
+
+		ad->notify->target(dev, txq, v == IVSH_NO_VECTOR ? -1 : id, v);
+		if (id >= 0 && v != IVSH_NO_VECTOR)
 			txq->kick(txq);
 	}
 	if (id >= 0) {
