@@ -15,7 +15,7 @@ rm -f "$FILE"
 
 vm_start rx $DEV --timeout 300 -- sh -c "
 	$INTEG $GAPP_EAL --file-prefix rx -a $BDF -- --role rx --restart-ok --count $FRAMES \
-		--min-size 60 --max-size 1514 --idle 10 --timeout 200 --progress 2 --json"
+		--min-size 60 --max-size 1514 --idle 30 --timeout 200 --progress 2 --json"
 # First sender: runs until its VM is killed.
 vm_start tx1 $DEV --timeout 300 -- sh -c "
 	$INTEG $GAPP_EAL --file-prefix tx -a $BDF -- --role tx --count 0 --min-size 60 --max-size 1514 \
@@ -29,6 +29,7 @@ grep -q "received [1-9]" "$(cat "$WORK/rx.handle")/job/out.log" || fail "no traf
 say "traffic flowing: killing the sending VM's QEMU"
 vm_kill tx1
 sleep 3
+# (the survivor waits up to 30 s without frames: the new VM boots meanwhile)
 # Second sender, new VM on the same file: it takes over the dead peer's
 # slot once its heartbeat has been silent, then sends a known count.
 vm_start tx2 $DEV --timeout 300 -- sh -c "
