@@ -406,15 +406,32 @@ print("%.1f" % max(v) if v else "")
 EOF
 }
 
+# The cache-line round trip between the two cores right now, in ns (p50),
+# or null: on a VM the host moves the vCPUs, and every cross-core figure
+# moves with this one (ivshmem-bench --role c2c).
+c2c_ns() {
+    local prefix=$TAG-c2c
+    PREFIXES+=("$prefix")
+    timeout -k 5 30 "$BENCH" -l "$TX_LCORE,$RX_LCORE" --main-lcore "$TX_LCORE" --no-pci \
+        --no-huge -m 64 --file-prefix "$prefix" --log-level=lib.eal:error \
+        -- --role c2c --count 100000 --json 2>/dev/null |
+        "$PY" -c 'import json, sys
+try:
+    print(json.load(sys.stdin)["c2c_rtt_ns"]["p50"])
+except Exception:
+    print("null")'
+}
+
 # launch FN TRANSPORT [SIZE]: one launch ("FN TRANSPORT SIZE", which sets
 # LABEL) on a quiet machine, launched again while it is disturbed.
 launch() {
-    local fn=$1 t=$2 size=${3:-64} try stall f
+    local fn=$1 t=$2 size=${3:-64} try stall f c2c
     for ((try = 0; try <= RETRIES; try++)); do
         wait_quiet
+        c2c=$(c2c_ns)
         "$fn" "$t" "$size"
-        printf '{"cpu_busy_before_pct": %s, "try": %d}\n' "$BUSY_BEFORE" "$try" \
-            > "$RUNS/$LABEL-env.txt"
+        printf '{"cpu_busy_before_pct": %s, "try": %d, "c2c_rtt_ns": %s}\n' \
+            "$BUSY_BEFORE" "$try" "$c2c" > "$RUNS/$LABEL-env.txt"
         stall=$(stalled "$LABEL")
         if [[ -z $stall ]] || awk -v s="$stall" -v m="$MAX_STALL" 'BEGIN { exit !(s <= m) }'; then
             return 0
@@ -639,6 +656,7 @@ for rep, t, size, kind in sorted(labels, key=lambda x: (x[3], ORDER.index(x[1]) 
     env = load(base + "-env.txt") or {}
     r["cpu_busy_before_pct"] = env.get("cpu_busy_before_pct")
     r["retries"] = env.get("try")
+    r["c2c_rtt_ns"] = env.get("c2c_rtt_ns")
     stalls = {}
     for side in ("rx", "tx", "ping", "pong"):
         f = get(load(base + "-%s.json" % side), "cpu", "stalled_fraction")
@@ -678,7 +696,7 @@ for rep, t, size, kind in sorted(labels, key=lambda x: (x[3], ORDER.index(x[1]) 
     rows.append(r)
 
 cols = ["kind", "transport", "size", "rep", "ok", "disturbed", "stalled_pct",
-        "cpu_busy_before_pct", "retries", "mpps", "gbps_wire", "tx_mpps",
+        "cpu_busy_before_pct", "retries", "c2c_rtt_ns", "mpps", "gbps_wire", "tx_mpps",
         "rx_cycles_per_pkt", "tx_cycles_per_pkt", "rx_burst_cycles_per_pkt",
         "tx_burst_cycles_per_pkt", "tx_build_cycles_per_pkt", "tx_short_bursts",
         "doorbells_per_pkt", "rx_sleeps_per_pkt", "rx_total", "tx_total",
@@ -738,6 +756,7 @@ for t, d in sorted(lat.items(), key=lambda x: ORDER.index(x[0]) if x[0] in ORDER
     e["p99_best"] = min([r["p99"] for r in use], default=None)
     e["ping_doorbells_per_pkt_median"] = med([r["ping_doorbells_per_pkt"] for r in use if r["ping_doorbells_per_pkt"] is not None])
     e["stalled_pct_max"] = max([r["stalled_pct"] for r in use if r["stalled_pct"] is not None], default=None)
+    e["c2c_rtt_ns_median"] = med([r["c2c_rtt_ns"] for r in use if r.get("c2c_rtt_ns") is not None])
     # the CDF of the median launch (by p50), for the plot
     if use:
         rs = sorted(use, key=lambda r: r["p50"])
@@ -885,11 +904,11 @@ for s in sizes:
     print(line)
 if summary["latency"]:
     print("\nPing-pong RTT, 64 B, 1 packet per round (us, median over launches; best p50 / p99)")
-    print("%-13s %8s %8s %8s %8s %8s %8s %8s   %s" % ("transport", "min", "p50", "p90", "p99", "p99.9", "max", "mean", "best p50/p99"))
+    print("%-13s %8s %8s %8s %8s %8s %8s %8s   %-17s %s" % ("transport", "min", "p50", "p90", "p99", "p99.9", "max", "mean", "best p50/p99", "c2c ns"))
     for e in summary["latency"]:
-        print("%-13s %8s %8s %8s %8s %8s %8s %8s   %s / %s" % ((("!" if e["disturbed_only"] else "") + e["transport"],) + tuple(
+        print("%-13s %8s %8s %8s %8s %8s %8s %8s   %-17s %s" % ((("!" if e["disturbed_only"] else "") + e["transport"],) + tuple(
             fmt(e[k + "_median"]) for k in ("min", "p50", "p90", "p99", "p999", "max", "mean")) +
-            (fmt(e["p50_best"]), fmt(e["p99_best"]))))
+            ("%s / %s" % (fmt(e["p50_best"]), fmt(e["p99_best"])), fmt(e["c2c_rtt_ns_median"], ".0f"))))
 print("\nTargets (reported, not pass/fail):")
 for t in summary["targets"]:
     print("  [%s] %s: %s" % ("met" if t["met"] else "NOT met", t["target"], t["detail"]))
@@ -901,6 +920,11 @@ if uns:
     for u in uns:
         print("  " + u)
 bad += [(e["transport"], "ping", e["failed"], []) for e in summary["latency"] if e["failed"]]
+c2c = sorted(r["c2c_rtt_ns"] for r in rows if r.get("c2c_rtt_ns") is not None)
+if c2c:
+    print("\nCache-line round trip between the two cores before each launch (ivshmem-bench --role c2c, p50):"
+          " min %.0f ns, median %.0f ns, max %.0f ns over %d launches; cross-core figures move with it"
+          " (results.csv: c2c_rtt_ns)" % (c2c[0], c2c[len(c2c) // 2], c2c[-1], len(c2c)))
 nd = sum(1 for r in rows if r["disturbed"])
 print("\n%d of %d launches kept were preempted more than %g%% of their window (results.csv: disturbed);"
       " disturbed launches launched again are in runs/disturbed/" % (nd, len(rows), max_stall))

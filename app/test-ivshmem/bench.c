@@ -258,7 +258,8 @@ lcores_setup(struct bench_run *r)
 		if (lc->pend == NULL)
 			goto nomem;
 		if (o->role == BENCH_PING) {
-			lc->hist = rte_zmalloc_socket("bench_hist", sizeof(*lc->hist),
+			lc->hist = rte_zmalloc_socket("bench_hist",
+					sizeof(*lc->hist) * BENCH_N_HIST,
 					RTE_CACHE_LINE_SIZE, socket);
 			if (lc->hist == NULL)
 				goto nomem;
@@ -327,6 +328,8 @@ banner(const struct bench_run *r)
 	case BENCH_PONG:
 		fprintf(r->out, "measures: packets echoed back as they came, the cost per packet; ends %.1f s after traffic stops or at link down\n",
 				o->idle_ms / 1e3);
+		break;
+	case BENCH_C2C:		/* no port: bench_c2c() */
 		break;
 	}
 }
@@ -403,6 +406,11 @@ main(int argc, char **argv)
 	/* virtio-user writes to the vhost-user socket: a vhost peer that
 	 * left must be an error return, not the end of this process. */
 	signal(SIGPIPE, SIG_IGN);
+	if (o.role == BENCH_C2C) {
+		ret = bench_c2c(&o, rte_get_tsc_hz());
+		rte_eal_cleanup();
+		return ret;
+	}
 	run.o = &o;
 	run.out = o.json ? stderr : stdout;
 	setvbuf(run.out, NULL, _IOLBF, 0);

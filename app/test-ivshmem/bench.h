@@ -9,6 +9,7 @@
  *	bench_loop.c	the data-path loops of each role
  *	bench_hist.c	RTT histogram (log-linear buckets of TSC cycles)
  *	bench_report.c	human table and the JSON object
+ *	bench_c2c.c	--role c2c: the cache-line round trip between two cores
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -43,7 +44,7 @@
 #define BENCH_LINK_QUIET_MS	200	/* receivers: after link down, stop
 					 * once nothing came for this long */
 
-enum bench_role { BENCH_RX, BENCH_TX, BENCH_BIDIR, BENCH_PING, BENCH_PONG };
+enum bench_role { BENCH_RX, BENCH_TX, BENCH_BIDIR, BENCH_PING, BENCH_PONG, BENCH_C2C };
 enum bench_rx_mode { BENCH_POLL, BENCH_INTR };
 enum bench_exit { BENCH_EXIT_OK = 0, BENCH_EXIT_FAIL = 1, BENCH_EXIT_USAGE = 2 };
 
@@ -65,7 +66,8 @@ struct bench_opts {
 	uint32_t size;
 	uint32_t pool;		/* mbufs; 0 = computed */
 	uint32_t sleep_after;	/* intr: empty poll rounds before sleeping */
-	uint64_t count;		/* ping: samples to measure; 0 = by duration */
+	uint64_t count;		/* ping: samples to measure; 0 = by duration;
+				 * c2c: round trips */
 	uint64_t duration_ms;
 	uint64_t warmup_ms;
 	uint64_t link_timeout_ms;
@@ -128,6 +130,18 @@ struct bench_ping {
 	bool measured;		/* it was sent inside the window */
 };
 
+/*
+ * Ping histograms: the round trip, and its split by the pong's stamps
+ * (meaningful when both processes read one TSC, i.e. on one machine).
+ */
+enum bench_rtt_hist {
+	BENCH_RTT,		/* ping's tx_burst .. its rx_burst returning */
+	BENCH_RTT_TO_PEER,	/* .. the pong's rx_burst returning */
+	BENCH_RTT_AT_PEER,	/* .. the pong calling tx_burst */
+	BENCH_RTT_BACK,		/* .. the ping's rx_burst returning */
+	BENCH_N_HIST
+};
+
 struct bench_run;
 
 /* One data-path lcore and the queues it drives. */
@@ -150,7 +164,7 @@ struct bench_lcore {
 	uint16_t pend_n[BENCH_MAX_QUEUES];	/* tx: refused, to re-offer */
 	uint16_t pend_off[BENCH_MAX_QUEUES];
 	struct rte_mbuf **pend;	/* [BENCH_MAX_QUEUES][burst] */
-	struct bench_hist *hist; /* ping */
+	struct bench_hist *hist; /* ping: [BENCH_N_HIST] */
 	enum bench_phase phase;	/* as this lcore last saw it */
 	const char *err;	/* set when the lcore gave up */
 	/* Read by the controller, written with relaxed stores at checks. */
@@ -247,6 +261,9 @@ extern volatile int bench_quit;
 
 /* bench.c: the controller; called by the main lcore. */
 void bench_control(struct bench_run *r, uint64_t now);
+
+/* bench_c2c.c: no port; an exit status */
+int bench_c2c(const struct bench_opts *o, uint64_t hz);
 
 /* bench_report.c */
 void bench_report_human(const struct bench_run *r);

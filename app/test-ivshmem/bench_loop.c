@@ -32,6 +32,8 @@ struct bench_frame {
 	uint16_t pad;
 	uint64_t seq;
 	uint64_t tsc;		/* ping: rte_rdtsc() when sent */
+	uint64_t peer_rx_tsc;	/* pong: when its rx_burst returned the frame */
+	uint64_t peer_tx_tsc;	/* pong: just before its tx_burst */
 } __rte_packed __rte_aligned(2);
 
 _Static_assert(sizeof(struct bench_frame) <= BENCH_MIN_SIZE, "header fits the smallest frame");
@@ -123,6 +125,20 @@ frame_fill(const struct loop *l, struct rte_mbuf *m, uint16_t q, uint64_t seq,
 	f->pad = 0;
 	f->seq = seq;
 	f->tsc = tsc;
+	f->peer_rx_tsc = 0;
+	f->peer_tx_tsc = 0;
+}
+
+/* The tool's header of m, or NULL when m is not one of its frames (or the
+ * header is not in the first segment). */
+static inline struct bench_frame *
+frame_of(struct rte_mbuf *m)
+{
+	struct bench_frame *f = rte_pktmbuf_mtod(m, struct bench_frame *);
+
+	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*f) || f->magic != BENCH_MAGIC))
+		return NULL;
+	return f;
 }
 
 /* n frames of --size for queue i; 0 when the pool is empty. */
@@ -422,12 +438,25 @@ echo(struct loop *l, uint16_t i, struct rte_mbuf **pkts, uint16_t n, uint64_t *n
 	uint16_t off = 0;
 	bool retry = false;
 
+	/* The ping side splits its round trip with these two stamps (one
+	 * TSC on one machine): when the frame came, when it goes back. */
+	for (uint16_t k = 0; k < n; k++) {
+		struct bench_frame *f = frame_of(pkts[k]);
+
+		if (f != NULL)
+			f->peer_rx_tsc = *now;
+	}
 	while (off < n) {
-		uint64_t t1 = rte_rdtsc(), t2;
-		uint16_t sent = bench_pmd_tx_burst(l->port, l->lc->q[i], pkts + off, n - off);
+		uint64_t t1 = rte_rdtsc(), t2, bytes = 0;
+		uint16_t sent;
 
-		uint64_t bytes = 0;
+		for (uint16_t k = off; k < n; k++) {
+			struct bench_frame *f = frame_of(pkts[k]);
 
+			if (f != NULL)
+				f->peer_tx_tsc = t1;
+		}
+		sent = bench_pmd_tx_burst(l->port, l->lc->q[i], pkts + off, n - off);
 		t2 = rte_rdtsc();
 		*now = t2;
 		for (uint16_t k = off; k < off + sent; k++)
@@ -566,28 +595,25 @@ ping_recv(struct loop *l, uint16_t i, struct rte_mbuf **pkts, uint16_t n,
 	struct bench_ctr *c = &lc->c[i];
 
 	for (uint16_t k = 0; k < n; k++) {
-		const struct bench_frame *f;
-		struct bench_frame copy;
+		const struct bench_frame *f = frame_of(pkts[k]);
 
-		if (rte_pktmbuf_data_len(pkts[k]) >= sizeof(*f)) {
-			f = rte_pktmbuf_mtod(pkts[k], const struct bench_frame *);
-		} else {
-			f = rte_pktmbuf_read(pkts[k], 0, sizeof(copy), &copy);
-			if (f == NULL) {
-				c->ping_stray++;
-				continue;
-			}
-		}
-		if (f->magic != BENCH_MAGIC || f->queue != lc->q[i] ||
-				!p->busy || f->seq != p->seq || p->want == 0) {
+		if (f == NULL || f->queue != lc->q[i] || !p->busy ||
+				f->seq != p->seq || p->want == 0) {
 			c->ping_stray++;
 			continue;
 		}
 		c->ping_back++;
 		p->want--;
-		if (p->measured) {
-			bench_hist_add(lc->hist, now - f->tsc);
-			lc->window_samples++;
+		if (!p->measured)
+			continue;
+		bench_hist_add(&lc->hist[BENCH_RTT], now - f->tsc);
+		lc->window_samples++;
+		/* The pong's stamps, when they make sense on our clock. */
+		if (f->tsc <= f->peer_rx_tsc && f->peer_rx_tsc <= f->peer_tx_tsc &&
+				f->peer_tx_tsc <= now) {
+			bench_hist_add(&lc->hist[BENCH_RTT_TO_PEER], f->peer_rx_tsc - f->tsc);
+			bench_hist_add(&lc->hist[BENCH_RTT_AT_PEER], f->peer_tx_tsc - f->peer_rx_tsc);
+			bench_hist_add(&lc->hist[BENCH_RTT_BACK], now - f->peer_tx_tsc);
 		}
 	}
 	rte_pktmbuf_free_bulk(pkts, n);
@@ -692,6 +718,8 @@ bench_lcore_main(void *arg)
 		break;
 	case BENCH_PONG:
 		loop_pong(&l);
+		break;
+	case BENCH_C2C:		/* no port: bench_c2c() */
 		break;
 	}
 	publish(lc);

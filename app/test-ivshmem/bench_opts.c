@@ -17,7 +17,7 @@
 
 static const char *const role_names[] = {
 	[BENCH_RX] = "rx", [BENCH_TX] = "tx", [BENCH_BIDIR] = "bidir",
-	[BENCH_PING] = "ping", [BENCH_PONG] = "pong",
+	[BENCH_PING] = "ping", [BENCH_PONG] = "pong", [BENCH_C2C] = "c2c",
 };
 static const char *const mode_names[] = {
 	[BENCH_POLL] = "poll", [BENCH_INTR] = "intr",
@@ -48,7 +48,7 @@ struct opt {
 #define WORD(n, f, w, a)	{ n, K_WORD, FIELD(f), .words = w, .n_words = RTE_DIM(w), .allowed = a }
 
 static const struct opt opts[] = {
-	WORD("role", role, role_names, "rx, tx, bidir, ping or pong"),
+	WORD("role", role, role_names, "rx, tx, bidir, ping, pong or c2c"),
 	UINT("port", port, 0, RTE_MAX_ETHPORTS - 1),
 	UINT("queues", queues, 1, BENCH_MAX_QUEUES),
 	UINT("size", size, BENCH_MIN_SIZE, BENCH_MAX_SIZE),
@@ -95,8 +95,10 @@ bench_usage(FILE *f)
 "  bidir  send and receive on every queue            port takes, retrying\n"
 "  ping   send one packet (or --burst) with a TSC stamp, wait for its echo,\n"
 "         record the round trip              pong   echo every packet back\n"
+"  c2c    no port: the cache-line round trip between the main lcore and a\n"
+"         worker (-l 0,1), the floor under any shared-memory RTT\n"
 "\n"
-"  --role R            rx, tx, bidir, ping or pong (default rx)\n"
+"  --role R            rx, tx, bidir, ping, pong or c2c (default rx)\n"
 "  --port N            port id (default 0)\n"
 "  --queues Q          drive queues 0..Q-1, 1..%d (default 1); one lcore\n"
 "                      loops over them, or each worker lcore takes its share\n"
@@ -110,7 +112,8 @@ bench_usage(FILE *f)
 "                      (the port must support RX interrupts) (default poll)\n"
 "  --sleep-after N     intr: empty poll rounds before sleeping (default 0)\n"
 "  --count N           ping: round-trip samples to take in the window, then\n"
-"                      stop (default 0: until --duration ends)\n"
+"                      stop (default 0: until --duration ends); c2c: round\n"
+"                      trips (default 200000)\n"
 "  --pool N            mbufs in the pool (default: enough for every ring)\n"
 "  --link-timeout S    wait this long for link up, then fail (default 10)\n"
 "  --idle S            rx, pong: after the window, stop once nothing came for\n"
@@ -263,8 +266,8 @@ finish(struct bench_opts *o)
 		o->burst = o->role == BENCH_PING ? 1 : 32;
 	if (o->rx_mode == BENCH_INTR && o->role == BENCH_TX)
 		fprintf(stderr, BENCH_PROG ": note: --rx-mode intr does not matter for --role tx (it receives nothing)\n");
-	if (o->count != 0 && o->role != BENCH_PING)
-		fprintf(stderr, BENCH_PROG ": note: --count only matters for --role ping\n");
+	if (o->count != 0 && o->role != BENCH_PING && o->role != BENCH_C2C)
+		fprintf(stderr, BENCH_PROG ": note: --count only matters for --role ping and c2c\n");
 	if (o->role == BENCH_PING && o->count != 0 && o->count < o->queues) {
 		fprintf(stderr, BENCH_PROG ": --count %" PRIu64 " is less than --queues %u: every queue needs a sample\n",
 				o->count, o->queues);

@@ -35,7 +35,7 @@ struct res {
 	uint64_t loop_cyc;
 	struct bench_lctr s;
 	uint64_t ping_sent, ping_back, ping_lost, ping_stray;
-	struct bench_hist *h;	/* merged; NULL unless ping */
+	struct bench_hist *h;	/* [BENCH_N_HIST] merged; NULL unless ping */
 	/* our xstats: window deltas summed over queues; has: the port has it */
 	bool has[BENCH_XS_N];
 	uint64_t xs[BENCH_XS_N];
@@ -130,9 +130,10 @@ compute(const struct bench_run *r, struct res *x)
 		}
 		if (lc->hist != NULL) {
 			if (x->h == NULL)
-				x->h = rte_zmalloc("bench_hist_all", sizeof(*x->h), 0);
-			if (x->h != NULL)
-				bench_hist_merge(x->h, lc->hist);
+				x->h = rte_zmalloc("bench_hist_all",
+						sizeof(*x->h) * BENCH_N_HIST, 0);
+			for (unsigned int k = 0; x->h != NULL && k < BENCH_N_HIST; k++)
+				bench_hist_merge(&x->h[k], &lc->hist[k]);
 		}
 	}
 	for (unsigned int k = 0; k < BENCH_XS_N && x->window; k++)
@@ -156,6 +157,7 @@ role_pkts(const struct bench_run *r, const struct res *x)
 		return x->h != NULL ? x->h->n : 0;
 	case BENCH_RX:
 	case BENCH_PONG:
+	case BENCH_C2C:
 		break;
 	}
 	return x->rx_all.pkts;
@@ -249,7 +251,7 @@ bench_report_human(const struct bench_run *r)
 				x.xs[XS_SLEEPS], 1000 * ratio(x.xs[XS_SLEEPS], x.rx_all.pkts),
 				x.xs[XS_WAKEUPS], 1000 * ratio(x.xs[XS_WAKEUPS], x.rx_all.pkts));
 	if (x.h != NULL) {
-		const struct bench_hist *h = x.h;
+		const struct bench_hist *h = &x.h[BENCH_RTT];
 
 		fprintf(f, "rtt (us): %" PRIu64 " samples, %" PRIu64 " lost, %" PRIu64 " stray; min %.3f p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f mean %.3f\n",
 				h->n, x.ping_lost, x.ping_stray, us(r, h->min),
@@ -258,6 +260,14 @@ bench_report_human(const struct bench_run *r)
 				us(r, bench_hist_quantile(h, 0.99)),
 				us(r, bench_hist_quantile(h, 0.999)),
 				us(r, h->max), us(r, (uint64_t)bench_hist_mean(h)));
+		if (x.h[BENCH_RTT_TO_PEER].n != 0)
+			fprintf(f, "rtt split by the pong's stamps (us, p50 / p99): to the pong %.3f / %.3f, in the pong %.3f / %.3f, back %.3f / %.3f\n",
+					us(r, bench_hist_quantile(&x.h[BENCH_RTT_TO_PEER], 0.5)),
+					us(r, bench_hist_quantile(&x.h[BENCH_RTT_TO_PEER], 0.99)),
+					us(r, bench_hist_quantile(&x.h[BENCH_RTT_AT_PEER], 0.5)),
+					us(r, bench_hist_quantile(&x.h[BENCH_RTT_AT_PEER], 0.99)),
+					us(r, bench_hist_quantile(&x.h[BENCH_RTT_BACK], 0.5)),
+					us(r, bench_hist_quantile(&x.h[BENCH_RTT_BACK], 0.99)));
 	}
 	if (x.tx_all.unsent || x.tx_all.nombuf)
 		fprintf(f, "tx: %" PRIu64 " packets refused until the end (freed, not counted as sent), %" PRIu64 " mbuf allocation failures\n",
@@ -398,8 +408,23 @@ js_rtt(struct js *j, const struct bench_run *r, const struct res *x)
 		0, 0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8,
 		0.9, 0.95, 0.97, 0.99, 0.995, 0.999, 0.9995, 0.9999, 0.99999, 1,
 	};
-	const struct bench_hist *h = x->h;
+	static const char *const split[BENCH_N_HIST] = {
+		[BENCH_RTT_TO_PEER] = "to_peer", [BENCH_RTT_AT_PEER] = "at_peer",
+		[BENCH_RTT_BACK] = "back",
+	};
+	const struct bench_hist *h = &x->h[BENCH_RTT];
 
+	/* The split needs the pong's stamps on our clock: one machine. */
+	js_open(j, "rtt_split_us", '{');
+	for (unsigned int k = BENCH_RTT_TO_PEER; k < BENCH_N_HIST; k++) {
+		js_open(j, split[k], '{');
+		js_u64(j, "samples", x->h[k].n);
+		js_num(j, "p50", x->h[k].n ? us(r, bench_hist_quantile(&x->h[k], 0.5)) : NAN);
+		js_num(j, "p99", x->h[k].n ? us(r, bench_hist_quantile(&x->h[k], 0.99)) : NAN);
+		js_num(j, "mean", x->h[k].n ? us(r, (uint64_t)bench_hist_mean(&x->h[k])) : NAN);
+		js_close(j, '}');
+	}
+	js_close(j, '}');
 	js_open(j, "rtt_us", '{');
 	js_u64(j, "samples", h->n);
 	js_u64(j, "lost", x->ping_lost);
