@@ -252,17 +252,13 @@ ivr_rx_ret(struct ivr_rx *q, uint32_t id)
 }
 
 /*
- * Takes the next frame from the producer's ring: each descriptor is read
- * once into a local copy and checked against our own idea of the
- * producer's data area before anything is dereferenced. Bad frames are
- * counted, their buffers returned, and skipped. Returns false when no
- * complete frame is waiting.
+ * The general case of ivr_rx_next: chains, bad descriptors, a full return
+ * ring. (w0, w1) is the first descriptor, already read by the caller.
  */
 static inline bool
-ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
+ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1)
 {
 	const struct ivr_desc *d;
-	uint64_t w0, w1;
 	uint32_t off, len, id, flags;
 
 	for (;;) {
@@ -270,14 +266,14 @@ ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
 		uint32_t n = 0, total = 0;
 		bool bad = false;
 
-		if (avail == 0)
-			return false;
 		/* The loop bound keeps a hostile chain from running past what
 		 * was published, or past IVR_MAX_CHAIN segments. */
 		do {
-			d = &q->ring[(q->cons + n) & q->mask];
-			w0 = ivr_read_once64((const uint64_t *)d);
-			w1 = ivr_read_once64((const uint64_t *)d + 1);
+			if (n != 0) {
+				d = &q->ring[(q->cons + n) & q->mask];
+				w0 = ivr_read_once64((const uint64_t *)d);
+				w1 = ivr_read_once64((const uint64_t *)d + 1);
+			}
 			off = (uint32_t)w0;
 			len = (uint32_t)(w0 >> 32);
 			id = (uint32_t)w1;
@@ -310,7 +306,59 @@ ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
 			return true;
 		}
 		q->st.bad_desc++;
+		if (q->prod == q->cons)
+			return false;
+		d = &q->ring[q->cons & q->mask];
+		w0 = ivr_read_once64((const uint64_t *)d);
+		w1 = ivr_read_once64((const uint64_t *)d + 1);
 	}
+}
+
+/*
+ * Takes the next frame from the producer's ring: each descriptor is read
+ * once into a local copy and checked against our own idea of the
+ * producer's data area before anything is dereferenced. Bad frames are
+ * counted, their buffers returned, and skipped. Returns false when no
+ * complete frame is waiting.
+ *
+ * The fast path is the common frame: one descriptor, no flags, and room in
+ * our return ring; the same checks as the general case, as unsigned range
+ * compares on locals. Anything else goes to ivr_rx_next_slow with the
+ * words already read.
+ */
+static inline bool
+ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
+{
+	uint32_t cons = q->cons, rprod = q->rprod;
+	const uint64_t *d;
+	uint64_t w0, w1;
+	uint32_t off, len, lim;
+
+	if (cons == q->prod)
+		return false;
+	d = (const uint64_t *)&q->ring[cons & q->mask];
+	w0 = ivr_read_once64(d);
+	w1 = ivr_read_once64(d + 1);
+	off = (uint32_t)w0;
+	len = (uint32_t)(w0 >> 32);
+	lim = q->data_hi - off;
+	if (lim > q->max_frame)
+		lim = q->max_frame;
+	if (IVR_LIKELY((w1 >> 32) == 0 &&			/* flags, reserved */
+			off - q->data_lo < q->data_hi - q->data_lo &&
+			len - 1 < lim &&			/* 1 <= len <= lim */
+			rprod - q->peer_rcons < q->mask + 1)) {
+		ivr_write_once32(&q->ret[rprod & q->mask], (uint32_t)w1);
+		q->rprod = rprod + 1;
+		q->cons = cons + 1;
+		f->seg[0].data = q->peer_part + off;
+		f->seg[0].len = len;
+		f->nseg = 1;
+		f->len = len;
+		q->st.frames++;
+		return true;
+	}
+	return ivr_rx_next_slow(q, f, w0, w1);
 }
 
 /*
