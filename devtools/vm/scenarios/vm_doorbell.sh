@@ -12,7 +12,7 @@ BDF=0000:00:10.0
 start_server 2
 
 vm_start rx --ivshmem-doorbell "$SOCK:2" --timeout 240 -- sh -c "
-	$INTEG $GAPP_EAL --file-prefix rx -a $BDF -- --role rx --rx-mode intr --count $FRAMES \
+	$INTEG $GAPP_EAL --file-prefix rx -a $BDF,intr_spin_us=0 -- --role rx --rx-mode intr --count $FRAMES \
 		--min-size 60 --max-size 1514 --timeout 150 --json"
 vm_start tx --ivshmem-doorbell "$SOCK:2" --timeout 240 -- sh -c "
 	$INTEG $GAPP_EAL --file-prefix tx -a $BDF -- --role tx --count $FRAMES \

@@ -178,6 +178,8 @@ static const struct ivsh_key keys[] = {
 		"0, 1 or auto", RULE_NONE },
 	{ "peer_timeout_ms", parse_u32, OFF(peer_timeout_ms), IVR_DEAD_MS_MIN, 60000,
 		"250..60000 milliseconds (heartbeats come every 100)", RULE_NONE },
+	{ "intr_spin_us", parse_u32, OFF(intr_spin_us), 0, 1000,
+		"0..1000 microseconds", RULE_NONE },
 	{ "mac", parse_mac, OFF(mac), 0, 0,
 		"a unicast MAC address like 02:00:00:00:00:01", RULE_NONE },
 };
@@ -194,6 +196,7 @@ ivsh_opts_default(struct ivsh_opts *o)
 	o->buf_size = IVSH_DEFAULT_BUF;
 	o->id = -1;
 	o->peer_timeout_ms = IVR_DEAD_MS_DEFAULT;
+	o->intr_spin_us = IVSH_INTR_SPIN_US;
 }
 
 static const struct ivsh_key *

@@ -699,6 +699,7 @@ ivsh_ethdev_init(struct rte_eth_dev *dev)
 
 	ad->max_frame = RTE_MIN((uint32_t)IVSH_MAX_FRAME,
 			ad->opts.buf_size * IVR_MAX_CHAIN);
+	ad->intr_spin_tsc = rte_get_tsc_hz() / 1000000 * ad->opts.intr_spin_us;
 	if (ad->opts.mac_given)
 		ad->mac = ad->opts.mac;
 	else

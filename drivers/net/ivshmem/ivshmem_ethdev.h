@@ -22,6 +22,9 @@
 /* Largest frame: MTU 9000 plus Ethernet header, two VLAN tags and CRC room. */
 #define IVSH_MAX_FRAME		(IVSH_MAX_MTU + RTE_ETHER_HDR_LEN + 8 + RTE_ETHER_CRC_LEN)
 #define IVSH_DRAIN_MS		500
+/* Before a queue announces sleep, it watches its ring this long: traffic
+ * with gaps shorter than this never costs a doorbell. */
+#define IVSH_INTR_SPIN_US	20
 #define IVSH_ALARM_US		(IVR_HEARTBEAT_MS * 1000 / 2)
 
 /* Keys that make sense for a PCI device (-a <bdf>,key=value). */
@@ -31,6 +34,7 @@
 	"buf_size=<128-65536> " \
 	"id=<0|1|auto> " \
 	"peer_timeout_ms=<250-60000> " \
+	"intr_spin_us=<0-1000> " \
 	"mac=<xx:xx:xx:xx:xx:xx>"
 
 /* Every vdev key: where the region comes from, then the rest. The table in
@@ -51,6 +55,7 @@ struct ivsh_opts {
 	uint32_t buf_size;
 	int32_t id;		/* slot 0/1, or -1 = automatic */
 	uint32_t peer_timeout_ms;
+	uint32_t intr_spin_us;	/* watch the ring this long before sleeping */
 	struct rte_ether_addr mac;
 	bool mac_given;
 };
@@ -132,6 +137,7 @@ struct ivsh_adapter {
 	uint32_t max_frame;
 	uint64_t link_changes;
 	enum ivr_down_reason last_why;
+	uint64_t intr_spin_tsc;		/* opts.intr_spin_us in TSC cycles */
 	/* doorbells: NULL without them */
 	const struct ivsh_notify_ops *notify;
 	void *notify_priv;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <ethdev_driver.h>
+#include <rte_cycles.h>
+#include <rte_pause.h>
 #include <rte_interrupts.h>
 
 #include "ivshmem_ethdev.h"
@@ -232,6 +234,20 @@ ivsh_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (rxq == NULL || ad->notify == NULL)
 		return -EINVAL;
+	/* A queue that was just busy is likely busy again within
+	 * microseconds: watch the ring before announcing sleep, and wake the
+	 * caller at once if work comes, so saturated traffic with short gaps
+	 * needs no doorbells at all. */
+	if (ad->intr_spin_tsc != 0 && ad->target_id >= 0) {
+		uint64_t end = rte_get_tsc_cycles() + ad->intr_spin_tsc;
+
+		do {
+			if (ivr_rx_begin(&rxq->ring) != 0)
+				return write(ad->notify->own_fd(dev, 1 + qid), &one,
+						sizeof(one)) < 0 ? -errno : 0;
+			rte_pause();
+		} while (rte_get_tsc_cycles() < end);
+	}
 	/* Sleep only if the producer can ring us (it is aimed at us through
 	 * a doorbell of its own), and no work arrived while we announced
 	 * it. Otherwise wake ourselves, so the caller's epoll returns at
