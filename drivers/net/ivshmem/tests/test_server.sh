@@ -23,38 +23,40 @@ T_PIDS+=("$!")
 t_wait_log "$T_DIR/server.log" 'listening on' 10 || t_fail "server did not start"
 VDEV="net_ivshmem0,server=$SOCK"
 
-# ---- 1. interrupt-mode receiver, verified frames; intr_spin_us=0: it
-# sleeps at every empty poll, so the wakeup path is exercised hard
-N=200000
-in_start intr-rx 1 "$VDEV,intr_spin_us=0" --role rx --rx-mode intr --count "$N" --min-size 60 --max-size 1514 --timeout 120
-t_wait_log "$T_DIR/intr-rx.log" 'server=.*we are peer' 20 || t_fail "receiver did not join the server"
-in_start intr-tx 0 "$VDEV" --role tx --count "$N" --min-size 60 --max-size 1514 --timeout 120 --wait-link 30
-in_wait intr-tx 150
-t_check "$IN_STATUS == 0" "interrupt-mode run: sender exited 0"
-in_wait intr-rx 60
-t_log "$(in_summary intr-rx)"
-t_check "$IN_STATUS == 0" "interrupt-mode run: receiver verified all $N frames"
-sleeps=$(t_json "$T_DIR/intr-rx.json" "j['xstats']['rx_q0_sleeps']")
-bells=$(t_json "$T_DIR/intr-tx.json" "j['xstats']['tx_q0_doorbells']")
-t_check "$sleeps -gt 0" "the receiver slept ($sleeps times)"
-t_check "$bells -gt 0" "the sender rang it awake ($bells doorbells)"
-t_check "$bells -le $sleeps" "at most one doorbell per sleep ($bells <= $sleeps)"
-t_log "interrupt mode: $bells doorbells for $N packets ($(awk "BEGIN{printf \"%.4f\", $bells/$N}") per packet), $sleeps sleeps"
+# intr_run TAG DEVARGS N MIN MAX: an interrupt-mode receiver (extra vdev
+# DEVARGS) and a full-speed sender, N verified frames of MIN..MAX bytes;
+# sets BELLS (the sender's doorbells) and SLEEPS (the receiver's).
+intr_run() {
+    local tag=$1 args=$2 n=$3 min=$4 max=$5
+    in_start "$tag-rx" 1 "$VDEV$args" --role rx --rx-mode intr --count "$n" \
+        --min-size "$min" --max-size "$max" --timeout 120
+    t_wait_log "$T_DIR/$tag-rx.log" 'server=.*we are peer' 20 || t_fail "$tag: receiver did not join the server"
+    in_start "$tag-tx" 0 "$VDEV" --role tx --count "$n" --min-size "$min" --max-size "$max" \
+        --timeout 120 --wait-link 30
+    in_wait "$tag-tx" 150
+    t_check "$IN_STATUS == 0" "$tag: sender exited 0"
+    in_wait "$tag-rx" 60
+    t_log "$(in_summary "$tag-rx")"
+    t_check "$IN_STATUS == 0" "$tag: receiver verified all $n frames"
+    BELLS=$(t_json "$T_DIR/$tag-tx.json" "j['xstats']['tx_q0_doorbells']")
+    SLEEPS=$(t_json "$T_DIR/$tag-rx.json" "j['xstats']['rx_q0_sleeps']")
+}
 
-# ---- 1b. interrupt-mode receiver with the default intr_spin_us (it watches
-# its ring before sleeping) against a sender at full speed: doorbells per
-# 1000 packets reported, not checked (a rate, not a function)
+# ---- 1. intr_spin_us=0: the receiver sleeps at every empty poll, so the
+# wakeup path is exercised hard
+N=200000
+intr_run intr ",intr_spin_us=0" "$N" 60 1514
+t_check "$SLEEPS -gt 0" "the receiver slept ($SLEEPS times)"
+t_check "$BELLS -gt 0" "the sender rang it awake ($BELLS doorbells)"
+t_check "$BELLS -le $SLEEPS" "at most one doorbell per sleep ($BELLS <= $SLEEPS)"
+t_log "interrupt mode: $BELLS doorbells for $N packets ($(awk "BEGIN{printf \"%.4f\", $BELLS/$N}") per packet), $SLEEPS sleeps"
+
+# ---- 1b. the default intr_spin_us (the receiver watches its ring before
+# sleeping) against a full-speed sender: doorbells per 1000 packets
+# reported, not checked (a rate, not a function)
 N=1000000
-in_start spin-rx 1 "$VDEV" --role rx --rx-mode intr --count "$N" --min-size 64 --max-size 64 --timeout 120
-t_wait_log "$T_DIR/spin-rx.log" 'server=.*we are peer' 20 || t_fail "receiver did not join the server"
-in_start spin-tx 0 "$VDEV" --role tx --count "$N" --min-size 64 --max-size 64 --timeout 120 --wait-link 30
-in_wait spin-tx 150
-t_check "$IN_STATUS == 0" "spinning interrupt-mode run: sender exited 0"
-in_wait spin-rx 60
-t_check "$IN_STATUS == 0" "spinning interrupt-mode run: receiver verified all $N frames"
-bells=$(t_json "$T_DIR/spin-tx.json" "j['xstats']['tx_q0_doorbells']")
-sleeps=$(t_json "$T_DIR/spin-rx.json" "j['xstats']['rx_q0_sleeps']")
-t_log "interrupt mode, intr_spin_us default, full-speed sender: $bells doorbells for $N packets ($(awk "BEGIN{printf \"%.3f\", 1000*$bells/$N}") per 1000), $sleeps sleeps"
+intr_run spin "" "$N" 64 64
+t_log "interrupt mode, intr_spin_us default, full-speed sender: $BELLS doorbells for $N packets ($(awk "BEGIN{printf \"%.3f\", 1000*$BELLS/$N}") per 1000), $SLEEPS sleeps"
 
 # ---- 2. saturation, polling receiver
 N=2000000
