@@ -4,7 +4,7 @@
 # directory:  gnuplot -e "dir='/tmp/bench-compare.X'" devtools/bench-plot.gp
 #
 #   throughput.svg  Mpps received vs frame size, one line per transport
-#                   (median launch; points: best launch)
+#                   (solid: best launch; dashed: median of the launches)
 #   latency.svg     ping-pong RTT: percentiles per transport (bars) and the
 #                   distribution of the median launch (CDF)
 
@@ -16,17 +16,17 @@ set key outside right top
 
 ts = system("cat '".dir."/plot-transports.txt'")
 set output dir."/throughput.svg"
-set title "Throughput, one queue, burst 32, tx and rx on their own cores"
+set title "Throughput, one queue, burst 32, tx and rx on their own cores\n(solid: best launch; dashed: median of the launches)"
 set xlabel "frame size (bytes, no FCS)"
 set ylabel "Mpps received (log scale)"
 set logscale x 2
 set logscale y 10
 set xtics (64, 128, 256, 512, 1024, 1500, 9000)
 set format y "%g"
-plot for [i=1:words(ts)] dir."/throughput.dat" using 1:(column(2*i)) \
-        with linespoints lw 2 pt 7 ps 0.8 title word(ts, i), \
-     for [i=1:words(ts)] dir."/throughput.dat" using 1:(column(2*i+1)) \
-        with points pt 6 ps 1.2 lc i notitle
+plot for [i=1:words(ts)] dir."/throughput.dat" using 1:(column(2*i+1)) \
+        with linespoints lw 2 pt 7 ps 0.8 lc i title word(ts, i), \
+     for [i=1:words(ts)] dir."/throughput.dat" using 1:(column(2*i)) \
+        with linespoints lw 1 dt 2 pt 6 ps 0.8 lc i notitle
 unset logscale
 unset xtics
 set xtics

@@ -322,10 +322,12 @@ static void
 js_num(struct js *j, const char *key, double v)
 {
 	js_key(j, key);
-	if (isfinite(v))
-		fprintf(j->f, "%.6g", v);
-	else
+	if (!isfinite(v))
 		fputs("null", j->f);
+	else if (v == floor(v) && fabs(v) < 1e15)
+		fprintf(j->f, "%.0f", v);	/* counters: every digit */
+	else
+		fprintf(j->f, "%.6g", v);
 }
 
 static void
