@@ -410,8 +410,7 @@ EOF
 # or null: on a VM the host moves the vCPUs, and every cross-core figure
 # moves with this one (ivshmem-bench --role c2c).
 c2c_ns() {
-    local prefix=$TAG-c2c
-    PREFIXES+=("$prefix")
+    local prefix=$TAG-c2c	# in PREFIXES since main: this runs in $(...)
     timeout -k 5 30 "$BENCH" -l "$TX_LCORE,$RX_LCORE" --main-lcore "$TX_LCORE" --no-pci \
         --no-huge -m 64 --file-prefix "$prefix" --log-level=lib.eal:error \
         -- --role c2c --count 100000 --json 2>/dev/null |
@@ -594,6 +593,7 @@ main() {
     OUT=$(realpath "$OUT") RUNS=$(realpath "$RUNS")
     trap cleanup EXIT
     trap 'exit 130' INT TERM
+    PREFIXES+=("$TAG-c2c")
 
     {
         echo "command: $0 --repeat $REPEAT --duration $DURATION --warmup $WARMUP --sizes $SIZES --transports $TPUT --latency $LAT --build $BUILD --quiet $QUIET --max-stall $MAX_STALL --retries $RETRIES"
