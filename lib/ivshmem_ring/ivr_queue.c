@@ -79,6 +79,7 @@ ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
 	for (uint32_t i = 0; i < n; i++)
 		t->free[i] = n - 1 - i;
 	t->n_free = n;
+	t->fhead = 0;
 	tx_resume(t);
 }
 
@@ -135,6 +136,7 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 		t->inflight[i] = 0;
 	}
 	t->n_free = n;
+	t->fhead = 0;
 	t->draining = false;
 	t->prod = 0;
 	t->rcons = 0;
@@ -194,7 +196,7 @@ ivr_tx_refresh(struct ivr_tx *t)
 
 			if (id < n && t->inflight[id]) {
 				t->inflight[id] = 0;
-				t->free[t->n_free++] = id;
+				t->free[(t->fhead + t->n_free++) & t->mask] = id;
 			} else {
 				t->st.bad_ret++;
 			}
@@ -214,6 +216,7 @@ ivr_tx_refresh(struct ivr_tx *t)
 			t->inflight[i] = 0;
 		}
 		t->n_free = n;
+		t->fhead = 0;
 		t->draining = false;
 	}
 	used = t->prod - cons;

@@ -298,6 +298,7 @@ ivsh_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 			return ret;
 		}
 		txq->kick = ad->notify->kick;
+		ivr_tx_set_notify(&txq->ring, true);
 		/* aim the new queue at the peer on the next control poll */
 		ad->target_id = -1;
 	}

@@ -149,6 +149,7 @@ victim_bind(struct victim *v)
 		struct vq *x = &v->q[q];
 
 		ivr_tx_init(x->tx, &v->r, q);
+		ivr_tx_set_notify(x->tx, true);
 		ivr_rx_init(&x->rx, &v->r, q);
 		memset(x->mirror, 0, sizeof(x->mirror));
 		x->exp_cons = x->exp_rprod = 0;

@@ -138,6 +138,7 @@ run_producer(struct shared *sh)
 		return;
 	}
 		ivr_tx_init(tx[q], &r, q);
+		ivr_tx_set_notify(tx[q], true);
 		snd[q] = (struct ivt_sender){
 			.tx = tx[q], .stamp = sh->stamp, .incarnation = r.epoch,
 			.min_len = IVT_MIN_FRAME, .max_len = sh->o.max_len,

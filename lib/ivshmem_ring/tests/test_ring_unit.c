@@ -315,6 +315,7 @@ qpair_init(struct qpair *q, struct pair *p, uint16_t qid)
 {
 	q->tx = calloc(1, ivr_tx_size(p->a.cfg.ring_size));
 	ivr_tx_init(q->tx, &p->a, qid);
+	ivr_tx_set_notify(q->tx, true);
 	ivr_rx_init(&q->rx, &p->b, qid);
 }
 
@@ -609,6 +610,7 @@ test_queue_resetup(void)
 	send_frame(q.tx, 3000, 2);
 	send_frame(q.tx, 3000, 2);
 	ivr_tx_init(q.tx, &p.a, 0);
+	ivr_tx_set_notify(q.tx, true);	/* as the PMD does after setup */
 	/* which buffers the consumer holds is unknown (any return order is
 	 * allowed): nothing goes out until the 12 in flight are back */
 	CHECK(!send_frame(q.tx, 100, 3), "TX set up again: waits for its buffers");

@@ -151,6 +151,7 @@ main(int argc, char **argv)
 	}
 	sh.tx = calloc(1, ivr_tx_size(cfg.ring_size));
 	ivr_tx_init(sh.tx, &sh.a, 0);
+	ivr_tx_set_notify(sh.tx, true);
 	ivr_rx_init(&sh.rx, &sh.b, 0);
 	sh.efd = eventfd(0, EFD_CLOEXEC);
 	/* Sessions first, so the sender's kicks mean something. */
