@@ -83,6 +83,25 @@ ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
 	tx_resume(t);
 }
 
+/*
+ * One side's two indices restart at 0 under a new session word: the old
+ * word is invalidated first, so a peer that reads the indices meanwhile
+ * sees the change at its next session check.
+ */
+static void
+session_publish(uint64_t *sync, uint32_t *a, uint32_t *b, uint64_t word)
+{
+	ivr_write_once64(sync, 0);
+	/* [P2] invalidation before the index rewrite; pairs with the acquire
+	 * fence in ivr_rx_end (tx.sync) and in ivr_tx_refresh (rx.sync). */
+	ivr_fence_release();
+	ivr_write_once32(a, 0);
+	ivr_write_once32(b, 0);
+	/* [P9] indices before the session word; pairs with the load-acquire
+	 * of tx.sync in rx_session and of rx.sync in ivr_tx_refresh. */
+	ivr_store_release64(sync, word);
+}
+
 /* The peer's queue count and ring size, each read once, must equal ours. */
 static bool
 peer_shape_ok(const struct ivr_region *r)
@@ -142,15 +161,8 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 	t->rcons = 0;
 	t->last_kick = 0;
 	t->slots = n;
-	ivr_write_once64(&t->ctl->tx.sync, 0);
-	/* [P2] invalidation before the index rewrite; pairs with the
-	 * acquire fence in ivr_rx_end. */
-	ivr_fence_release();
-	ivr_write_once32(&t->ctl->tx.prod, 0);
-	ivr_write_once32(&t->ctl->tx.rcons, 0);
-	/* [P9] indices before the session word; pairs with the load-acquire
-	 * of tx.sync in rx_session. */
-	ivr_store_release64(&t->ctl->tx.sync, IVR_SYNC(r->epoch, pe));
+	session_publish(&t->ctl->tx.sync, &t->ctl->tx.prod, &t->ctl->tx.rcons,
+			IVR_SYNC(r->epoch, pe));
 	t->peer_epoch = pe;
 	t->expect_rx_sync = rx_sync;
 	t->in_session = true;
@@ -302,15 +314,8 @@ rx_session(struct ivr_rx *q)
 		q->prod = 0;
 		q->rprod = 0;
 		q->peer_rcons = 0;
-		ivr_write_once64(&q->ctl->rx.sync, 0);
-		/* [P2] invalidation before the index rewrite; pairs with
-		 * the acquire fence in ivr_tx_refresh. */
-		ivr_fence_release();
-		ivr_write_once32(&q->ctl->rx.cons, 0);
-		ivr_write_once32(&q->ctl->rx.rprod, 0);
-		/* [P9] indices before the session word; pairs with the
-		 * load-acquire of rx.sync in ivr_tx_refresh. */
-		ivr_store_release64(&q->ctl->rx.sync, IVR_SYNC(r->epoch, pe));
+		session_publish(&q->ctl->rx.sync, &q->ctl->rx.cons, &q->ctl->rx.rprod,
+				IVR_SYNC(r->epoch, pe));
 		q->peer_epoch = pe;
 		q->expect_tx_sync = IVR_SYNC(pe, r->epoch);
 		q->st.sessions++;
