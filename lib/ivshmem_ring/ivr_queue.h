@@ -77,7 +77,7 @@ struct ivr_tx {
 };
 
 struct ivr_rx_stats {
-	uint64_t frames;
+	uint64_t frames;		/* delivered: counted by ivr_rx_end */
 	uint64_t bad_desc;	/* frames dropped: bad offset/len/flags/chain */
 	uint64_t bad_index;	/* producer index out of range */
 	uint64_t ret_full;	/* could not return a buffer (peer's fault) */
@@ -169,14 +169,6 @@ ivr_tx_buf_get(struct ivr_tx *t)
 
 	t->n_free--;
 	return id;
-}
-
-/* Give back a buffer taken with ivr_tx_buf_get but not pushed. */
-static inline void
-ivr_tx_buf_put(struct ivr_tx *t, uint32_t id)
-{
-	t->free[--t->fhead & t->mask] = id;
-	t->n_free++;
 }
 
 static inline uint8_t *
@@ -326,7 +318,6 @@ ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1
 		if (IVR_LIKELY(!bad && !(flags & IVR_DESC_F_NEXT))) {
 			f->nseg = n;
 			f->len = total;
-			q->st.frames++;
 			return true;
 		}
 		q->st.bad_desc++;
@@ -379,7 +370,6 @@ ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
 		f->seg[0].len = len;
 		f->nseg = 1;
 		f->len = len;
-		q->st.frames++;
 		return true;
 	}
 	return ivr_rx_next_slow(q, f, w0, w1);
@@ -403,7 +393,6 @@ ivr_rx_end(struct ivr_rx *q, uint32_t frames)
 	sync = ivr_read_once64(&q->peer_ctl->tx.sync);
 	if (IVR_UNLIKELY(sync != q->expect_tx_sync)) {
 		q->st.stale += frames;
-		q->st.frames -= frames;
 		q->in_session = false;
 		return false;
 	}
@@ -414,6 +403,7 @@ ivr_rx_end(struct ivr_rx *q, uint32_t frames)
 	/* [P5] our reads of the descriptors before cons; pairs with the
 	 * load-acquire of rx.cons in ivr_tx_refresh. */
 	ivr_store_release32(&q->ctl->rx.cons, q->cons);
+	q->st.frames += frames;
 	return true;
 }
 

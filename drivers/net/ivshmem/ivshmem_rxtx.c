@@ -162,7 +162,6 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			 * lost, counted as an allocation failure, not as
 			 * received. */
 			rxq->nombuf++;
-			r->st.frames--;
 			rte_pktmbuf_free(m);
 			pkts[got] = rte_pktmbuf_alloc(rxq->mp);
 			if (pkts[got] == NULL)
@@ -177,6 +176,7 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		/* The producer restarted mid-burst: nothing copied counts. */
 		rte_pktmbuf_free_bulk(pkts, got);
 		got = 0;
+		bytes = 0;
 	}
 	if (got < want)
 		rte_pktmbuf_free_bulk(&pkts[got], want - got);
