@@ -11,6 +11,7 @@
  * One lcore: the main one. Options: integrity_opts.c; port: integrity_port.c.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -59,6 +60,51 @@ struct run {
 	uint8_t buf[INTEG_MAX_FRAME] __rte_aligned(8);
 };
 
+/* ---- --link-spin ------------------------------------------------------- */
+
+static struct link_spin {
+	pthread_t thread;
+	bool on;
+	uint16_t port;
+	bool stop;
+	uint64_t calls;
+	uint64_t changes;
+} spin;
+
+/* Not an lcore: an application thread that asks for the link as fast as
+ * it can, while the data path and the driver's own threads run. */
+static void *
+link_spin_main(void *arg)
+{
+	struct link_spin *ls = arg;
+	struct rte_eth_link link;
+	int last = -1;
+
+	while (!__atomic_load_n(&ls->stop, __ATOMIC_RELAXED)) {
+		if (rte_eth_link_get_nowait(ls->port, &link) == 0 &&
+				link.link_status != last) {
+			ls->changes += last >= 0;
+			last = link.link_status;
+		}
+		ls->calls++;
+		rte_pause();
+	}
+	return NULL;
+}
+
+/* Before the port closes: the thread must not outlive it. */
+static void
+link_spin_stop(FILE *out)
+{
+	if (!spin.on)
+		return;
+	__atomic_store_n(&spin.stop, true, __ATOMIC_RELAXED);
+	pthread_join(spin.thread, NULL);
+	spin.on = false;
+	fprintf(out, "link-spin: %" PRIu64 " calls, %" PRIu64 " link changes seen\n",
+			spin.calls, spin.changes);
+}
+
 /* The port's xstats die with it: keep them for the JSON summary. */
 static void
 run_close(struct run *r)
@@ -66,6 +112,7 @@ run_close(struct run *r)
 	size_t len;
 	FILE *m = open_memstream(&r->xstats, &len);
 
+	link_spin_stop(r->out);
 	if (m != NULL) {
 		integ_json_xstats(m, r->o->port);
 		fclose(m);
@@ -599,6 +646,16 @@ main(int argc, char **argv)
 	}
 	r->start_ms = integ_mono_ms();
 	r->stop = "?";
+	if (o.link_spin) {
+		spin.port = o.port;
+		spin.on = true;
+		if (pthread_create(&spin.thread, NULL, link_spin_main, &spin) != 0) {
+			fprintf(stderr, INTEG_PROG ": --link-spin: cannot start a thread\n");
+			integ_port_close(&r->port);
+			rte_eal_cleanup();
+			return INTEG_EXIT_FAIL;
+		}
+	}
 	ret = o.role == INTEG_TX ? tx_main(&state.tx) : rx_main(&state.rx);
 	free(r->xstats);
 	rte_eal_cleanup();

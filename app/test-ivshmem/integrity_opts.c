@@ -21,6 +21,7 @@ enum {
 	OPT_ROLE = 256, OPT_PORT, OPT_QUEUES, OPT_BURST, OPT_COUNT, OPT_MIN_SIZE,
 	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
 	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
+	OPT_LINK_SPIN,
 };
 
 static const struct option long_opts[] = {
@@ -38,6 +39,7 @@ static const struct option long_opts[] = {
 	{ "progress",   required_argument, NULL, OPT_PROGRESS },
 	{ "restart-ok", no_argument,       NULL, OPT_RESTART_OK },
 	{ "rx-mode",    required_argument, NULL, OPT_RX_MODE },
+	{ "link-spin",  no_argument,       NULL, OPT_LINK_SPIN },
 	{ "json",       no_argument,       NULL, OPT_JSON },
 	{ "help",       no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -74,6 +76,9 @@ integ_usage(FILE *f)
 "                      on every queue, and --count is a minimum\n"
 "  --rx-mode poll|intr rx: busy-poll (default), or sleep on the queues' RX\n"
 "                      interrupts whenever a pass over them finds nothing\n"
+"  --link-spin         a second thread calls rte_eth_link_get_nowait() in a\n"
+"                      tight loop for the whole run (the driver must keep\n"
+"                      its link state to itself); its call count is printed\n"
 "  --json              print one JSON summary on stdout, all else on stderr\n"
 "  --help              this text\n"
 "\n"
@@ -206,6 +211,9 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		break;
 	case OPT_PROGRESS:
 		ret = parse_seconds(name, val, &o->progress_ms);
+		break;
+	case OPT_LINK_SPIN:
+		o->link_spin = true;
 		break;
 	case OPT_RESTART_OK:
 		o->restart_ok = true;

@@ -33,6 +33,7 @@ struct integ_opts {
 	uint64_t progress_ms;	/* a progress line this often; 0 = never */
 	bool restart_ok;	/* rx: the sender may restart (new stamp) */
 	bool rx_intr;		/* rx: sleep on RX interrupts when idle */
+	bool link_spin;		/* a thread polls the link without pause */
 	bool json;		/* one JSON object on stdout; the rest on stderr */
 };
 

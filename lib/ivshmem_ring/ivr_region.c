@@ -507,6 +507,20 @@ ivr_poll_peer(struct ivr_region *r, uint64_t now_ns)
 	return pv->why == IVR_DOWN_NONE;
 }
 
+uint32_t
+ivr_peer_vector(const struct ivr_region *r, uint16_t q, uint16_t n_ours)
+{
+	uint32_t nv = n_ours < r->pv.cfg.n_vectors ? n_ours : r->pv.cfg.n_vectors;
+	const struct ivr_queue_ctl *ctl = (const struct ivr_queue_ctl *)
+		((const uint8_t *)r->peer + sizeof(struct ivr_peer_block)) + q;
+	/* vector and its pad are one aligned 32-bit word */
+	uint32_t v = ivr_read_once32((const uint32_t *)&ctl->notify.vector) & 0xffff;
+
+	if (v >= 1 && v < nv)
+		return v;
+	return 1u + q < nv ? 1u + q : IVR_NO_VECTOR;
+}
+
 const char *
 ivr_state_name(uint32_t state)
 {

@@ -126,6 +126,19 @@ bool ivr_heartbeat(struct ivr_region *r);
 /* Reads the peer's block; returns true when the link is up. */
 bool ivr_poll_peer(struct ivr_region *r, uint64_t now_ns);
 
+/* No vector to ring (ivr_peer_vector). */
+#define IVR_NO_VECTOR		UINT32_MAX
+
+/*
+ * The vector to ring when we publish on queue q: the one the peer's RX
+ * side asked for, read once, if both sides have it (n_ours: the vectors we
+ * can ring; the peer's n_vectors from the peer view); otherwise 1 + q if
+ * both have that; otherwise IVR_NO_VECTOR. Vector 0 is for link changes
+ * and is never returned. Call when r->pv.cfg_ok.
+ */
+uint32_t ivr_peer_vector(const struct ivr_region *r, uint16_t q,
+		uint16_t n_ours);
+
 const char *ivr_state_name(uint32_t state);
 const char *ivr_down_name(enum ivr_down_reason why);
 

@@ -7,6 +7,7 @@
 #define IVSHMEM_ETHDEV_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -15,6 +16,7 @@
 
 #include "ivr_queue.h"
 #include "ivshmem_ring.h"
+#include "ivshmem_transport.h"
 
 #define IVSH_DEFAULT_RING	1024
 #define IVSH_DEFAULT_BUF	2048
@@ -66,88 +68,61 @@ struct ivsh_rxq {
 	uint64_t bytes;
 	uint64_t nombuf;
 	uint64_t wakeups;	/* interrupts re-disabled after a sleep */
+	int wake_fd;		/* our fd for this queue's vector, or -1 */
 	uint16_t port_id;
 	uint16_t queue_id;
 };
-
-struct ivsh_txq;
-typedef void (*ivsh_kick_t)(struct ivsh_txq *txq);
 
 struct ivsh_txq {
 	uint64_t pkts;
 	uint64_t bytes;
 	uint64_t full;		/* bursts cut short: ring or buffers full */
 	uint64_t oversize;	/* frames dropped: larger than max frame */
-	uint32_t max_frame;	/* ours and the peer's, smaller; control thread */
-	ivsh_kick_t kick;	/* NULL: no doorbells (shm= mode) */
-	int kick_fd;		/* eventfd mode: retargeted with dup2() */
-	uint32_t doorbell;	/* register mode: (peer id << 16) | vector */
-	volatile uint32_t *doorbell_reg;
+	uint32_t max_frame;	/* ours and the peer's, smaller; control writes */
+	struct ivsh_bell bell;	/* the consumer's vector for this queue */
 	uint16_t port_id;
 	uint16_t queue_id;
 	struct ivr_tx ring;	/* last: it ends in a flexible array */
 };
 
 /*
- * Doorbells and interrupts, whatever carries them: eventfds from an
- * ivshmem server (vdev server=), or the PCI device's doorbell register and
- * VFIO MSI-X vectors. Vector 0 is for link-state changes, vector 1 + q for
- * RX queue q.
+ * Control state: written only by ivshmem_ctl.c, under ctl.lock (see there
+ * for who calls in). The data path reads max_frame and bells through the
+ * queues and the region's evicted flag; ivshmem_ethdev.c reads the rest
+ * under the lock or through the accessors in ivshmem_ctl.c.
  */
-struct ivsh_notify_ops {
-	/* Our own fd that becomes readable when a peer rings vector v. */
-	int (*own_fd)(struct rte_eth_dev *dev, unsigned int v);
-	/* Whether peer id can be rung now (it is connected). */
-	bool (*peer_present)(struct rte_eth_dev *dev, uint16_t id);
-	/* Make txq's kick (or vector 0 when txq is NULL) ring vector v of
-	 * peer id; id < 0 makes it ring nothing. Control thread only. */
-	void (*target)(struct rte_eth_dev *dev, struct ivsh_txq *txq, int id,
-			unsigned int v);
-	/* Ring vector 0 of the current target (link-state change). */
-	void (*kick_lsc)(struct rte_eth_dev *dev);
-	/* Bus events (peer joined/left) on the control thread; < 0 when
-	 * the bus is gone for good. */
-	int (*poll)(struct rte_eth_dev *dev);
-	/* RX queue interrupts: fill dev->intr_handle so that queue q
-	 * is vector 1 + q; and undo it. */
-	int (*intr_setup)(struct rte_eth_dev *dev);
-	void (*intr_teardown)(struct rte_eth_dev *dev);
-	/* Per TX queue doorbell state, at queue setup and release. */
-	int (*txq_setup)(struct rte_eth_dev *dev, struct ivsh_txq *txq);
-	void (*txq_release)(struct rte_eth_dev *dev, struct ivsh_txq *txq);
-	ivsh_kick_t kick;
-};
-
-/* Where the region comes from: a file (vdev) or a PCI BAR. */
-struct ivsh_bus_ops {
-	void (*unmap)(struct rte_eth_dev *dev);
+struct ivsh_ctl {
+	pthread_mutex_t lock;
+	bool attached;		/* our slot in the region is claimed */
+	bool started;		/* dev_start .. dev_stop */
+	bool open;		/* probe .. close: alarm and callbacks run */
+	bool peer_left;		/* the bus said our peer incarnation left */
+	bool can_sleep;		/* an RX queue may sleep: the peer can ring us */
+	uint32_t max_frame;	/* ours */
+	uint64_t link_changes;
+	uint64_t resets;	/* rte_eth_dev_reset calls that re-attached */
+	enum ivr_down_reason last_why;
+	int bus_fd;		/* the transport's news fd, -1: none (more) */
+	int target_id;		/* peer doorbell id we ring, or -1 */
+	uint32_t target_epoch;	/* of the peer incarnation */
+	struct ivsh_bell lsc_bell;	/* the peer's vector 0 */
+	struct ivsh_rxq *rxq[IVR_MAX_QUEUES];	/* set up: ours to re-bind */
+	struct ivsh_txq *txq[IVR_MAX_QUEUES];	/* at a reset, to aim, to limit */
+	struct rte_intr_handle *watch[2];	/* bus fd, our vector 0 */
 };
 
 struct ivsh_adapter {
 	struct ivr_region region;
 	struct ivsh_opts opts;
 	struct rte_ether_addr mac;
-	const struct ivsh_bus_ops *bus;
+	const struct ivsh_transport *tp;
+	void *tp_priv;			/* the transport's own state */
 	void *map;			/* the region, in this process */
 	uint64_t map_len;
-	int fd;
-	bool attached;
-	bool started;
-	bool alarm_on;
-	uint32_t max_frame;
-	uint64_t link_changes;
-	enum ivr_down_reason last_why;
-	uint64_t intr_spin_tsc;		/* opts.intr_spin_us in TSC cycles */
-	/* doorbells: NULL without them */
-	const struct ivsh_notify_ops *notify;
-	void *notify_priv;
-	uint16_t n_vectors;
+	uint16_t n_vectors;		/* ours; 0: no doorbells */
 	uint16_t doorbell_id;		/* ours, or IVR_NO_DOORBELL */
-	uint32_t lsc_doorbell;		/* PCI: value that rings vector 0 */
-	int target_id;			/* peer doorbell id we ring, or -1 */
-	uint32_t target_epoch;		/* of the peer incarnation */
-	bool peer_left;			/* the bus said our peer is gone */
-	struct rte_intr_handle *ctl_intr[2]; /* bus socket, vector 0 */
+	uint64_t intr_spin_tsc;		/* opts.intr_spin_us in TSC cycles */
+	struct ivsh_ctl ctl;
 };
 
 static inline struct ivsh_adapter *
@@ -156,34 +131,38 @@ ivsh_adapter(struct rte_eth_dev *dev)
 	return dev->data->dev_private;
 }
 
+/*
+ * Who calls whom, one way only:
+ *   bus glue (ivshmem_vdev.c, ivshmem_pci.c)
+ *     -> ethdev ops (ivshmem_ethdev.c)
+ *       -> control (ivshmem_ctl.c)
+ *         -> transports (ivshmem_shm.c, ivshmem_server.c, ivshmem_bar.c)
+ *           -> lib/ivshmem_ring, lib/ivshmem_proto
+ *   burst functions (ivshmem_rxtx.c) -> lib/ivshmem_ring
+ */
+
 /* ivshmem_devargs.c */
 void ivsh_opts_default(struct ivsh_opts *o);
 int ivsh_opts_parse(const char *name, const char *args, struct ivsh_opts *o);
 int ivsh_opts_parse_pci(const char *name, const char *args, struct ivsh_opts *o);
 
-/* ivshmem_ethdev.c: common to every bus */
+/* ivshmem_ethdev.c: called by the bus glue once it chose a transport */
 int ivsh_ethdev_init(struct rte_eth_dev *dev);
 int ivsh_ethdev_uninit(struct rte_eth_dev *dev);
 extern const struct eth_dev_ops ivsh_secondary_ops;
 
-/* ivshmem_intr.c: common doorbell and interrupt plumbing */
-int ivsh_intr_setup(struct rte_eth_dev *dev);
-void ivsh_intr_teardown(struct rte_eth_dev *dev);
-int ivsh_intr_watch_bus(struct rte_eth_dev *dev, int fd);
-int ivsh_intr_vdev_setup(struct rte_eth_dev *dev);
-void ivsh_intr_vdev_teardown(struct rte_eth_dev *dev);
-void ivsh_notify_update(struct rte_eth_dev *dev);
-int ivsh_rx_intr_enable(struct rte_eth_dev *dev, uint16_t qid);
-int ivsh_rx_intr_disable(struct rte_eth_dev *dev, uint16_t qid);
-void ivsh_control_poll(struct rte_eth_dev *dev);
-
-/* ivshmem_server.c: vdev server=<socket> */
-int ivsh_server_open(const char *name, struct rte_eth_dev *dev);
-int ivsh_server_watch(struct rte_eth_dev *dev);
-
-/* ivshmem_pci.c */
-#define IVSH_NO_DOORBELL	UINT32_MAX
-#define IVSH_NO_VECTOR		UINT32_MAX
+/* ivshmem_ctl.c: the only writer of struct ivsh_ctl and the region */
+int ivsh_ctl_open(struct rte_eth_dev *dev);
+void ivsh_ctl_close(struct rte_eth_dev *dev);
+int ivsh_ctl_start(struct rte_eth_dev *dev);
+void ivsh_ctl_stop(struct rte_eth_dev *dev);
+int ivsh_ctl_reset(struct rte_eth_dev *dev);
+int ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq);
+void ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq);
+int ivsh_ctl_rxq_add(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
+void ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
+int ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
+void ivsh_ctl_counters_reset(struct rte_eth_dev *dev);
 
 /* ivshmem_rxtx.c */
 uint16_t ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);

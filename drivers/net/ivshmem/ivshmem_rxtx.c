@@ -88,8 +88,8 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		}
 		bytes += len;
 	}
-	if (ivr_tx_publish(t, pushed) && txq->kick != NULL)
-		txq->kick(txq);
+	if (ivr_tx_publish(t, pushed))
+		ivsh_bell_ring(&txq->bell);
 	txq->pkts += i - dropped;
 	txq->oversize += dropped;
 	txq->bytes += bytes;

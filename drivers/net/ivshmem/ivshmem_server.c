@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vdev server=<socket>: join an ivshmem server as a client, exactly as
- * QEMU's ivshmem-doorbell device does, so a host process is a peer of VMs
- * (or of other host processes) on the same server. The server hands out
- * the region and one eventfd per vector for every peer.
+ * Server transport (vdev server=<socket>): join an ivshmem server as a
+ * client, exactly as QEMU's ivshmem-doorbell device does, so a host process
+ * is a peer of VMs (or of other host processes) on the same server. The
+ * server hands out the region and one eventfd per vector for every peer.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <ethdev_driver.h>
+#include <rte_interrupts.h>
 #include <rte_malloc.h>
 
 #include "ivshmem_client.h"
@@ -20,132 +21,127 @@
 #include "ivshmem_logs.h"
 
 #define CONNECT_MS 5000
+/* Server messages taken in per control step: a server that floods us
+ * delays nothing else on the interrupt thread. */
+#define NEWS_BUDGET 64
 
 struct ivsh_server {
 	struct ivc_client *client;
 	bool dead;	/* the server hung up or broke the protocol */
-	int nowhere;	/* eventfd that kicks land in when no peer is aimed at */
-	int lsc_fd;	/* vector 0 of the peer, via dup2() */
+	int nowhere;	/* eventfd that bells ring when aimed at nobody */
 };
 
 static struct ivsh_server *
 srv(struct rte_eth_dev *dev)
 {
-	return ivsh_adapter(dev)->notify_priv;
+	return ivsh_adapter(dev)->tp_priv;
 }
 
 static int
-srv_own_fd(struct rte_eth_dev *dev, unsigned int v)
+srv_vector_fd(struct rte_eth_dev *dev, unsigned int v)
 {
 	return ivc_own_fd(srv(dev)->client, v);
 }
 
 static bool
-srv_peer_present(struct rte_eth_dev *dev, uint16_t id)
+srv_reachable(struct rte_eth_dev *dev, uint16_t id)
 {
-	const struct ivc_peer *p = ivc_peer_find(srv(dev)->client, id);
+	struct ivsh_server *s = srv(dev);
+	const struct ivc_peer *p;
 
-	return p != NULL && p->nb_vectors >= ivc_vectors(srv(dev)->client) &&
-		id != ivc_id(srv(dev)->client);
+	if (s->dead)
+		return false;
+	p = ivc_peer_find(s->client, id);
+	return p != NULL && p->nb_vectors >= ivc_vectors(s->client) &&
+		id != ivc_id(s->client);
 }
 
 /*
- * dup2() replaces the fd a kick writes to in one step, so the data path
+ * The first aim gives the bell an fd of its own; later aims dup2() onto
+ * it, which replaces what a kick writes to in one step, so the data path
  * never writes to a closed or reused descriptor, whatever the timing.
  */
 static void
-srv_target(struct rte_eth_dev *dev, struct ivsh_txq *txq, int id, unsigned int v)
+srv_bell_aim(struct rte_eth_dev *dev, struct ivsh_bell *b, int id, unsigned int v)
 {
 	struct ivsh_server *s = srv(dev);
 	const struct ivc_peer *p = id >= 0 ? ivc_peer_find(s->client, (uint16_t)id) : NULL;
 	int from = p != NULL && v < p->nb_vectors ? p->fds[v] : s->nowhere;
-	int to = txq != NULL ? txq->kick_fd : s->lsc_fd;
+	int fd = b->fd < 0 ? dup(from) : dup2(from, b->fd);
 
-	if (dup2(from, to) < 0)
+	if (fd < 0)
 		IVSH_LOG(ERR, dev, "cannot aim doorbell at peer %d vector %u: %s",
 				id, v, strerror(errno));
-}
-
-static void
-srv_kick(struct ivsh_txq *txq)
-{
-	uint64_t one = 1;
-
-	/* Fails only if the eventfd counter would overflow: the peer is
-	 * then awake anyway. */
-	if (write(txq->kick_fd, &one, sizeof(one)) < 0)
-		return;
-}
-
-static void
-srv_kick_lsc(struct rte_eth_dev *dev)
-{
-	uint64_t one = 1;
-
-	if (write(srv(dev)->lsc_fd, &one, sizeof(one)) < 0)
-		IVSH_LOG(DEBUG, dev, "vector 0 kick: %s", strerror(errno));
+	else
+		__atomic_store_n(&b->fd, fd, __ATOMIC_RELEASE);
 }
 
 static int
-srv_poll(struct rte_eth_dev *dev)
+srv_bus_news(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	struct ivsh_server *s = srv(dev);
 	struct ivc_event ev;
-	int ret;
+	int ret = 0;
 
 	if (s->dead)
 		return -1;
-	while ((ret = ivc_process(s->client, &ev)) > 0) {
+	for (unsigned int n = 0; n < NEWS_BUDGET &&
+			(ret = ivc_process(s->client, &ev)) > 0; n++)
 		IVSH_LOG(INFO, dev, "server: peer %u %s", ev.id,
 				ev.type == IVC_EV_PEER_JOINED ? "joined" : "left");
-		if (ev.type == IVC_EV_PEER_LEFT && ev.id == ad->target_id)
-			ad->peer_left = true;
-	}
 	if (ret < 0) {
 		IVSH_LOG(ERR, dev, "server %s: %s: doorbells and peer tracking stop; the region stays mapped",
 				ad->opts.server, ivc_error(s->client));
-		ad->peer_left = ad->target_id >= 0;
 		s->dead = true;
 		return -1;
 	}
-	return 0;
+	return ivc_socket_fd(s->client);
 }
 
+/*
+ * RX queue q is vector 1 + q: its own fd goes into a VDEV-type handle so
+ * that rte_eth_dev_rx_intr_ctl_q() and rte_epoll_wait() work, and EAL
+ * clears the 8-byte eventfd counter after a wakeup.
+ */
 static int
-srv_txq_setup(struct rte_eth_dev *dev, struct ivsh_txq *txq)
-{
-	txq->kick_fd = dup(srv(dev)->nowhere);
-	return txq->kick_fd < 0 ? -errno : 0;
-}
-
-static void
-srv_txq_release(struct rte_eth_dev *dev __rte_unused, struct ivsh_txq *txq)
-{
-	if (txq->kick_fd >= 0)
-		close(txq->kick_fd);
-	txq->kick_fd = -1;
-}
-
-static const struct ivsh_notify_ops srv_notify = {
-	.own_fd = srv_own_fd,
-	.peer_present = srv_peer_present,
-	.target = srv_target,
-	.kick_lsc = srv_kick_lsc,
-	.poll = srv_poll,
-	.intr_setup = ivsh_intr_vdev_setup,
-	.intr_teardown = ivsh_intr_vdev_teardown,
-	.txq_setup = srv_txq_setup,
-	.txq_release = srv_txq_release,
-	.kick = srv_kick,
-};
-
-static void
-srv_unmap(struct rte_eth_dev *dev)
+srv_intr_setup(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
-	struct ivsh_server *s = ad->notify_priv;
+	uint16_t nq = (uint16_t)ad->opts.queues;
+	struct rte_intr_handle *h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
 
+	if (h == NULL)
+		return -ENOMEM;
+	if (rte_intr_type_set(h, RTE_INTR_HANDLE_VDEV) != 0 ||
+			rte_intr_efd_counter_size_set(h, sizeof(uint64_t)) != 0 ||
+			rte_intr_vec_list_alloc(h, NULL, nq) != 0)
+		goto fail;
+	for (uint16_t q = 0; q < nq; q++)
+		if (rte_intr_vec_list_index_set(h, q, RTE_INTR_VEC_RXTX_OFFSET + q) != 0 ||
+				rte_intr_efds_index_set(h, q, srv_vector_fd(dev, 1u + q)) != 0)
+			goto fail;
+	if (rte_intr_nb_efd_set(h, nq) != 0 || rte_intr_max_intr_set(h, nq + 1) != 0)
+		goto fail;
+	dev->intr_handle = h;
+	return 0;
+fail:
+	rte_intr_vec_list_free(h);
+	rte_intr_instance_free(h);
+	return -EINVAL;
+}
+
+static void
+srv_close(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	struct ivsh_server *s = ad->tp_priv;
+
+	if (dev->intr_handle != NULL) {
+		rte_intr_vec_list_free(dev->intr_handle);
+		rte_intr_instance_free(dev->intr_handle);
+		dev->intr_handle = NULL;
+	}
 	if (ad->map != NULL)
 		munmap(ad->map, ad->map_len);
 	ad->map = NULL;
@@ -154,34 +150,27 @@ srv_unmap(struct rte_eth_dev *dev)
 	ivc_close(s->client);
 	if (s->nowhere >= 0)
 		close(s->nowhere);
-	if (s->lsc_fd >= 0)
-		close(s->lsc_fd);
 	rte_free(s);
-	ad->notify_priv = NULL;
-	ad->notify = NULL;
+	ad->tp_priv = NULL;
 }
 
-static const struct ivsh_bus_ops srv_bus = {
-	.unmap = srv_unmap,
-};
-
-/* Connects, maps the region the server hands out, and sets up doorbells. */
-int
-ivsh_server_open(const char *name, struct rte_eth_dev *dev)
+/* Connects, maps the region the server hands out, and sets up vectors. */
+static int
+srv_open(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	const char *name = dev->data->name;
 	unsigned int need = ad->opts.queues + 1;
 	struct ivsh_server *s;
 	char err[256];
+	int ret;
 
 	s = rte_zmalloc("ivshmem_server", sizeof(*s), 0);
 	if (s == NULL)
 		return -ENOMEM;
+	ad->tp_priv = s;
 	s->nowhere = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->lsc_fd = s->nowhere >= 0 ? dup(s->nowhere) : -1;
-	ad->notify_priv = s;
-	ad->bus = &srv_bus;
-	if (s->lsc_fd < 0) {
+	if (s->nowhere < 0) {
 		IVSH_INIT_LOG(ERR, "%s: eventfd: %s", name, strerror(errno));
 		return -errno;
 	}
@@ -210,7 +199,13 @@ ivsh_server_open(const char *name, struct rte_eth_dev *dev)
 				name, ad->opts.server, IVR_NO_DOORBELL);
 		return -ERANGE;
 	}
-	ad->notify = &srv_notify;
+	ret = srv_intr_setup(dev);
+	if (ret != 0) {
+		IVSH_INIT_LOG(ERR, "%s: cannot set up RX queue interrupts: %s",
+				name, strerror(-ret));
+		return ret;
+	}
+	dev->data->numa_node = ivsh_numa_node_of(ad->map);
 	ad->n_vectors = (uint16_t)ivc_vectors(s->client);
 	ad->doorbell_id = ivc_id(s->client);
 	IVSH_INIT_LOG(INFO, "%s: server=%s: we are peer %u, %u vectors, %" PRIu64 " bytes",
@@ -218,9 +213,12 @@ ivsh_server_open(const char *name, struct rte_eth_dev *dev)
 	return 0;
 }
 
-/* After ivsh_ethdev_init: watch the server socket for peers coming and going. */
-int
-ivsh_server_watch(struct rte_eth_dev *dev)
-{
-	return ivsh_intr_watch_bus(dev, ivc_socket_fd(srv(dev)->client));
-}
+const struct ivsh_transport ivsh_server_transport = {
+	.name = "server",
+	.open = srv_open,
+	.close = srv_close,
+	.bus_news = srv_bus_news,
+	.reachable = srv_reachable,
+	.vector_fd = srv_vector_fd,
+	.bell_aim = srv_bell_aim,
+};

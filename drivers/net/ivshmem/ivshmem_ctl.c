@@ -1,0 +1,624 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control module: the only writer of the region attachment, our
+ * heartbeat, the peer view, the link status, where doorbells point, the
+ * frame limit of each TX queue, and the drain. Everything runs under
+ * ctl.lock, entered from:
+ *   - the EAL interrupt thread: the alarm (every IVSH_ALARM_US), our
+ *     vector 0 (the peer's lifecycle changed) and the bus fd (a server
+ *     says a peer joined or left);
+ *   - the application thread: open (probe), start, stop, reset, close, and
+ *     queue setup and release;
+ *   - a data-path lcore: an RX queue about to sleep reads can_sleep.
+ * The lock is never held while waiting for the interrupt thread (alarm
+ * cancel, callback unregister), and application callbacks (link-state
+ * events) run after it is released.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <ethdev_driver.h>
+#include <rte_alarm.h>
+#include <rte_cycles.h>
+#include <rte_interrupts.h>
+#include <rte_pause.h>
+
+#include "ivshmem_ethdev.h"
+#include "ivshmem_logs.h"
+
+#define LOCK(ad)	pthread_mutex_lock(&(ad)->ctl.lock)
+#define UNLOCK(ad)	pthread_mutex_unlock(&(ad)->ctl.lock)
+
+static void ctl_alarm(void *arg);
+
+static int
+ctl_attach(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	const struct ivsh_opts *o = &ad->opts;
+	struct ivr_config cfg = {
+		.n_queues = (uint16_t)o->queues,
+		.ring_size = o->ring_size,
+		.buf_size = o->buf_size,
+		.max_frame = ad->ctl.max_frame,
+		.doorbell_id = ad->n_vectors != 0 ? ad->doorbell_id : IVR_NO_DOORBELL,
+		.n_vectors = ad->n_vectors,
+		.features = IVR_F_ALL,
+	};
+	struct ivr_attach_opts ao = {
+		.slot = o->id,
+		.dead_ms = o->peer_timeout_ms,
+	};
+	int ret;
+
+	memcpy(cfg.mac, ad->mac.addr_bytes, sizeof(cfg.mac));
+	ret = ivr_attach(&ad->region, ad->map, ad->map_len, &cfg, &ao);
+	if (ret != 0) {
+		IVSH_LOG(ERR, dev, "%s", ad->region.errmsg);
+		return ret;
+	}
+	ad->ctl.attached = true;
+	ad->ctl.last_why = IVR_DOWN_NO_PEER;
+	ad->ctl.peer_left = false;
+	IVSH_LOG(INFO, dev, "joined %s as peer %u (epoch %u), %u queue(s) of %u x %u bytes",
+			o->shm[0] ? o->shm : o->server[0] ? o->server : "BAR2",
+			ad->region.slot, ad->region.epoch, o->queues, o->ring_size,
+			o->buf_size);
+	return 0;
+}
+
+/* The peer's vector 0: it re-reads our block at once. */
+static void
+ctl_kick_lsc(struct ivsh_adapter *ad)
+{
+	if (ad->n_vectors != 0)
+		ivsh_bell_ring(&ad->ctl.lsc_bell);
+}
+
+/* TX sends no frame the peer would drop: the smaller of both max frames. */
+static void
+ctl_frame_limits(struct ivsh_adapter *ad)
+{
+	const struct ivr_peer_view *pv = &ad->region.pv;
+	uint32_t max = ad->ctl.max_frame;
+
+	if (pv->cfg_ok && pv->cfg.max_frame < max)
+		max = pv->cfg.max_frame;
+	for (unsigned int q = 0; q < RTE_DIM(ad->ctl.txq); q++)
+		if (ad->ctl.txq[q] != NULL)
+			__atomic_store_n(&ad->ctl.txq[q]->max_frame, max,
+					__ATOMIC_RELAXED);
+}
+
+/*
+ * Keeps every bell aimed at the peer incarnation we are linked with. After
+ * a (re)target each vector is rung once: a kick sent while we were aimed
+ * nowhere would otherwise leave an armed consumer asleep. force: aim again
+ * even if the target did not change (a queue was added).
+ */
+static void
+ctl_aim(struct rte_eth_dev *dev, bool force)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	struct ivsh_ctl *c = &ad->ctl;
+	const struct ivr_peer_view *pv = &ad->region.pv;
+	int id = -1;
+
+	if (ad->n_vectors == 0)
+		return;
+	if (c->attached && pv->cfg_ok && pv->state >= IVR_STATE_READY &&
+			!c->peer_left && pv->cfg.doorbell_id != IVR_NO_DOORBELL &&
+			ad->tp->reachable(dev, pv->cfg.doorbell_id))
+		id = pv->cfg.doorbell_id;
+	if (!force && id == c->target_id && (id < 0 || pv->epoch == c->target_epoch))
+		return;
+	ad->tp->bell_aim(dev, &c->lsc_bell, id, 0);
+	for (uint16_t q = 0; q < RTE_DIM(c->txq); q++) {
+		struct ivsh_txq *txq = c->txq[q];
+		uint32_t v;
+
+		if (txq == NULL)
+			continue;
+		v = id >= 0 ? ivr_peer_vector(&ad->region, q, ad->n_vectors) : IVR_NO_VECTOR;
+		ad->tp->bell_aim(dev, &txq->bell, v == IVR_NO_VECTOR ? -1 : id,
+				v == IVR_NO_VECTOR ? 0 : v);
+		if (v != IVR_NO_VECTOR)
+			ivsh_bell_ring(&txq->bell);
+	}
+	if (id >= 0 && id != c->target_id)
+		IVSH_LOG(INFO, dev, "doorbells aimed at peer %d (epoch %u)", id, pv->epoch);
+	if (id >= 0)
+		ctl_kick_lsc(ad);
+	c->target_id = id;
+	c->target_epoch = pv->epoch;
+	/* An RX queue may sleep only while the peer can ring it. */
+	__atomic_store_n(&c->can_sleep, id >= 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * One control step: bus news, our heartbeat (the peer's liveness check of
+ * us), the peer's state (our link), frame limits, doorbells. Returns true
+ * when the link changed and the application asked for LSC events: the
+ * caller raises RTE_ETH_EVENT_INTR_LSC once the lock is released.
+ */
+static bool
+ctl_poll(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	struct ivsh_ctl *c = &ad->ctl;
+	const struct ivr_peer_view *pv = &ad->region.pv;
+	struct rte_eth_link link = {
+		.link_speed = RTE_ETH_SPEED_NUM_100G,
+		.link_duplex = RTE_ETH_LINK_FULL_DUPLEX,
+		.link_autoneg = RTE_ETH_LINK_FIXED,
+	};
+	bool up = false;
+
+	c->bus_fd = ad->tp->bus_news(dev);
+	if (c->attached) {
+		if (!ivr_heartbeat(&ad->region) && c->last_why != IVR_DOWN_EVICTED)
+			IVSH_LOG(ERR, dev, "another peer took over our slot %u: link stays down until the port is reset",
+					ad->region.slot);
+		up = ivr_poll_peer(&ad->region, ivr_now_ns());
+		/* The bus saw this incarnation of the peer go: no need to
+		 * wait for its heartbeat to stop. A new incarnation has a
+		 * new epoch and clears the flag. */
+		if (c->target_id >= 0 && !ad->tp->reachable(dev, (uint16_t)c->target_id))
+			c->peer_left = true;
+		if (c->peer_left && pv->epoch != c->target_epoch)
+			c->peer_left = false;
+		if (pv->why != c->last_why) {
+			IVSH_LOG(INFO, dev, "link %s (peer %s, epoch %u)",
+					c->peer_left ? "down: peer left the server" :
+					ivr_down_name(pv->why),
+					ivr_state_name(pv->state), pv->epoch);
+			c->last_why = pv->why;
+		}
+		ctl_frame_limits(ad);
+	}
+	ctl_aim(dev, false);
+	link.link_status = up && !c->peer_left ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	if (rte_eth_linkstatus_set(dev, &link) != 0)
+		return false;	/* unchanged */
+	c->link_changes++;
+	return dev->data->dev_conf.intr_conf.lsc != 0;
+}
+
+/* A control step from the interrupt thread, unless the port is closing. */
+static void
+ctl_step(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	bool lsc = false;
+
+	LOCK(ad);
+	if (ad->ctl.open)
+		lsc = ctl_poll(dev);
+	UNLOCK(ad);
+	if (lsc)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+static void
+ctl_alarm(void *arg)
+{
+	struct rte_eth_dev *dev = arg;
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	ctl_step(dev);
+	LOCK(ad);
+	/* close clears open, then cancels: a re-arm it misses is cancelled */
+	if (ad->ctl.open && rte_eal_alarm_set(IVSH_ALARM_US, ctl_alarm, dev) != 0)
+		IVSH_LOG(ERR, dev, "cannot re-arm the link alarm: link state will not follow the peer");
+	UNLOCK(ad);
+}
+
+/* Vector 0 rang: the peer's lifecycle changed. EXT handles are not read
+ * by EAL, so we clear the eventfd here. */
+static void
+lsc_cb(void *arg)
+{
+	struct rte_eth_dev *dev = arg;
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	uint64_t n;
+
+	if (read(rte_intr_fd_get(ad->ctl.watch[1]), &n, sizeof(n)) < 0 &&
+			errno != EAGAIN)
+		IVSH_LOG(DEBUG, dev, "vector 0 read: %s", strerror(errno));
+	ctl_step(dev);
+}
+
+/* The bus has news of peers. */
+static void
+bus_cb(void *arg)
+{
+	struct rte_eth_dev *dev = arg;
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	bool gone;
+
+	ctl_step(dev);
+	LOCK(ad);
+	gone = ad->ctl.open && ad->ctl.bus_fd < 0;
+	UNLOCK(ad);
+	/* A hung-up socket would call us forever: stop watching it. */
+	if (gone)
+		rte_intr_callback_unregister_pending(ad->ctl.watch[0], bus_cb, dev, NULL);
+}
+
+static int
+watch(struct rte_eth_dev *dev, unsigned int slot, int fd, rte_intr_callback_fn cb)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	struct rte_intr_handle *h;
+	int ret;
+
+	if (fd < 0)
+		return 0;
+	h = rte_intr_instance_alloc(RTE_INTR_INSTANCE_F_PRIVATE);
+	if (h == NULL)
+		return -ENOMEM;
+	if (rte_intr_type_set(h, RTE_INTR_HANDLE_EXT) != 0 ||
+			rte_intr_fd_set(h, fd) != 0) {
+		rte_intr_instance_free(h);
+		return -EINVAL;
+	}
+	ret = rte_intr_callback_register(h, cb, dev);
+	if (ret != 0) {
+		rte_intr_instance_free(h);
+		return ret;
+	}
+	ad->ctl.watch[slot] = h;
+	return 0;
+}
+
+/* Not under the lock: a running callback waits for it. */
+static void
+unwatch(struct rte_eth_dev *dev, unsigned int slot, rte_intr_callback_fn cb)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	if (ad->ctl.watch[slot] == NULL)
+		return;
+	/* -EAGAIN: the callback is running right now; try again. A bus
+	 * callback that unregistered itself leaves -ENOENT. */
+	while (rte_intr_callback_unregister(ad->ctl.watch[slot], cb, dev) == -EAGAIN)
+		rte_delay_us_sleep(1000);
+	rte_intr_instance_free(ad->ctl.watch[slot]);
+	ad->ctl.watch[slot] = NULL;
+}
+
+/*
+ * Gives a live consumer up to IVSH_DRAIN_MS to take what we sent, so that
+ * a sender that stops loses nothing the receiver could still read (as a
+ * NIC drains its TX queue on stop). Runs before we announce the stop: the
+ * consumer keeps polling while our link is still up.
+ */
+static void
+ctl_drain(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	for (unsigned int ms = 0; ms < IVSH_DRAIN_MS; ms++) {
+		bool done = true;
+
+		for (uint16_t q = 0; q < RTE_DIM(ad->ctl.txq) && done; q++) {
+			const struct ivsh_txq *txq = ad->ctl.txq[q];
+
+			done = txq == NULL || ivr_tx_drained(&txq->ring);
+		}
+		/* The alarm waits for the lock: keep beating, or a peer with
+		 * a short timeout declares us dead meanwhile. */
+		if (ms % 20 == 0)
+			ivr_heartbeat(&ad->region);
+		ivr_poll_peer(&ad->region, ivr_now_ns());
+		/* A consumer that is not running reads nothing now; what it
+		 * did not take stays in the ring for its next session. */
+		if (done || ad->region.pv.why != IVR_DOWN_NONE)
+			return;
+		rte_delay_us_sleep(1000);
+	}
+	IVSH_LOG(WARNING, dev, "peer did not take all sent packets within %u ms of stop",
+			IVSH_DRAIN_MS);
+}
+
+static bool
+ctl_stop_locked(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	if (!ad->ctl.started)
+		return false;
+	if (ad->ctl.attached) {
+		ctl_drain(dev);
+		ivr_set_running(&ad->region, false);
+	}
+	ad->ctl.started = false;
+	ctl_kick_lsc(ad);
+	return ctl_poll(dev);
+}
+
+static void
+ctl_detach(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	if (!ad->ctl.attached)
+		return;
+	ivr_detach(&ad->region);
+	ad->ctl.attached = false;
+	ctl_kick_lsc(ad);
+	ctl_aim(dev, false);
+}
+
+int
+ivsh_ctl_open(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	struct ivsh_ctl *c = &ad->ctl;
+	int ret;
+
+	pthread_mutex_init(&c->lock, NULL);
+	c->target_id = -1;
+	c->lsc_bell = (struct ivsh_bell)IVSH_BELL_NOWHERE;
+	c->max_frame = RTE_MIN((uint32_t)IVSH_MAX_FRAME,
+			ad->opts.buf_size * IVR_MAX_CHAIN);
+	ret = ad->tp->open(dev);
+	if (ret == 0)
+		ret = ctl_attach(dev);
+	if (ret == 0) {
+		c->bus_fd = ad->tp->bus_news(dev);
+		ret = watch(dev, 0, c->bus_fd, bus_cb);
+	}
+	if (ret == 0)
+		ret = watch(dev, 1, ad->tp->vector_fd(dev, 0), lsc_cb);
+	if (ret == 0) {
+		c->open = true;
+		ret = rte_eal_alarm_set(IVSH_ALARM_US, ctl_alarm, dev);
+		if (ret != 0)
+			IVSH_LOG(ERR, dev, "cannot set the link alarm: %s", strerror(-ret));
+	}
+	if (ret != 0)
+		ivsh_ctl_close(dev);
+	return ret;
+}
+
+/* Undoes ivsh_ctl_open, also a partial one: stop (with its drain), no
+ * more control steps, detach, transport closed. */
+void
+ivsh_ctl_close(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	struct ivsh_ctl *c = &ad->ctl;
+	bool lsc;
+
+	LOCK(ad);
+	lsc = ctl_stop_locked(dev);
+	if (c->attached)
+		ctl_drain(dev);	/* stopped with a consumer that was slow */
+	c->open = false;
+	UNLOCK(ad);
+	if (lsc)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	rte_eal_alarm_cancel(ctl_alarm, dev);
+	unwatch(dev, 0, bus_cb);
+	unwatch(dev, 1, lsc_cb);
+	LOCK(ad);
+	ctl_detach(dev);
+	for (unsigned int q = 0; q < RTE_DIM(c->txq); q++)
+		if (c->txq[q] != NULL) {
+			if (c->txq[q]->bell.fd >= 0)
+				close(c->txq[q]->bell.fd);
+			c->txq[q]->bell.fd = -1;
+			c->txq[q] = NULL;
+		}
+	memset(c->rxq, 0, sizeof(c->rxq));
+	if (c->lsc_bell.fd >= 0)
+		close(c->lsc_bell.fd);
+	c->lsc_bell = (struct ivsh_bell)IVSH_BELL_NOWHERE;
+	ad->tp->close(dev);
+	UNLOCK(ad);
+}
+
+int
+ivsh_ctl_start(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	int ret = 0;
+	bool lsc = false;
+
+	LOCK(ad);
+	if (!ad->ctl.attached) {
+		IVSH_LOG(ERR, dev, "not attached to the region (a reset failed): reset the port again");
+		ret = -EIO;
+	} else if (__atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED)) {
+		IVSH_LOG(ERR, dev, "another peer took over our slot %u: reset the port to join again",
+				ad->region.slot);
+		ret = -EIO;
+	} else {
+		ivr_set_running(&ad->region, true);
+		ad->ctl.started = true;
+		ctl_kick_lsc(ad);
+		lsc = ctl_poll(dev);
+	}
+	UNLOCK(ad);
+	if (lsc)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	return ret;
+}
+
+/* Drains what we sent, then tells the peer we stopped. */
+void
+ivsh_ctl_stop(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	bool lsc;
+
+	LOCK(ad);
+	lsc = ctl_stop_locked(dev);
+	UNLOCK(ad);
+	if (lsc)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+/*
+ * A new incarnation: detach and attach again with a new epoch (which also
+ * ends an eviction), and bind every queue to it, keeping its counters. The
+ * peer sees us restart and both sides resynchronise.
+ */
+int
+ivsh_ctl_reset(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	struct ivsh_ctl *c = &ad->ctl;
+	bool lsc;
+	int ret;
+
+	LOCK(ad);
+	lsc = ctl_stop_locked(dev);
+	ctl_detach(dev);
+	ret = ctl_attach(dev);
+	if (ret == 0) {
+		for (uint16_t q = 0; q < RTE_DIM(c->rxq); q++) {
+			struct ivsh_rxq *rxq = c->rxq[q];
+
+			if (rxq != NULL) {
+				struct ivr_rx_stats keep = rxq->ring.st;
+
+				ivr_rx_init(&rxq->ring, &ad->region, q);
+				rxq->ring.st = keep;
+			}
+		}
+		for (uint16_t q = 0; q < RTE_DIM(c->txq); q++) {
+			struct ivsh_txq *txq = c->txq[q];
+
+			if (txq != NULL) {
+				struct ivr_tx_stats keep = txq->ring.st;
+
+				ivr_tx_init(&txq->ring, &ad->region, q);
+				ivr_tx_set_notify(&txq->ring, ad->n_vectors != 0);
+				txq->ring.st = keep;
+			}
+		}
+		c->resets++;
+		lsc |= ctl_poll(dev);
+	}
+	UNLOCK(ad);
+	if (lsc)
+		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	return ret;
+}
+
+/* Queues bind to the region: not while a failed reset left us out. */
+static int
+ctl_can_bind(struct rte_eth_dev *dev, const char *dir, uint16_t qid)
+{
+	if (ivsh_adapter(dev)->ctl.attached)
+		return 0;
+	IVSH_LOG(ERR, dev, "%s queue %u: not attached to the region (a reset failed): reset the port again",
+			dir, qid);
+	return -EIO;
+}
+
+int
+ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	int ret;
+
+	LOCK(ad);
+	ret = ctl_can_bind(dev, "TX", txq->queue_id);
+	if (ret == 0) {
+		ivr_tx_init(&txq->ring, &ad->region, txq->queue_id);
+		ivr_tx_set_notify(&txq->ring, ad->n_vectors != 0);
+		txq->bell = (struct ivsh_bell)IVSH_BELL_NOWHERE;
+		ad->ctl.txq[txq->queue_id] = txq;
+		ctl_frame_limits(ad);
+		ctl_aim(dev, true);
+	}
+	UNLOCK(ad);
+	return ret;
+}
+
+void
+ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	LOCK(ad);
+	if (ad->ctl.txq[txq->queue_id] == txq) {
+		ad->ctl.txq[txq->queue_id] = NULL;
+		if (txq->bell.fd >= 0)
+			close(txq->bell.fd);
+		txq->bell.fd = -1;
+	}
+	UNLOCK(ad);
+}
+
+int
+ivsh_ctl_rxq_add(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	int ret;
+
+	LOCK(ad);
+	ret = ctl_can_bind(dev, "RX", rxq->queue_id);
+	if (ret == 0) {
+		ivr_rx_init(&rxq->ring, &ad->region, rxq->queue_id);
+		rxq->wake_fd = ad->tp->vector_fd(dev, 1u + rxq->queue_id);
+		ad->ctl.rxq[rxq->queue_id] = rxq;
+	}
+	UNLOCK(ad);
+	return ret;
+}
+
+void
+ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	LOCK(ad);
+	if (ad->ctl.rxq[rxq->queue_id] == rxq)
+		ad->ctl.rxq[rxq->queue_id] = NULL;
+	UNLOCK(ad);
+}
+
+/*
+ * RX queue about to wait for its interrupt (data-path lcore). A queue that
+ * was just busy is likely busy again within microseconds: watch the ring
+ * for intr_spin_us before announcing sleep, so saturated traffic with short
+ * gaps needs no doorbells at all. Sleep only if the producer can ring us
+ * and no work arrived while we announced it; otherwise wake ourselves, so
+ * the caller's epoll returns at once (with a producer that cannot ring,
+ * interrupt mode degrades to polling instead of sleeping until a timeout).
+ */
+int
+ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	bool can_sleep = __atomic_load_n(&ad->ctl.can_sleep, __ATOMIC_ACQUIRE);
+	uint64_t one = 1;
+
+	if (can_sleep && ad->intr_spin_tsc != 0) {
+		uint64_t end = rte_get_tsc_cycles() + ad->intr_spin_tsc;
+
+		do {
+			if (ivr_rx_begin(&rxq->ring) != 0)
+				goto wake;
+			rte_pause();
+		} while (rte_get_tsc_cycles() < end);
+	}
+	if (can_sleep && ivr_rx_arm(&rxq->ring))
+		return 0;
+wake:
+	return write(rxq->wake_fd, &one, sizeof(one)) < 0 ? -errno : 0;
+}
+
+void
+ivsh_ctl_counters_reset(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	/* No lock: a secondary process may ask; the counters are one word. */
+	__atomic_store_n(&ad->ctl.link_changes, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&ad->ctl.resets, 0, __ATOMIC_RELAXED);
+}
