@@ -62,7 +62,6 @@ struct ivr_tx {
 	uint64_t expect_rx_sync; /* the consumer's rx.sync for our session */
 	const uint32_t *peer_ret; /* the consumer's return ring */
 	struct ivr_region *r;
-	uint16_t qid;
 	bool draining;		/* set up again mid-session: see tx_resume */
 	struct ivr_tx_stats st;
 	uint8_t *inflight;	/* [id]: 1 while the peer holds the buffer */
@@ -117,7 +116,6 @@ struct ivr_rx {
 	uint32_t armed;		/* our arm sequence: odd = asleep */
 	uint32_t peer_epoch;
 	struct ivr_region *r;
-	uint16_t qid;
 	struct ivr_rx_stats st;
 };
 
