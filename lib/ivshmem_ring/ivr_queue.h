@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Burst-level API: one TX side and one RX side per queue, each used by a
- * single thread. The fast paths are inline; session changes, buffer
- * reclaim and validation failures go to ivr_queue.c.
+ * single thread. The burst calls are inline, and so are the checks of
+ * what they read: descriptors (ivr_rx_next, and ivr_rx_next_slow for
+ * chains and bad ones: bad_desc) and the room in the return ring
+ * (ivr_rx_ret: ret_full). ivr_queue.c has the rest: session changes,
+ * the refresh of the peer's indices with their checks (bad_index),
+ * buffer reclaim with the check of returned ids (bad_ret), and the sleep
+ * announcement.
  *
  * TX, per burst:
  *	n = ivr_tx_space(t, want);       buffers (and ring slots) we may use
