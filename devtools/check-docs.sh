@@ -5,10 +5,10 @@
 #
 #   1. README.md: every path it names in backticks exists. In text a path is
 #      a span with a "/" (`devtools/test.sh`, `build-deps/`); in a table row
-#      a bare file or directory name (`setup.sh`, `vm/`) counts too, and must
-#      be the name of something in the tree. Globs (`ivr_queue.[ch]`) must
-#      match. A path that .gitignore covers (`build/`) is made by a tool and
-#      is not looked for.
+#      a bare file or directory name (`setup.sh`, `vm/`, `.shellcheckrc`)
+#      counts too, and must be the name of something in the tree. Globs
+#      (`ivr_queue.[ch]`) must match. A path that .gitignore covers
+#      (`build/`) is made by a tool and is not looked for.
 #   2. doc/spec.md section 9 defines the ordering labels P1..Pn: every label
 #      the ring library (lib/ivshmem_ring/*.[ch]) or the spec cites as [Pn]
 #      is defined there, once, and every label defined there is cited by the
@@ -94,7 +94,7 @@ resolve() {
 # shellcheck disable=SC2016 # backticks are Markdown here, not expansions
 RE_SPAN='`([^`]+)`(.*)'
 RE_PATH_CHARS='^[][A-Za-z0-9._/*?-]+$'
-RE_FILE_NAME='^[A-Za-z0-9_-][A-Za-z0-9_.-]*\.[A-Za-z0-9]+$'
+RE_FILE_NAME='^([A-Za-z0-9_-][A-Za-z0-9_.-]*)?\.[A-Za-z0-9]+$'  # or a dotfile
 RE_HEADING='^## '
 RE_SECTION9='^## 9\.'
 RE_LABEL_ROW='^\| *P([0-9]+) *\|'
