@@ -49,7 +49,7 @@ while (( $# )); do
     shift
 done
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || { echo "demo.sh: --duration $DURATION: a whole number of seconds >= 1" >&2; exit 1; }
-[[ $SIZE =~ ^[0-9]+$ ]] && (( SIZE >= 64 && SIZE <= 1518 )) ||
+{ [[ $SIZE =~ ^[0-9]+$ ]] && (( SIZE >= 64 && SIZE <= 1518 )); } ||
     { echo "demo.sh: --size $SIZE: 64..1518 bytes" >&2; exit 1; }
 (( EUID == 0 )) || { echo "demo.sh: run as root (DPDK, hugepages, /dev/shm)" >&2; exit 1; }
 

@@ -154,7 +154,8 @@ relocate_if_world_writable() {
     copy=/var/lib/ivshmem-net/checkout
     warn "$IVSHMEM_ROOT is under world-writable $ww, where DPDK refuses plugins:"
     warn "running from a copy in $copy (root-only) instead"
-    mkdir -p -m 0700 /var/lib/ivshmem-net
+    mkdir -p /var/lib/ivshmem-net
+    chmod 0700 /var/lib/ivshmem-net
     rm -rf "$copy"
     mkdir -m 0700 "$copy"
     (cd "$IVSHMEM_ROOT" && tar --exclude=./build --exclude='./build-*' -cf - .) | tar -C "$copy" -xf -

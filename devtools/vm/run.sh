@@ -60,7 +60,7 @@ console=0
 
 # need_int NAME VALUE MIN MAX: VALUE is a decimal integer in [MIN, MAX].
 need_int() {
-	[[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] ||
+	{ [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; } ||
 		vm_die "$1: '$2' is not an integer from $3 to $4"
 }
 
@@ -112,7 +112,7 @@ while [ $# -gt 0 ]; do
 	--ivshmem-plain)
 		spec=${2:-}
 		path=${spec%:*}
-		size=$(vm_parse_size "${spec##*:}") && [ "$path" != "$spec" ] && [ -n "$path" ] ||
+		{ size=$(vm_parse_size "${spec##*:}") && [ "$path" != "$spec" ] && [ -n "$path" ]; } ||
 			vm_die "--ivshmem-plain: '$spec' is not PATH:SIZE (SIZE like 4M)"
 		((size > 0 && (size & (size - 1)) == 0)) ||
 			vm_die "--ivshmem-plain: size ${spec##*:} of '$spec' is not a power of two"

@@ -85,6 +85,7 @@ vm_kernel_image() {
 		# decompresses to an ELF file.
 		for magic in 'xz:\xfd7zXZ' 'zstd:\x28\xb5\x2f\xfd' 'gzip:\x1f\x8b\x08'; do
 			unz=${magic%%:*}
+			# shellcheck disable=SC2013 # byte offsets, one word each
 			for off in $(LC_ALL=C grep -abo "$(printf '%b' "${magic#*:}")" "$z" | cut -d: -f1); do
 				case "$unz" in
 				xz) tail -c +$((off + 1)) "$z" | xz -dc --single-stream ;;
@@ -312,7 +313,7 @@ vm_stop() {
 }
 
 vm_check_handle() {
-	[ -n "$1" ] && [ -f "$1/super.pid" ] && [ -d "$1/job" ] ||
+	{ [ -n "$1" ] && [ -f "$1/super.pid" ] && [ -d "$1/job" ]; } ||
 		vm_die "not a guest handle: '$1'"
 }
 

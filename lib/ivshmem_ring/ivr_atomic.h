@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The only accessors for memory the peer can see. Every shared load or store
- * in the ring library goes through one of these, so the ordering argument
- * can be checked here and at the call sites' comments, which name the
- * release each acquire pairs with (labels [P1]..[P9], listed in
- * doc/spec.md "Ordering").
+ * The only accessors for memory the peer can see. Every load or store the
+ * ring library makes to the region (header, peer blocks, queue control,
+ * rings) goes through one of these, so the ordering argument can be
+ * checked here and at the call sites' comments, which name the release
+ * each acquire pairs with (labels such as [P1], listed in doc/spec.md
+ * section 9, "Ordering"). Two kinds of access do not use them: frame
+ * data, which the library's caller copies into and out of buffers with
+ * plain loads and stores, ordered by [P1] (written before the consumer
+ * reads it) and [P3] (read before the producer writes the buffer again);
+ * and struct ivr_region.evicted, process memory the peer cannot see,
+ * accessed with relaxed __atomic builtins.
  *
  * GCC/Clang __atomic builtins on naturally aligned 32/64-bit fields: plain
  * loads and stores on x86-64, and what ThreadSanitizer understands.

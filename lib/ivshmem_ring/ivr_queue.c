@@ -62,7 +62,6 @@ ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
 
 	memset(t, 0, ivr_tx_size(n));
 	t->r = r;
-	t->qid = qid;
 	t->mask = n - 1;
 	t->buf_size = r->cfg.buf_size;
 	t->part = r->part[r->slot];
@@ -274,7 +273,6 @@ ivr_rx_init(struct ivr_rx *q, struct ivr_region *r, uint16_t qid)
 
 	memset(q, 0, sizeof(*q));
 	q->r = r;
-	q->qid = qid;
 	q->mask = n - 1;
 	q->max_frame = r->cfg.max_frame;
 	q->peer_part = peer_part;

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Burst-level API: one TX side and one RX side per queue, each used by a
- * single thread. The fast paths are inline; session changes, buffer
- * reclaim and validation failures go to ivr_queue.c.
+ * single thread. The burst calls are inline, and so are the checks of
+ * what they read: descriptors (ivr_rx_next, and ivr_rx_next_slow for
+ * chains and bad ones: bad_desc) and the room in the return ring
+ * (ivr_rx_ret: ret_full). ivr_queue.c has the rest: session changes,
+ * the refresh of the peer's indices with their checks (bad_index),
+ * buffer reclaim with the check of returned ids (bad_ret), and the sleep
+ * announcement.
  *
  * TX, per burst:
  *	n = ivr_tx_space(t, want);       buffers (and ring slots) we may use
@@ -62,7 +67,6 @@ struct ivr_tx {
 	uint64_t expect_rx_sync; /* the consumer's rx.sync for our session */
 	const uint32_t *peer_ret; /* the consumer's return ring */
 	struct ivr_region *r;
-	uint16_t qid;
 	bool draining;		/* set up again mid-session: see tx_resume */
 	struct ivr_tx_stats st;
 	uint8_t *inflight;	/* [id]: 1 while the peer holds the buffer */
@@ -117,7 +121,6 @@ struct ivr_rx {
 	uint32_t armed;		/* our arm sequence: odd = asleep */
 	uint32_t peer_epoch;
 	struct ivr_region *r;
-	uint16_t qid;
 	struct ivr_rx_stats st;
 };
 

@@ -133,6 +133,8 @@ format_or_join(struct ivr_region *r)
 {
 	struct ivr_region_hdr *h = (struct ivr_region_hdr *)r->base;
 	uint64_t expect = 0, psize = part_size_of(r->size), magic;
+	uint64_t region_size, part_size, part_off[IVR_SLOTS];
+	uint32_t version, hdr_size;
 	unsigned int waited = 0;
 
 	if (ivr_cas64(&h->magic, &expect, IVR_FMT_BUSY)) {
@@ -140,13 +142,14 @@ format_or_join(struct ivr_region *r)
 		 * and reserved bytes must read as zero. */
 		for (uint64_t *w = &h->magic + 1; w < (uint64_t *)(h + 1); w++)
 			ivr_write_once64(w, 0);
-		h->version_major = IVR_VERSION_MAJOR;
-		h->version_minor = IVR_VERSION_MINOR;
-		h->hdr_size = IVR_HDR_SIZE;
-		h->region_size = r->size;
-		h->part_size = psize;
+		/* version_major, version_minor: one 32-bit word */
+		ivr_write_once32((uint32_t *)&h->version_major,
+				(uint32_t)IVR_VERSION_MINOR << 16 | IVR_VERSION_MAJOR);
+		ivr_write_once32(&h->hdr_size, IVR_HDR_SIZE);
+		ivr_write_once64(&h->region_size, r->size);
+		ivr_write_once64(&h->part_size, psize);
 		for (unsigned int i = 0; i < IVR_SLOTS; i++) {
-			h->part_off[i] = IVR_HDR_SIZE + i * psize;
+			ivr_write_once64(&h->part_off[i], IVR_HDR_SIZE + i * psize);
 			ivr_write_once64(&h->slot[i].owner, 0);
 		}
 		/* [P7] header fields before magic; pairs with the
@@ -164,17 +167,24 @@ format_or_join(struct ivr_region *r)
 	if (magic != IVR_MAGIC)
 		return fail(r, EPROTO, "not an ivshmem-net region (magic %#llx): zero it or use a new file",
 				(unsigned long long)magic);
-	if (h->version_major != IVR_VERSION_MAJOR)
+	/* The header is the formatter's: read each word once. */
+	version = ivr_read_once32((const uint32_t *)&h->version_major);
+	hdr_size = ivr_read_once32(&h->hdr_size);
+	region_size = ivr_read_once64(&h->region_size);
+	part_size = ivr_read_once64(&h->part_size);
+	for (unsigned int i = 0; i < IVR_SLOTS; i++)
+		part_off[i] = ivr_read_once64(&h->part_off[i]);
+	if ((version & 0xffff) != IVR_VERSION_MAJOR)
 		return fail(r, EPROTO, "region has ABI v%u.%u, we speak v%u.%u: incompatible major version",
-				h->version_major, h->version_minor,
+				version & 0xffff, version >> 16,
 				IVR_VERSION_MAJOR, IVR_VERSION_MINOR);
-	if (h->hdr_size != IVR_HDR_SIZE || h->region_size != r->size ||
-			h->part_size != psize ||
-			h->part_off[0] != IVR_HDR_SIZE ||
-			h->part_off[1] != IVR_HDR_SIZE + psize)
+	if (hdr_size != IVR_HDR_SIZE || region_size != r->size ||
+			part_size != psize ||
+			part_off[0] != IVR_HDR_SIZE ||
+			part_off[1] != IVR_HDR_SIZE + psize)
 		return fail(r, EPROTO, "region formatted for %llu bytes (parts of %llu), but %llu are mapped: both peers must use the same size",
-				(unsigned long long)h->region_size,
-				(unsigned long long)h->part_size,
+				(unsigned long long)region_size,
+				(unsigned long long)part_size,
 				(unsigned long long)r->size);
 	r->part_size = psize;
 	return 0;
@@ -269,6 +279,7 @@ part_init(struct ivr_region *r)
 {
 	struct ivr_peer_block *b = r->self;
 	uint32_t epoch = ivr_read_once32(&b->epoch) + 1;
+	uint64_t mac = 0;
 
 	part_invalidate(r);
 	if (epoch == 0)
@@ -283,24 +294,26 @@ part_init(struct ivr_region *r)
 			w < (uint64_t *)((uint8_t *)b + r->lay.data_off); w++)
 		ivr_write_once64(w, 0);
 	/* Our block, but for state, epoch and heartbeat, which the peer
-	 * watches: pads and reserved bytes read as zero. */
-	ivr_write_once64(&b->features, 0);
+	 * watches: pads and reserved bytes read as zero. 16-bit fields are
+	 * written with their neighbour as one aligned word, as the peer
+	 * reads them (ivshmem_abi.h asserts each pair). */
 	for (uint64_t *w = (uint64_t *)&b->doorbell_id;
 			w < (uint64_t *)&b->heartbeat; w++)
 		ivr_write_once64(w, 0);
 	for (uint64_t *w = &b->heartbeat + 1; w < (uint64_t *)(b + 1); w++)
 		ivr_write_once64(w, 0);
-	b->features = r->cfg.features;
-	b->doorbell_id = r->cfg.doorbell_id;
-	b->n_vectors = r->cfg.n_vectors;
-	b->version_major = IVR_VERSION_MAJOR;
-	b->version_minor = IVR_VERSION_MINOR;
-	b->n_queues = r->cfg.n_queues;
-	b->ring_size = r->cfg.ring_size;
-	b->buf_size = r->cfg.buf_size;
-	b->max_frame = r->cfg.max_frame;
-	memcpy(b->mac, r->cfg.mac, sizeof(b->mac));
-	b->data_off = (uint32_t)r->lay.data_off;
+	ivr_write_once64(&b->features, r->cfg.features);
+	ivr_write_once32((uint32_t *)&b->doorbell_id,
+			(uint32_t)r->cfg.n_vectors << 16 | r->cfg.doorbell_id);
+	ivr_write_once32((uint32_t *)&b->version_major,
+			(uint32_t)IVR_VERSION_MINOR << 16 | IVR_VERSION_MAJOR);
+	ivr_write_once32((uint32_t *)&b->n_queues, r->cfg.n_queues); /* pad3 = 0 */
+	ivr_write_once32(&b->ring_size, r->cfg.ring_size);
+	ivr_write_once32(&b->buf_size, r->cfg.buf_size);
+	ivr_write_once32(&b->max_frame, r->cfg.max_frame);
+	memcpy(&mac, r->cfg.mac, sizeof(r->cfg.mac));	/* pad4 = 0 */
+	ivr_write_once64((uint64_t *)b->mac, mac);
+	ivr_write_once32(&b->data_off, (uint32_t)r->lay.data_off);
 	ivr_write_once32(&b->epoch, epoch);
 	ivr_write_once64(&b->heartbeat, ivr_read_once64(&b->heartbeat) + 1);
 	/* [P8] config and epoch before state; pairs with the load-acquire

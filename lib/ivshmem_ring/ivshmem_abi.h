@@ -80,9 +80,6 @@
 #define IVR_MAX_CHAIN		32	/* descriptors in one frame */
 #define IVR_MAX_FRAME		65535	/* bytes in one frame */
 #define IVR_MAX_PART		0xffffffffULL	/* desc offsets are 32-bit */
-/* Queue control blocks a part may have held under any earlier config:
- * invalidated at every (re)initialisation, whatever the new Q. */
-#define IVR_CTL_SPAN		(256 + 256 * IVR_MAX_QUEUES)
 
 /* Feature bits (struct ivr_peer_block.features). A v1.0 peer must offer
  * both; a link needs both on both sides (the library refuses the link
@@ -227,7 +224,48 @@ _Static_assert(sizeof(struct ivr_queue_ctl) == 4 * IVR_CACHE_LINE, "queue ctl si
 _Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, rx) == IVR_CACHE_LINE, "rx line");
 _Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, notify) == 2 * IVR_CACHE_LINE, "notify line");
 _Static_assert(sizeof(struct ivr_desc) == 16, "descriptor size");
-_Static_assert(IVR_OFFSETOF(struct ivr_desc, flags) == 12, "descriptor flags");
 _Static_assert(IVR_MAX_RING * IVR_MAX_QUEUES * 20ULL < IVR_MAX_PART, "rings fit a part");
+
+/*
+ * Fields read or written together as one wider, naturally aligned word
+ * (each 16-bit field with its neighbour: there is no 16-bit accessor, and
+ * each shared word is accessed once). Little-endian: the field at the
+ * lower offset is the low half.
+ */
+#define IVR_PAIR(t, lo, hi, w) \
+	(IVR_OFFSETOF(t, lo) % (w) == 0 && \
+	 IVR_OFFSETOF(t, hi) == IVR_OFFSETOF(t, lo) + (w) / 2)
+/* Region header: version_major | version_minor << 16, written by the
+ * formatter, read by a joiner (format_or_join). */
+_Static_assert(IVR_PAIR(struct ivr_region_hdr, version_major, version_minor, 4), "hdr version word");
+/* Peer block: doorbell_id | n_vectors << 16 (part_init, read_peer_config),
+ * version_major | version_minor << 16 (part_init, peer_compatible),
+ * n_queues | pad3 << 16 (part_init, read_peer_config, peer_shape_ok). */
+_Static_assert(IVR_PAIR(struct ivr_peer_block, doorbell_id, n_vectors, 4), "doorbell word");
+_Static_assert(IVR_PAIR(struct ivr_peer_block, version_major, version_minor, 4), "version word");
+_Static_assert(IVR_PAIR(struct ivr_peer_block, n_queues, pad3, 4), "n_queues word");
+/* mac[6] and pad4 as one 64-bit word (part_init, read_peer_config). */
+_Static_assert(IVR_OFFSETOF(struct ivr_peer_block, mac) % 8 == 0 &&
+		IVR_OFFSETOF(struct ivr_peer_block, pad4) ==
+		IVR_OFFSETOF(struct ivr_peer_block, mac) + 6, "mac word");
+/* part_init zeroes doorbell_id up to heartbeat in 64-bit words. */
+_Static_assert(IVR_OFFSETOF(struct ivr_peer_block, doorbell_id) % 8 == 0, "line 0 zeroing");
+/* Queue control: armed | vector << 32 | pad0 << 48 as one 64-bit store
+ * (ivr_rx_init); vector | pad0 << 16 as one 32-bit load (the producer's
+ * read of the vector to ring). */
+_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, notify.armed) % 8 == 0 &&
+		IVR_OFFSETOF(struct ivr_queue_ctl, notify.vector) ==
+		IVR_OFFSETOF(struct ivr_queue_ctl, notify.armed) + 4 &&
+		IVR_OFFSETOF(struct ivr_queue_ctl, notify.pad0) ==
+		IVR_OFFSETOF(struct ivr_queue_ctl, notify.vector) + 2, "notify word");
+/* Descriptor as two 64-bit words: offset | len << 32, and
+ * id | flags << 32 | reserved << 48 (ivr_tx_push, ivr_rx_next,
+ * ivr_rx_next_slow; rings start on a cache line). */
+_Static_assert(IVR_OFFSETOF(struct ivr_desc, offset) == 0 &&
+		IVR_OFFSETOF(struct ivr_desc, len) == 4, "descriptor word 0");
+_Static_assert(IVR_OFFSETOF(struct ivr_desc, id) == 8 &&
+		IVR_OFFSETOF(struct ivr_desc, flags) == 12 &&
+		IVR_OFFSETOF(struct ivr_desc, reserved) == 14, "descriptor word 1");
+#undef IVR_PAIR
 
 #endif /* IVSHMEM_ABI_H */

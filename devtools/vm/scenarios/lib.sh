@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # variables are for the scenarios that source this
 # SPDX-License-Identifier: BSD-3-Clause
 # Shared by the VM scenarios: paths, skips, guests in the background, and
 # cleanup that always runs. Source it with the build directory as $1.

@@ -10,7 +10,7 @@ FRAMES=${VM_FRAMES:-50000}
 BDF=0000:00:10.0
 start_server 2
 
-HOST_EAL="--no-pci --no-huge -m 256 -l 1 -d $PLUGIN --vdev net_ivshmem0,server=$SOCK --log-level=pmd.net.ivshmem.*:info"
+HOST_EAL=(--no-pci --no-huge -m 256 -l 1 -d "$PLUGIN" --vdev "net_ivshmem0,server=$SOCK" "--log-level=pmd.net.ivshmem.*:info")
 vm_start vm --ivshmem-doorbell "$SOCK:2" --timeout 240 -- sh -c "
 	$INTEG $GAPP_EAL --file-prefix a -a $BDF -- --role rx --count $FRAMES --min-size 60 --max-size 1514 --timeout 120 --json
 	echo '--- phase 2'
@@ -18,13 +18,13 @@ vm_start vm --ivshmem-doorbell "$SOCK:2" --timeout 240 -- sh -c "
 
 # Phase 1: the host sends once the guest's receiver is up (link up).
 rc=0
-"$INTEG" $HOST_EAL --file-prefix h1 -- --role tx --count "$FRAMES" --min-size 60 --max-size 1514 \
+"$INTEG" "${HOST_EAL[@]}" --file-prefix h1 -- --role tx --count "$FRAMES" --min-size 60 --max-size 1514 \
 	--wait-link 90 --timeout 150 --json > "$WORK/h1.out" 2>&1 || rc=$?
 sed 's/^/  [host tx] /' "$WORK/h1.out" | grep -E 'summary|RESULT|link|ivshmem' || true
 [ $rc = 0 ] || fail "host tx exited $rc"
 # Phase 2: the host receives what the guest sends.
 rc=0
-"$INTEG" $HOST_EAL --file-prefix h2 -- --role rx --count "$FRAMES" --min-size 60 --max-size 1514 \
+"$INTEG" "${HOST_EAL[@]}" --file-prefix h2 -- --role rx --count "$FRAMES" --min-size 60 --max-size 1514 \
 	--timeout 150 --json > "$WORK/h2.out" 2>&1 || rc=$?
 sed 's/^/  [host rx] /' "$WORK/h2.out" | grep -E 'summary|RESULT|link|ivshmem' || true
 rc_vm=0

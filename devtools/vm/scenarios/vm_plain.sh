@@ -9,17 +9,17 @@
 
 FILE=/dev/shm/ivshmem-$SCEN-link
 FRAMES=${VM_FRAMES:-100000}
-DEV="--ivshmem-plain $FILE:16M"
+DEV=(--ivshmem-plain "$FILE:16M")
 BDF=0000:00:10.0
 
 # rx: testpmd rxonly for a window that covers the sender's (boot skew
 # included), then integrity rx.
-vm_start rx $DEV --timeout 240 -- sh -c "
+vm_start rx "${DEV[@]}" --timeout 240 -- sh -c "
 	(echo 'set fwd rxonly'; echo start; sleep 40; echo stop; echo 'show port stats 0'; echo quit) |
 		$TESTPMD --file-prefix rx -a $BDF -- -i --total-num-mbufs=8192 2>&1 | grep -E 'PMD|packets|ivshmem'
 	echo '--- integrity'
 	$INTEG $GAPP_EAL --file-prefix rxi -a $BDF -- --role rx --count $FRAMES --min-size 60 --max-size 9000 --timeout 120 --json"
-vm_start tx $DEV --timeout 240 -- sh -c "
+vm_start tx "${DEV[@]}" --timeout 240 -- sh -c "
 	sleep 15
 	(echo 'set fwd txonly'; echo start; sleep 10; echo stop; echo 'show port stats 0'; echo quit) |
 		$TESTPMD --file-prefix tx -a $BDF -- -i --total-num-mbufs=8192 2>&1 | grep -E 'PMD|packets|ivshmem'
@@ -34,7 +34,7 @@ vm_wait rx || rc_rx=$?
 tx_pkts=$(sed -n '1,/--- integrity/p' "$WORK/tx.out" | port_stat /dev/stdin TX-packets)
 rx_pkts=$(sed -n '1,/--- integrity/p' "$WORK/rx.out" | port_stat /dev/stdin RX-packets)
 say "testpmd: tx ${tx_pkts:-?} packets, rx ${rx_pkts:-?} packets"
-[ -n "$tx_pkts" ] && [ "$tx_pkts" -gt 0 ] || fail "testpmd txonly sent nothing"
+{ [ -n "$tx_pkts" ] && [ "$tx_pkts" -gt 0 ]; } || fail "testpmd txonly sent nothing"
 [ "$tx_pkts" = "$rx_pkts" ] || fail "testpmd counts differ: tx $tx_pkts, rx $rx_pkts"
 
 [ $rc_tx = 0 ] || fail "integrity tx guest exited $rc_tx"
@@ -45,6 +45,6 @@ for k in lost reordered corrupt; do
 	v=$(json_field "$WORK/rx.out" $k)
 	[ "$v" = 0 ] || fail "integrity: $k = $v"
 done
-[ "$pass" = True ] && [ "$got" = "$FRAMES" ] || fail "integrity: pass=$pass received=$got of $FRAMES"
+{ [ "$pass" = True ] && [ "$got" = "$FRAMES" ]; } || fail "integrity: pass=$pass received=$got of $FRAMES"
 say "integrity: $got frames of 60..9000 bytes verified, 0 lost, 0 reordered, 0 corrupt"
 say "PASS"

@@ -8,16 +8,16 @@
 . "$(dirname "$0")/lib.sh"
 
 FILE=/dev/shm/ivshmem-$SCEN-link
-DEV="--ivshmem-plain $FILE:16M"
+DEV=(--ivshmem-plain "$FILE:16M")
 BDF=0000:00:10.0
 FRAMES=${VM_FRAMES:-20000}
 rm -f "$FILE"
 
-vm_start rx $DEV --timeout 300 -- sh -c "
+vm_start rx "${DEV[@]}" --timeout 300 -- sh -c "
 	$INTEG $GAPP_EAL --file-prefix rx -a $BDF -- --role rx --restart-ok --count $FRAMES \
 		--min-size 60 --max-size 1514 --idle 30 --timeout 200 --progress 2 --json"
 # First sender: runs until its VM is killed.
-vm_start tx1 $DEV --timeout 300 -- sh -c "
+vm_start tx1 "${DEV[@]}" --timeout 300 -- sh -c "
 	$INTEG $GAPP_EAL --file-prefix tx -a $BDF -- --role tx --count 0 --min-size 60 --max-size 1514 \
 		--wait-link 90 --timeout 200 --progress 2"
 # Wait for traffic (the receiver reports progress), then pull the plug.
@@ -32,7 +32,7 @@ sleep 3
 # (the survivor waits up to 30 s without frames: the new VM boots meanwhile)
 # Second sender, new VM on the same file: it takes over the dead peer's
 # slot once its heartbeat has been silent, then sends a known count.
-vm_start tx2 $DEV --timeout 300 -- sh -c "
+vm_start tx2 "${DEV[@]}" --timeout 300 -- sh -c "
 	$INTEG $GAPP_EAL --file-prefix tx -a $BDF -- --role tx --count $FRAMES --min-size 60 --max-size 1514 \
 		--wait-link 90 --timeout 200 --json"
 rc_tx=0; rc_rx=0

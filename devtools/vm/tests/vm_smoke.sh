@@ -103,7 +103,9 @@ handles=("$b")
 rc_b=0
 out_b=$("$run" --wait "$b" 2>&1) || rc_b=$?
 handles=()
+# shellcheck disable=SC2001 # a prefix on every line, not one substitution
 sed 's/^/A: /' <<< "$out_a"
+# shellcheck disable=SC2001
 sed 's/^/B: /' <<< "$out_b"
 [ $rc_a = 0 ] || fail "guest A exit status $rc_a"
 [ $rc_b = 0 ] || fail "guest B exit status $rc_b"
