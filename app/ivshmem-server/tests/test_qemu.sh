@@ -161,7 +161,7 @@ check_device() {	# NAME
 	check $? "$name: info pci shows 1af4:1110, BAR2 $((size >> 20))M ($bar)"
 	out=$(hmp "$name" "info ramblock" | grep "ivshmem.bar2")
 	[[ "$out" =~ 0x0*400000 ]]
-	check $? "$name: 4M RAM block made from the server's shm fd: $(echo $out)"
+	check $? "$name: 4M RAM block made from the server's shm fd: $(tr -s " \n" " " <<< "$out")"
 }
 
 # ring every vector of NAME from the probe; QEMU must consume each ring

@@ -33,7 +33,7 @@ TIMEOUT=300
 # Two queue pairs and frames up to 9000 bytes: a kill may cut a queue
 # mid-burst or a frame mid-chain.
 Q=2
-SIZES=(--min-size 60 --max-size 9000 --queues $Q)
+SIZES=(--min-size 60 --max-size 9000 --queues "$Q")
 RESULTS=()
 
 # nth_link LOG up|down N: CLOCK_REALTIME ms of the N-th such line of LOG.

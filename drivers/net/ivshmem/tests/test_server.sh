@@ -77,4 +77,4 @@ grep -q 'peer .* left' "$T_DIR/surv.log" || t_fail "the survivor's driver did no
 t_check "$((down_ms - kill_ms)) -lt 2000" "link down $((down_ms - kill_ms)) ms after kill -9 (heartbeat timeout is 10000 ms: the server's notice did it)"
 in_wait surv 40
 t_check "$IN_STATUS == 0" "survivor saw no bad frame"
-t_pass
+t_pass "the server's departure notice took the link down, no bad frame"
