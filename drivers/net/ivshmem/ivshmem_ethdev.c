@@ -16,9 +16,6 @@
 #include "ivshmem_ethdev.h"
 #include "ivshmem_logs.h"
 
-RTE_LOG_REGISTER_SUFFIX(ivsh_logtype_init, init, NOTICE);
-RTE_LOG_REGISTER_SUFFIX(ivsh_logtype_driver, driver, NOTICE);
-
 /* The control module keeps dev_link current; there is nothing to poll
  * here, and nothing here may write control state (net_null does the same). */
 static int

@@ -52,12 +52,6 @@ static struct hostile_ctl *C;
 static void *base;
 static uint64_t size;
 
-const struct ivr_config hostile_cfg = {
-	.n_queues = QUEUES, .ring_size = RING, .buf_size = BUF,
-	.max_frame = 9018, .mac = { 2, 0, 0, 0, 0, 3 },
-	.doorbell_id = IVR_NO_DOORBELL, .features = IVR_F_ALL,
-};
-
 /* ---- the victim ---- */
 
 static const char *const why_name[] = {

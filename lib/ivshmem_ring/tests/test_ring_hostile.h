@@ -15,7 +15,13 @@
 #define RING		256
 #define BUF		2048
 
-extern const struct ivr_config hostile_cfg;
+/* Both sides' configuration (a copy in each file: the two files share
+ * data through this header, never through each other). */
+static const struct ivr_config hostile_cfg = {
+	.n_queues = QUEUES, .ring_size = RING, .buf_size = BUF,
+	.max_frame = 9018, .mac = { 2, 0, 0, 0, 0, 3 },
+	.doorbell_id = IVR_NO_DOORBELL, .features = IVR_F_ALL,
+};
 
 struct hostile_ctl {
 	uint32_t stop;		/* victim -> hostile */
