@@ -33,7 +33,7 @@ PACKAGES=(
     dpdk dpdk-dev libdpdk-dev libnuma-dev python3
     clang libclang-rt-14-dev
     qemu-system-x86 linux-image-amd64 busybox-static cpio
-    gnuplot-nox linux-perf iproute2 kmod procps
+    gnuplot-nox linux-perf iproute2 kmod procps shellcheck
 )
 
 # The driver-SDK headers the PMD includes (DPDK 22.11 installs them only when
