@@ -3,13 +3,18 @@
  * ivshmem-bench: throughput, latency and cost of any ethdev port, run as
  * two processes (one per end of the link). Shared types of bench_*.c.
  *
- *	bench.c		main: EAL, lcores, the controller (phases, clocks)
- *	bench_opts.c	command line
- *	bench_port.c	port setup, link, RX interrupts, xstats by name
+ *	bench.c		main: EAL, lcores, the wait loop of the main lcore
  *	bench_loop.c	the data-path loops of each role
- *	bench_hist.c	RTT histogram (log-linear buckets of TSC cycles)
+ *	bench_ctl.c	the controller: phases, the window, the end of the run
  *	bench_report.c	human table and the JSON object
  *	bench_c2c.c	--role c2c: the cache-line round trip between two cores
+ *	bench_port.c	port setup, link, RX interrupts, xstats by name
+ *	bench_opts.c	command line
+ *	bench_hist.c	RTT histogram (log-linear buckets of TSC cycles)
+ *
+ * Calls go down this list, never up: a file calls only files below it
+ * (bench_loop.c calls the controller, the controller never calls the
+ * loops; bench.c calls both).
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -240,6 +245,7 @@ int bench_opts_parse(int argc, char **argv, struct bench_opts *o);
 void bench_usage(FILE *f);
 const char *bench_role_name(enum bench_role r);
 bool bench_role_sends(enum bench_role r);	/* tx, bidir, ping */
+bool bench_role_receives(enum bench_role r);	/* rx, pong */
 
 /* bench_port.c */
 int bench_port_start(const struct bench_opts *o, struct bench_port *p);
@@ -253,14 +259,16 @@ void bench_xstats_read(const struct bench_port *p, uint16_t nq,
 		uint64_t v[BENCH_XS_N][BENCH_MAX_QUEUES]);
 uint64_t bench_mono_ms(void);
 
-/* bench_loop.c */
+/* bench_loop.c: a data-path lcore's entry (rte_eal_remote_launch) */
 int bench_lcore_main(void *arg);
 uint16_t bench_pmd_rx_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t bench_pmd_tx_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
-extern volatile int bench_quit;
 
-/* bench.c: the controller; called by the main lcore. */
+/* bench_ctl.c: the controller, run by the main lcore only. start sets the
+ * clocks and the first phase once the link is up; control is every tick. */
+void bench_control_start(struct bench_run *r, uint64_t now);
 void bench_control(struct bench_run *r, uint64_t now);
+extern volatile int bench_quit;	/* a signal's number: stop the run */
 
 /* bench_c2c.c: no port; an exit status */
 int bench_c2c(const struct bench_opts *o, uint64_t hz);

@@ -22,8 +22,6 @@
 
 #include "bench.h"
 
-volatile int bench_quit;
-
 /* What the tool writes at the start of every frame it sends. */
 struct bench_frame {
 	struct rte_ether_hdr eth;

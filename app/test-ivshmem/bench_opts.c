@@ -81,6 +81,12 @@ bench_role_sends(enum bench_role r)
 	return r == BENCH_TX || r == BENCH_BIDIR || r == BENCH_PING;
 }
 
+bool
+bench_role_receives(enum bench_role r)
+{
+	return r == BENCH_RX || r == BENCH_PONG;
+}
+
 void
 bench_usage(FILE *f)
 {

@@ -5,15 +5,21 @@
 #
 #   1. shm=, poll: rx and tx for ~2 s, both with --json. The JSON parses;
 #      0 < rx window packets <= tx packets; once the sender has closed (it
-#      drains on close) the receiver's total equals the sender's.
+#      drains on close) the receiver's total equals the sender's. Bounds
+#      from the configuration (--burst, --queues): no call moved more than
+#      --burst; a tx call re-offers what the one before it refused, so in
+#      the window retries and short bursts differ by at most 1 per queue;
+#      at most one burst per queue is left unsent at the end.
 #   2. shm=, poll: 1000 ping/pong round trips: samples + lost = 1000,
 #      samples > 0, min <= p50 <= p90 <= p99 <= p99.9 <= max.
 #   3. server= (ivshmem-server, -n 2), intr: the same two runs with both
 #      sides sleeping in rte_epoll_wait when idle; doorbells per packet
 #      are reported (and must be numbers: the driver counts them).
 #
-# Timings are printed, never checked. Exit 77 (skip) with the reason when a
-# prerequisite is missing.
+# Timings are printed, never checked. A process still running past its own
+# limits (--link-timeout + --timeout + --linger, all set here, plus EAL_S
+# for EAL start and exit) fails the test. Exit 77 (skip) with the reason
+# when a prerequisite is missing.
 #
 # Usage: bench_smoke.sh PLUGIN.so IVSHMEM-BENCH [IVSHMEM-SERVER]
 # (without IVSHMEM-SERVER, the one next to the bench in the build tree)
@@ -21,6 +27,11 @@
 set -uo pipefail
 NAME=bench_smoke
 PYTHON=/usr/bin/python3
+BURST=32        # packets per burst call (throughput runs)
+LINK_S=10       # --link-timeout of every process
+TPUT_S=20       # --timeout of the throughput runs (they take ~8 s)
+PING_S=30       # --timeout of the ping/pong runs
+EAL_S=30        # EAL start (hugepages) and exit: no option bounds them
 PIDS=()
 SHMS=()
 PREFIXES=()
@@ -80,22 +91,27 @@ wait_pid() {
     return 0
 }
 
-# bench NAME LCORE VDEV [bench options]: starts ivshmem-bench in the
-# background; JSON to $DIR/NAME.json, the rest to NAME.log; BPID = its pid.
+# bench NAME LCORE VDEV TIMEOUT_S [bench options]: starts ivshmem-bench
+# in the background with --link-timeout LINK_S --timeout TIMEOUT_S; JSON to
+# $DIR/NAME.json, the rest to NAME.log; BPID = its pid.
 bench() {
-    local name=$1 lcore=$2 vdev=$3 prefix=$TAG-$1
-    shift 3
+    local name=$1 lcore=$2 vdev=$3 timeout=$4 prefix=$TAG-$1
+    shift 4
     PREFIXES+=("$prefix")
     "$BENCH" -l "$lcore" --no-pci --file-prefix "$prefix" -d "$PLUGIN" \
-        "${EAL_MEM[@]}" --vdev "$vdev" -- --json "$@" \
-        > "$DIR/$name.json" 2> "$DIR/$name.log" &
+        "${EAL_MEM[@]}" --vdev "$vdev" -- --json --link-timeout "$LINK_S" \
+        --timeout "$timeout" "$@" > "$DIR/$name.json" 2> "$DIR/$name.log" &
     BPID=$!
     PIDS+=("$BPID")
 }
 
-# finish NAME PID: waits (bounded) and requires exit status 0.
+# finish NAME PID TIMEOUT_S: waits for a process started with --timeout
+# TIMEOUT_S (and no --linger) as long as its options allow, and requires
+# exit status 0.
 finish() {
-    wait_pid "$2" 60 || fail "$1 still running after 60 s"
+    local limit=$((EAL_S + LINK_S + $3))
+    wait_pid "$2" "$limit" ||
+        fail "$1 still running after $limit s (EAL $EAL_S + --link-timeout $LINK_S + --timeout $3)"
     (( STATUS == 0 )) || fail "$1 exited with status $STATUS"
 }
 
@@ -132,22 +148,22 @@ j = json.load(open(sys.argv[1]))
 print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-# pair LABEL VDEV RECEIVER SENDER "RECEIVER OPTS" "SENDER OPTS" [OPTS...]:
-# the receiving role on RX_LCORE, then the sending one on TX_LCORE, both on
-# VDEV with OPTS; waits for both, which must succeed. JSON in
-# $DIR/LABEL-ROLE.json.
+# pair LABEL VDEV TIMEOUT_S RECEIVER SENDER "RECEIVER OPTS" "SENDER OPTS"
+# [OPTS...]: the receiving role on RX_LCORE, then the sending one on
+# TX_LCORE, both on VDEV with --timeout TIMEOUT_S and OPTS; waits for both,
+# which must succeed. JSON in $DIR/LABEL-ROLE.json.
 pair() {
-    local label=$1 vdev=$2 ra=$3 rb=$4 oa ob bpid apid
-    read -r -a oa <<< "$5"
-    read -r -a ob <<< "$6"
-    shift 6
-    bench "$label-$ra" "$RX_LCORE" "$vdev" --role "$ra" "${oa[@]}" "$@"
+    local label=$1 vdev=$2 timeout=$3 ra=$4 rb=$5 oa ob bpid apid
+    read -r -a oa <<< "$6"
+    read -r -a ob <<< "$7"
+    shift 7
+    bench "$label-$ra" "$RX_LCORE" "$vdev" "$timeout" --role "$ra" "${oa[@]}" "$@"
     apid=$BPID
     sleep 1
-    bench "$label-$rb" "$TX_LCORE" "$vdev" --role "$rb" "${ob[@]}" "$@"
+    bench "$label-$rb" "$TX_LCORE" "$vdev" "$timeout" --role "$rb" "${ob[@]}" "$@"
     bpid=$BPID
-    finish "$label $rb" "$bpid"
-    finish "$label $ra" "$apid"
+    finish "$label $rb" "$bpid" "$timeout"
+    finish "$label $ra" "$apid" "$timeout"
 }
 
 # Throughput run: rx, then tx, for ~2 s; $1 is a label, $2 the vdev, the
@@ -155,8 +171,8 @@ pair() {
 run_throughput() {
     local label=$1 vdev=$2
     shift 2
-    pair "$label" "$vdev" rx tx "--duration 2 --warmup 0.5 --idle 5" \
-        "--duration 2 --warmup 0.5" "$@"
+    pair "$label" "$vdev" "$TPUT_S" rx tx "--duration 2 --warmup 0.5 --idle 5" \
+        "--duration 2 --warmup 0.5" --burst "$BURST" "$@"
     local rx=$DIR/$label-rx.json tx=$DIR/$label-tx.json
     check "$label: both JSON objects parse and say ok" \
         'a["ok"] and b["ok"] and a["role"] == "tx" and b["role"] == "rx"' "$tx" "$rx"
@@ -166,8 +182,14 @@ run_throughput() {
         '0 < b["rx"]["packets"] <= a["tx"]["packets_total"]' "$tx" "$rx"
     check "$label: after the drain, rx total == tx total" \
         'b["rx"]["packets_total"] == a["tx"]["packets_total"]' "$tx" "$rx"
-    check "$label: the tool dropped nothing (short bursts were retried)" \
-        'a["tx"]["drops"] == 0 and a["tx"]["retries"] >= 0' "$tx"
+    check "$label: both ran with --burst $BURST on one queue" \
+        'a["burst"] == b["burst"] == '"$BURST"' and a["queues"] == b["queues"] == 1' "$tx" "$rx"
+    check "$label: no burst call moved more than --burst packets" \
+        'a["tx"]["packets"] <= a["tx"]["burst_calls"] * a["burst"] and b["rx"]["packets"] <= b["rx"]["burst_calls"] * b["burst"]' "$tx" "$rx"
+    check "$label: every short burst was re-offered (retries = short bursts, +-1 per queue)" \
+        'all(abs(q["retries"] - q["short_bursts"]) <= 1 for q in a["tx"]["per_queue"])' "$tx"
+    check "$label: at most one burst per queue left unsent at the end" \
+        'all(q["unsent_at_end"] <= a["burst"] for q in a["tx"]["per_queue"])' "$tx"
     check "$label: per-queue counts add up" \
         'sum(q["packets_total"] for q in a["rx"]["per_queue"]) == a["rx"]["packets_total"]' "$rx"
     check "$label: net_ivshmem doorbell counters are reported" \
@@ -180,8 +202,8 @@ run_throughput() {
 run_pingpong() {
     local label=$1 vdev=$2
     shift 2
-    pair "$label" "$vdev" pong ping "--warmup 0 --duration 60 --idle 5" \
-        "--count 1000 --warmup 0.2 --duration 60" "$@"
+    pair "$label" "$vdev" "$PING_S" pong ping "--warmup 0 --duration 20 --idle 5" \
+        "--count 1000 --warmup 0.2 --duration 20" "$@"
     local ping=$DIR/$label-ping.json pong=$DIR/$label-pong.json
     check "$label: both JSON objects parse and say ok" \
         'a["ok"] and b["ok"] and a["role"] == "ping" and b["role"] == "pong"' "$ping" "$pong"
