@@ -10,6 +10,7 @@
  *
  * One lcore: the main one. Options: integrity_opts.c; port: integrity_port.c.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <rte_pause.h>
 
 #include "integrity_frame.h"
+#include "integrity_hold.h"
 #include "integrity_opts.h"
 #include "integrity_port.h"
 
@@ -349,6 +351,8 @@ struct rx {
 		extra, wrong_queue;
 	uint64_t last_frame_ms, count_reached_ms;
 	unsigned int reports;
+	struct integ_hold *hold;	/* --hold, --free-thread; NULL: free here */
+	unsigned int pool_in_use[2];	/* mbufs in use: at start, at the end */
 };
 
 static void
@@ -553,9 +557,10 @@ rx_json(const struct rx *x, const struct rte_eth_stats *st, const char *why)
 		printf("%s{\"stamp\":\"0x%016" PRIx64 "\",\"frames\":%" PRIu64 ",\"first_mono_ms\":%" PRIu64 "}",
 				i ? "," : "", x->stamps[i].stamp, x->stamps[i].frames,
 				x->stamps[i].first_mono_ms);
-	printf("],\"port_ipackets\":%" PRIu64 ",\"port_ierrors\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",",
+	printf("],\"port_ipackets\":%" PRIu64 ",\"port_ierrors\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",\"mbufs_in_use_start\":%u,\"mbufs_in_use_end\":%u,",
 			st->ipackets, st->ierrors, st->rx_nombuf, x->run.stop,
-			integ_mono_ms() - x->run.start_ms);
+			integ_mono_ms() - x->run.start_ms, x->pool_in_use[0],
+			x->pool_in_use[1]);
 	json_xstats(&x->run);
 	json_link_events(stdout, &x->run.port);
 	printf(",\"pass\":%s,\"why\":\"%s\"}\n", why[0] ? "false" : "true", why);
@@ -569,6 +574,15 @@ rx_main(struct rx *x)
 	struct rte_eth_stats st;
 	char why[512];
 
+	x->pool_in_use[0] = rte_mempool_in_use_count(x->run.port.mp);
+	if (o->hold != 0 || o->free_thread) {
+		x->hold = integ_hold_create(o->hold, o->free_thread);
+		if (x->hold == NULL) {
+			fprintf(stderr, INTEG_PROG ": --hold/--free-thread: %s\n", strerror(errno));
+			run_close(&x->run);
+			return INTEG_EXIT_FAIL;
+		}
+	}
 	for (;;) {
 		uint64_t now = integ_mono_ms();
 		bool got = false;
@@ -580,7 +594,10 @@ rx_main(struct rx *x)
 
 			for (uint16_t i = 0; i < n; i++)
 				rx_frame(x, pkts[i], q, now);
-			rte_pktmbuf_free_bulk(pkts, n);
+			if (x->hold != NULL)
+				integ_hold_put(x->hold, pkts, n);
+			else
+				rte_pktmbuf_free_bulk(pkts, n);
 			got |= n != 0;
 		}
 		/* Nothing on any queue: sleep until rung (bounded, so link
@@ -588,6 +605,13 @@ rx_main(struct rx *x)
 		if (!got && o->rx_intr)
 			integ_intr_sleep(o, 100);
 	}
+	if (x->hold != NULL)
+		integ_hold_release(x->hold);
+	/* Every mbuf the port handed us is back in the pool: zero-copy
+	 * buffers included, whatever happened to their sender. */
+	x->pool_in_use[1] = rte_mempool_in_use_count(x->run.port.mp);
+	fprintf(x->run.out, "mbufs in use: %u at start, %u at the end\n",
+			x->pool_in_use[0], x->pool_in_use[1]);
 	rte_eth_stats_get(o->port, &st);
 	run_close(&x->run);
 

@@ -21,7 +21,7 @@ enum {
 	OPT_ROLE = 256, OPT_PORT, OPT_QUEUES, OPT_BURST, OPT_COUNT, OPT_MIN_SIZE,
 	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
 	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
-	OPT_LINK_SPIN,
+	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD,
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +40,8 @@ static const struct option long_opts[] = {
 	{ "restart-ok", no_argument,       NULL, OPT_RESTART_OK },
 	{ "rx-mode",    required_argument, NULL, OPT_RX_MODE },
 	{ "link-spin",  no_argument,       NULL, OPT_LINK_SPIN },
+	{ "hold",       required_argument, NULL, OPT_HOLD },
+	{ "free-thread", no_argument,      NULL, OPT_FREE_THREAD },
 	{ "json",       no_argument,       NULL, OPT_JSON },
 	{ "help",       no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -79,6 +81,10 @@ integ_usage(FILE *f)
 "  --link-spin         a second thread calls rte_eth_link_get_nowait() in a\n"
 "                      tight loop for the whole run (the driver must keep\n"
 "                      its link state to itself); its call count is printed\n"
+"  --hold N            rx: keep the mbufs of the last N frames, freeing the\n"
+"                      oldest as new ones come, 0..%d (default 0)\n"
+"  --free-thread       rx: free mbufs on a thread of their own, not the\n"
+"                      receiving lcore\n"
 "  --json              print one JSON summary on stdout, all else on stderr\n"
 "  --help              this text\n"
 "\n"
@@ -87,7 +93,7 @@ integ_usage(FILE *f)
 "Exit status: 0 all good; 1 a check failed (rx: not exactly --count frames,\n"
 "or any lost, reordered, corrupt; tx: not all sent); 2 bad options or port.\n",
 		INTEG_MAX_QUEUES, INTEG_MAX_BURST, INTEG_MIN_FRAME, INTEG_MAX_FRAME,
-		INTEG_MIN_FRAME);
+		INTEG_MIN_FRAME, INTEG_MAX_HOLD);
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -214,6 +220,13 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		break;
 	case OPT_LINK_SPIN:
 		o->link_spin = true;
+		break;
+	case OPT_HOLD:
+		ret = parse_u64(name, val, 0, INTEG_MAX_HOLD, &v);
+		o->hold = (uint32_t)v;
+		break;
+	case OPT_FREE_THREAD:
+		o->free_thread = true;
 		break;
 	case OPT_RESTART_OK:
 		o->restart_ok = true;

@@ -10,6 +10,7 @@
 #define INTEG_PROG		"ivshmem-integrity"
 #define INTEG_MAX_QUEUES	64
 #define INTEG_MAX_BURST		256
+#define INTEG_MAX_HOLD		65536
 
 /* Exit statuses. */
 #define INTEG_EXIT_PASS		0
@@ -34,6 +35,8 @@ struct integ_opts {
 	bool restart_ok;	/* rx: the sender may restart (new stamp) */
 	bool rx_intr;		/* rx: sleep on RX interrupts when idle */
 	bool link_spin;		/* a thread polls the link without pause */
+	uint32_t hold;		/* rx: keep the last N frames' mbufs */
+	bool free_thread;	/* rx: free mbufs on another thread */
 	bool json;		/* one JSON object on stdout; the rest on stderr */
 };
 

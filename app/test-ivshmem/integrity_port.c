@@ -50,7 +50,8 @@ pool_size(const struct integ_opts *o, const struct rte_eth_dev_info *info,
 	uint64_t txd = info->default_txportconf.ring_size ?
 		info->default_txportconf.ring_size : RTE_ETH_DEV_FALLBACK_TX_RINGSIZE;
 	uint64_t n = o->queues * (rxd + txd) * segs +
-		2ull * o->queues * o->burst * segs + 2 * MEMPOOL_CACHE;
+		2ull * o->queues * o->burst * segs + 2 * MEMPOOL_CACHE +
+		(uint64_t)o->hold * segs;
 
 	return (unsigned int)RTE_MIN(n, (uint64_t)MAX_MBUFS);
 }

@@ -90,13 +90,15 @@ struct ivr_rx_stats {
 	uint64_t arms;		/* times we announced sleep */
 };
 
-/* One validated frame: segments point into the producer's part. */
+/* One validated frame: segments point into the producer's part. id is
+ * the producer's cookie for the segment's buffer, set by ivr_rx_lend. */
 struct ivr_frame {
 	uint32_t len;
 	uint32_t nseg;
 	struct {
 		const uint8_t *data;
 		uint32_t len;
+		uint32_t id;
 	} seg[IVR_MAX_CHAIN];
 };
 
@@ -275,7 +277,8 @@ ivr_rx_ret(struct ivr_rx *q, uint32_t id)
  * ring. (w0, w1) is the first descriptor, already read by the caller.
  */
 static inline bool
-ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1)
+ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1,
+		bool lend)
 {
 	const struct ivr_desc *d;
 	uint32_t off, len, id, flags;
@@ -310,7 +313,9 @@ ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1
 			} else {
 				bad = true;
 			}
-			ivr_rx_ret(q, id);
+			f->seg[n].id = id;
+			if (!lend)
+				ivr_rx_ret(q, id);
 			n++;
 		} while ((flags & IVR_DESC_F_NEXT) && n < avail &&
 				n < IVR_MAX_CHAIN);
@@ -324,6 +329,9 @@ ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1
 			return true;
 		}
 		q->st.bad_desc++;
+		/* A bad frame is never lent: its buffers go back now. */
+		for (uint32_t i = 0; lend && i < n; i++)
+			ivr_rx_ret(q, f->seg[i].id);
 		if (q->prod == q->cons)
 			return false;
 		d = &q->ring[q->cons & q->mask];
@@ -345,7 +353,7 @@ ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1
  * words already read.
  */
 static inline bool
-ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
+ivr_rx_read(struct ivr_rx *q, struct ivr_frame *f, bool lend)
 {
 	uint32_t cons = q->cons, rprod = q->rprod;
 	const uint64_t *d;
@@ -365,9 +373,13 @@ ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
 	if (IVR_LIKELY((w1 >> 32) == 0 &&			/* flags, reserved */
 			off - q->data_lo < q->data_hi - q->data_lo &&
 			len - 1 < lim &&			/* 1 <= len <= lim */
-			rprod - q->peer_rcons < q->mask + 1)) {
-		ivr_write_once32(&q->ret[rprod & q->mask], (uint32_t)w1);
-		q->rprod = rprod + 1;
+			(lend || rprod - q->peer_rcons < q->mask + 1))) {
+		if (lend) {
+			f->seg[0].id = (uint32_t)w1;
+		} else {
+			ivr_write_once32(&q->ret[rprod & q->mask], (uint32_t)w1);
+			q->rprod = rprod + 1;
+		}
 		q->cons = cons + 1;
 		f->seg[0].data = q->peer_part + off;
 		f->seg[0].len = len;
@@ -375,7 +387,28 @@ ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
 		f->len = len;
 		return true;
 	}
-	return ivr_rx_next_slow(q, f, w0, w1);
+	return ivr_rx_next_slow(q, f, w0, w1, lend);
+}
+
+/* The next frame, its buffers returned to the producer at ivr_rx_end. */
+static inline bool
+ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
+{
+	return ivr_rx_read(q, f, false);
+}
+
+/*
+ * The next frame, its buffers lent to the caller (zero-copy): each
+ * segment's id goes back later through ivr_rx_ret, from this queue's
+ * thread, and ivr_rx_end (or ivr_rx_flush) publishes it. The producer's
+ * buffer stays the caller's until then; the producer may still write it
+ * (it is the producer's memory), so the caller treats the data as
+ * untrusted input. A bad frame is never lent.
+ */
+static inline bool
+ivr_rx_lend(struct ivr_rx *q, struct ivr_frame *f)
+{
+	return ivr_rx_read(q, f, true);
 }
 
 /*
@@ -408,6 +441,14 @@ ivr_rx_end(struct ivr_rx *q, uint32_t frames)
 	ivr_store_release32(&q->ctl->rx.cons, q->cons);
 	q->st.frames += frames;
 	return true;
+}
+
+/* Publishes buffers returned with ivr_rx_ret outside a burst. */
+static inline void
+ivr_rx_flush(struct ivr_rx *q)
+{
+	/* [P3] as in ivr_rx_end */
+	ivr_store_release32(&q->ctl->rx.rprod, q->rprod);
 }
 
 /*

@@ -148,6 +148,18 @@ parse_id(const struct ivsh_key *k, const char *val, void *dst)
 }
 
 static int
+parse_yes_no(const struct ivsh_key *k, const char *val, void *dst)
+{
+	if (strcmp(val, "yes") == 0)
+		*(bool *)dst = true;
+	else if (strcmp(val, "no") == 0)
+		*(bool *)dst = false;
+	else
+		return bad(k, val, "not yes or no");
+	return 0;
+}
+
+static int
 parse_mac(const struct ivsh_key *k, const char *val, void *dst)
 {
 	struct rte_ether_addr *mac = dst;
@@ -180,6 +192,10 @@ static const struct ivsh_key keys[] = {
 		"250..60000 milliseconds (heartbeats come every 100)", RULE_NONE },
 	{ "intr_spin_us", parse_u32, OFF(intr_spin_us), 0, 1000,
 		"0..1000 microseconds", RULE_NONE },
+	{ "zero_copy", parse_yes_no, OFF(zero_copy), 0, 0,
+		"yes or no", RULE_NONE },
+	{ "rx_copy_break", parse_u32, OFF(rx_copy_break), 0, 65536,
+		"0..65536 bytes", RULE_NONE },
 	{ "mac", parse_mac, OFF(mac), 0, 0,
 		"a unicast MAC address like 02:00:00:00:00:01", RULE_NONE },
 };
@@ -197,6 +213,7 @@ ivsh_opts_default(struct ivsh_opts *o)
 	o->id = -1;
 	o->peer_timeout_ms = IVR_DEAD_MS_DEFAULT;
 	o->intr_spin_us = IVSH_INTR_SPIN_US;
+	o->rx_copy_break = IVSH_RX_COPY_BREAK;
 }
 
 static const struct ivsh_key *

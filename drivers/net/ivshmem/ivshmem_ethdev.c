@@ -15,6 +15,7 @@
 
 #include "ivshmem_ethdev.h"
 #include "ivshmem_logs.h"
+#include "ivshmem_zc.h"
 
 /* The control module keeps dev_link current; there is nothing to poll
  * here, and nothing here may write control state (net_null does the same). */
@@ -111,6 +112,26 @@ ivsh_dev_stop(struct rte_eth_dev *dev)
 	return 0;
 }
 
+/* Lent buffers go back to the producer, or, if the application keeps
+ * them, the region stays mapped for good. */
+static void
+rxq_zc_destroy(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	uint64_t held;
+
+	if (rxq->zc == NULL)
+		return;
+	held = ivsh_zc_destroy(rxq->zc, ad->ctl.attached ? &rxq->ring : NULL,
+			IVSH_ZC_WAIT_MS);
+	if (held != 0) {
+		IVSH_LOG(WARNING, dev, "RX queue %u released while the application holds %" PRIu64 " of its zero-copy mbufs: the region stays mapped until the process exits",
+				rxq->queue_id, held);
+		ad->map_pinned = true;
+	}
+	rxq->zc = NULL;
+}
+
 static void
 ivsh_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
@@ -118,6 +139,7 @@ ivsh_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (rxq == NULL)
 		return;
+	rxq_zc_destroy(dev, rxq);
 	ivsh_ctl_rxq_remove(dev, rxq);
 	rte_free(rxq);
 	dev->data->rx_queues[qid] = NULL;
@@ -153,6 +175,7 @@ ivsh_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		unsigned int socket, const struct rte_eth_rxconf *conf __rte_unused,
 		struct rte_mempool *mp)
 {
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	struct ivsh_rxq *rxq;
 	int ret = check_desc(dev, "RX", nb_desc);
 
@@ -169,8 +192,20 @@ ivsh_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->mp = mp;
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = qid;
+	rxq->copy_break = ad->opts.rx_copy_break;
+	if (ad->opts.zero_copy) {
+		rxq->zc = ivsh_zc_create(dev->data->name, qid, ad->opts.ring_size,
+				(int)socket);
+		if (rxq->zc == NULL) {
+			IVSH_LOG(ERR, dev, "RX queue %u: out of memory on socket %u for zero-copy bookkeeping",
+					qid, socket);
+			rte_free(rxq);
+			return -ENOMEM;
+		}
+	}
 	ret = ivsh_ctl_rxq_add(dev, rxq);
 	if (ret != 0) {
+		rxq_zc_destroy(dev, rxq);
 		rte_free(rxq);
 		return ret;
 	}
@@ -317,6 +352,17 @@ static const struct ivsh_xstat rx_xstats[] = {
 	{ "wakeups", offsetof(struct ivsh_rxq, wakeups) },
 };
 
+/* zero_copy=yes only, in the queue's struct ivsh_zc. */
+#define ZCS(f) offsetof(struct ivsh_zc, f)
+static const struct ivsh_xstat zc_xstats[] = {
+	{ "zc_lent", ZCS(lent) },
+	{ "zc_held", ZCS(held) },
+	{ "zc_returned", ZCS(back) },
+	{ "zc_held_max", ZCS(held_max) },
+	{ "zc_stale", ZCS(stale) },
+	{ "zc_copied", ZCS(copied) },
+};
+
 static const struct ivsh_xstat tx_xstats[] = {
 	{ "descs", TXS(descs) },
 	{ "ring_full", offsetof(struct ivsh_txq, full) },
@@ -338,12 +384,15 @@ static const struct ivsh_xstat port_xstats[] = {
 #define N_PORT_XSTATS RTE_DIM(port_xstats)
 #define N_RX_XSTATS RTE_DIM(rx_xstats)
 #define N_TX_XSTATS RTE_DIM(tx_xstats)
+#define N_ZC_XSTATS RTE_DIM(zc_xstats)
 
 static unsigned int
 xstats_count(const struct rte_eth_dev *dev)
 {
 	return N_PORT_XSTATS + dev->data->nb_rx_queues * N_RX_XSTATS +
-		dev->data->nb_tx_queues * N_TX_XSTATS;
+		dev->data->nb_tx_queues * N_TX_XSTATS +
+		(((const struct ivsh_adapter *)dev->data->dev_private)->opts.zero_copy ?
+		 dev->data->nb_rx_queues * N_ZC_XSTATS : 0);
 }
 
 /* One table of counters for each of n queues (dir NULL: the port, one
@@ -383,8 +432,19 @@ xstats_common(struct rte_eth_dev *dev, struct rte_eth_xstat_name *names,
 	k = xstats_fill(port_xstats, N_PORT_XSTATS, NULL, &port, 1, 0, names, xs);
 	k = xstats_fill(rx_xstats, N_RX_XSTATS, "rx", dev->data->rx_queues,
 			dev->data->nb_rx_queues, k, names, xs);
-	xstats_fill(tx_xstats, N_TX_XSTATS, "tx", dev->data->tx_queues,
+	k = xstats_fill(tx_xstats, N_TX_XSTATS, "tx", dev->data->tx_queues,
 			dev->data->nb_tx_queues, k, names, xs);
+	if (ivsh_adapter(dev)->opts.zero_copy) {
+		void *zc[RTE_MAX_QUEUES_PER_PORT];
+
+		for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++) {
+			const struct ivsh_rxq *rxq = dev->data->rx_queues[q];
+
+			zc[q] = rxq != NULL ? rxq->zc : NULL;
+		}
+		xstats_fill(zc_xstats, N_ZC_XSTATS, "rx", zc,
+				dev->data->nb_rx_queues, k, names, xs);
+	}
 	return (int)n;
 }
 
@@ -409,13 +469,15 @@ ivsh_xstats_reset(struct rte_eth_dev *dev)
 	return ivsh_stats_reset(dev);
 }
 
-/* Undoes ivsh_ethdev_init: safe on a half-made port. */
+/* Undoes ivsh_ethdev_init: safe on a half-made port. Lent buffers go
+ * back while we are still attached. */
 int
 ivsh_ethdev_uninit(struct rte_eth_dev *dev)
 {
-	ivsh_ctl_close(dev);
+	ivsh_ctl_stop(dev);
 	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++)
 		ivsh_rx_queue_release(dev, q);
+	ivsh_ctl_close(dev);
 	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++)
 		ivsh_tx_queue_release(dev, q);
 	dev->data->mac_addrs = NULL;	/* points into dev_private */
@@ -519,7 +581,7 @@ ivsh_ethdev_init(struct rte_eth_dev *dev)
 	if (ret != 0)
 		return ret;
 	dev->dev_ops = &ivsh_ops;
-	dev->rx_pkt_burst = ivsh_rx_burst;
+	dev->rx_pkt_burst = ad->opts.zero_copy ? ivsh_rx_burst_zc : ivsh_rx_burst;
 	dev->tx_pkt_burst = ivsh_tx_burst;
 	dev->data->mac_addrs = &ad->mac;
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;

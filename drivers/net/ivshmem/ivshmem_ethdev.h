@@ -27,6 +27,11 @@
 /* Before a queue announces sleep, it watches its ring this long: traffic
  * with gaps shorter than this never costs a doorbell. */
 #define IVSH_INTR_SPIN_US	20
+/* Zero-copy RX copies frames shorter than this (rx_copy_break). */
+#define IVSH_RX_COPY_BREAK	256
+/* A zero-copy RX queue released while the application holds its mbufs
+ * waits this long for them before it leaves the region mapped. */
+#define IVSH_ZC_WAIT_MS		1000
 #define IVSH_ALARM_US		(IVR_HEARTBEAT_MS * 1000 / 2)
 
 /* Keys that make sense for a PCI device (-a <bdf>,key=value). */
@@ -37,6 +42,8 @@
 	"id=<0|1|auto> " \
 	"peer_timeout_ms=<250-60000> " \
 	"intr_spin_us=<0-1000> " \
+	"zero_copy=<yes|no> " \
+	"rx_copy_break=<0-65536> " \
 	"mac=<xx:xx:xx:xx:xx:xx>"
 
 /* Every vdev key: where the region comes from, then the rest. The table in
@@ -58,13 +65,19 @@ struct ivsh_opts {
 	int32_t id;		/* slot 0/1, or -1 = automatic */
 	uint32_t peer_timeout_ms;
 	uint32_t intr_spin_us;	/* watch the ring this long before sleeping */
+	bool zero_copy;		/* RX lends the producer's buffers */
+	uint32_t rx_copy_break;	/* zero-copy: frames shorter are copied */
 	struct rte_ether_addr mac;
 	bool mac_given;
 };
 
+struct ivsh_zc;
+
 struct ivsh_rxq {
 	struct ivr_rx ring;		/* hot: first */
 	struct rte_mempool *mp;
+	struct ivsh_zc *zc;	/* zero_copy=yes: lent buffers */
+	uint32_t copy_break;	/* zero-copy: shorter frames are copied */
 	uint64_t bytes;
 	uint64_t nombuf;
 	uint64_t wakeups;	/* interrupts re-disabled after a sleep */
@@ -122,6 +135,8 @@ struct ivsh_adapter {
 	uint16_t n_vectors;		/* ours; 0: no doorbells */
 	uint16_t doorbell_id;		/* ours, or IVR_NO_DOORBELL */
 	uint64_t intr_spin_tsc;		/* opts.intr_spin_us in TSC cycles */
+	bool map_pinned;		/* lent buffers outlived the port: keep the
+					 * region mapped until the process exits */
 	struct ivsh_ctl ctl;
 };
 
@@ -166,6 +181,7 @@ void ivsh_ctl_counters_reset(struct rte_eth_dev *dev);
 
 /* ivshmem_rxtx.c */
 uint16_t ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
+uint16_t ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivsh_dummy_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
 

@@ -3,12 +3,14 @@
  * Burst functions. TX copies each mbuf into the producer's shared buffers
  * (chaining descriptors for frames larger than one buffer); RX copies each
  * validated frame out into mbufs (chaining mbufs for frames larger than
- * one). They never log: every outcome is a counter.
+ * one), or with zero_copy=yes lends the producer's buffers as the mbufs'
+ * data. They never log: every outcome is a counter.
  */
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
 
 #include "ivshmem_ethdev.h"
+#include "ivshmem_zc.h"
 
 /* Frame that spans several buffers or comes from a multi-segment mbuf. */
 static uint32_t
@@ -133,6 +135,20 @@ rx_copy_chain(struct ivsh_rxq *rxq, struct rte_mbuf *head, const struct ivr_fram
 	return head;
 }
 
+/* Copies frame f into m (chaining more mbufs as needed). -1: out of
+ * mbufs, m is left for the caller to free. */
+static inline int
+rx_copy_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *f)
+{
+	if (likely(f->nseg == 1 && f->len <= rte_pktmbuf_tailroom(m))) {
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), f->seg[0].data, f->len);
+		m->data_len = (uint16_t)f->len;
+		m->pkt_len = f->len;
+		return 0;
+	}
+	return rx_copy_chain(rxq, m, f) == NULL ? -1 : 0;
+}
+
 uint16_t
 ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -153,11 +169,7 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	while (got < want && ivr_rx_next(r, &f)) {
 		struct rte_mbuf *m = pkts[got];
 
-		if (likely(f.nseg == 1 && f.len <= rte_pktmbuf_tailroom(m))) {
-			rte_memcpy(rte_pktmbuf_mtod(m, void *), f.seg[0].data, f.len);
-			m->data_len = (uint16_t)f.len;
-			m->pkt_len = f.len;
-		} else if (rx_copy_chain(rxq, m, &f) == NULL) {
+		if (unlikely(rx_copy_frame(rxq, m, &f) != 0)) {
 			/* Out of mbufs mid-frame: the frame is consumed and
 			 * lost, counted as an allocation failure, not as
 			 * received. */
@@ -181,6 +193,100 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	if (got < want)
 		rte_pktmbuf_free_bulk(&pkts[got], want - got);
 	rxq->bytes += bytes;
+	return got;
+}
+
+/* Lends frame f's buffers as the data of m and, for more segments, of
+ * further mbufs chained to it. -1: out of mbufs; m (with what was lent so
+ * far) is left for the caller to free, the rest went back. */
+static inline int
+rx_lend_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *f,
+		uint64_t gen)
+{
+	struct rte_mbuf *last = m;
+
+	ivsh_zc_lend(rxq->zc, m, f, 0, gen);
+	m->pkt_len = f->len;
+	for (uint32_t s = 1; s < f->nseg; s++) {
+		struct rte_mbuf *next = rte_pktmbuf_alloc(rxq->mp);
+
+		if (next == NULL) {
+			for (; s < f->nseg; s++)
+				ivr_rx_ret(&rxq->ring, f->seg[s].id);
+			return -1;
+		}
+		ivsh_zc_lend(rxq->zc, next, f, s, gen);
+		last->next = next;
+		last = next;
+		m->nb_segs++;
+	}
+	return 0;
+}
+
+/*
+ * Zero-copy RX: frames of at least copy_break bytes are lent (their
+ * buffers come back when the application frees the mbufs), shorter ones
+ * and those whose buffer the application still holds are copied and
+ * their buffers returned at once.
+ */
+uint16_t
+ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct ivsh_rxq *rxq = q;
+	struct ivr_rx *r = &rxq->ring;
+	struct ivsh_zc *zc = rxq->zc;
+	uint32_t back = ivsh_zc_take_back(zc, r);
+	uint32_t avail = ivr_rx_begin(r);
+	uint16_t want, got = 0;
+	uint64_t bytes = 0, gen, held;
+	struct ivr_frame f;
+
+	if (avail == 0 || unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts,
+			want = (uint16_t)RTE_MIN(avail, (uint32_t)n)) != 0)) {
+		rxq->nombuf += avail != 0;
+		if (back != 0)
+			ivr_rx_flush(r);
+		return 0;
+	}
+	gen = r->expect_tx_sync;
+	while (got < want && ivr_rx_lend(r, &f)) {
+		struct rte_mbuf *m = pkts[got];
+		int ret;
+
+		if (f.len >= rxq->copy_break && ivsh_zc_can_lend(zc, &f)) {
+			ret = rx_lend_frame(rxq, m, &f, gen);
+		} else {
+			ret = rx_copy_frame(rxq, m, &f);
+			for (uint32_t s = 0; s < f.nseg; s++)
+				ivr_rx_ret(r, f.seg[s].id);
+			zc->copied++;
+		}
+		if (unlikely(ret != 0)) {
+			rxq->nombuf++;
+			rte_pktmbuf_free(m);
+			pkts[got] = rte_pktmbuf_alloc(rxq->mp);
+			if (pkts[got] == NULL)
+				break;
+			continue;
+		}
+		m->port = rxq->port_id;
+		bytes += f.len;
+		got++;
+	}
+	if (unlikely(!ivr_rx_end(r, got))) {
+		/* The producer restarted mid-burst: nothing counts, and what
+		 * was lent comes back to a session that is over (stale). */
+		rte_pktmbuf_free_bulk(pkts, got);
+		got = 0;
+		bytes = 0;
+	}
+	if (got < want)
+		rte_pktmbuf_free_bulk(&pkts[got], want - got);
+	rxq->bytes += bytes;
+	held = ivsh_zc_held(zc);
+	zc->held = held;
+	if (held > zc->held_max)
+		zc->held_max = held;
 	return got;
 }
 

@@ -142,7 +142,8 @@ srv_close(struct rte_eth_dev *dev)
 		rte_intr_instance_free(dev->intr_handle);
 		dev->intr_handle = NULL;
 	}
-	if (ad->map != NULL)
+	/* pinned: the application still holds lent buffers in it */
+	if (ad->map != NULL && !ad->map_pinned)
 		munmap(ad->map, ad->map_len);
 	ad->map = NULL;
 	if (s == NULL)

@@ -123,7 +123,8 @@ shm_close(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 
-	if (ad->map != NULL)
+	/* pinned: the application still holds lent buffers in it */
+	if (ad->map != NULL && !ad->map_pinned)
 		munmap(ad->map, ad->map_len);
 	ad->map = NULL;
 }
