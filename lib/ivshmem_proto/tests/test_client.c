@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tests of the ivshmem server protocol client (ivshmem_client.h).
+ *
+ *   test-client fake
+ *	Against scripted fake servers, one row of a table each: every
+ *	malformed handshake is refused with its reason and no fd leaked,
+ *	valid ones are taken; a server that never accepts and one that stays
+ *	silent make ivc_connect() give up at its timeout, saying which.
+ *   test-client server SERVER_BINARY
+ *	Against the real server (2 vectors, 4 peers): a departed peer's
+ *	eventfds are closed and ringing it fails with ENOENT; a client that
+ *	wants more vectors than the server has is refused, one that wants
+ *	fewer keeps only its own count; ivc_close() releases every fd.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "ivp_test.h"
+
+#define VECTORS 2
+
+/* ---- against scripted servers ------------------------------------------ */
+
+enum fake_fd { F_NONE, F_SHM, F_EFD, F_PIPE, F_TWO };
+
+struct fake_msg {
+	int64_t value;
+	enum fake_fd fd;
+};
+
+struct fake_case {
+	const char *name;
+	unsigned int vectors;
+	int nmsg;
+	struct fake_msg msg[6];
+	const char *expect;	/* error substring; NULL: must succeed */
+};
+
+static const struct fake_case fake_cases[] = {
+	{ "hang-up before version", 1, 0, { { 0, 0 } },
+	  "before the protocol version" },
+	{ "wrong protocol version", 1, 1, { { 1, F_NONE } },
+	  "protocol version 1, we speak 0" },
+	{ "version with an fd", 1, 1, { { 0, F_EFD } },
+	  "version message carries an fd" },
+	{ "ID above 65535", 1, 2, { { 0, F_NONE }, { 70000, F_NONE } },
+	  "assigned ID 70000, outside 0..65535" },
+	{ "negative ID", 1, 2, { { 0, F_NONE }, { -1, F_NONE } },
+	  "assigned ID -1" },
+	{ "ID with an fd", 1, 2, { { 0, F_NONE }, { 3, F_EFD } },
+	  "ID message carries an fd" },
+	{ "shm without an fd", 1, 3,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_NONE } },
+	  "shared memory message without an fd" },
+	{ "value below -1", 1, 3,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -5, F_SHM } },
+	  "sent -5, neither -1 nor an ID" },
+	{ "peer ID above 65535", 1, 4,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 65536, F_EFD } },
+	  "sent 65536, neither -1 nor an ID" },
+	{ "two fds in one message", 1, 3,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_TWO } },
+	  "more than one fd" },
+	{ "peer fd is not an eventfd", 1, 4,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 1, F_PIPE } },
+	  "not an eventfd" },
+	{ "own ID announced gone", 1, 4,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 0, F_NONE } },
+	  "our own ID 0 as gone" },
+	{ "unknown peer announced gone", 1, 4,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 5, F_NONE } },
+	  "unknown peer 5 as gone" },
+	{ "shm sent twice", 1, 4,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { -1, F_SHM } },
+	  "shared memory twice" },
+	{ "fewer own vectors than ours", 2, 4,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 0, F_EFD } },
+	  "sent 1 eventfd(s) for our own ID" },
+	{ "valid: ID 7, peer 3", 1, 5,
+	  { { 0, F_NONE }, { 7, F_NONE }, { -1, F_SHM }, { 3, F_EFD },
+	    { 7, F_EFD } }, NULL },
+	{ "valid: extra own vector closed", 1, 5,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 0, F_EFD },
+	    { 0, F_EFD } }, NULL },
+};
+
+static int
+fake_make_fd(enum fake_fd kind, int fds[2])
+{
+	int p[2];
+
+	fds[1] = -1;
+	switch (kind) {
+	case F_NONE:
+		return 0;
+	case F_SHM:
+		fds[0] = memfd_create("fake-shm", MFD_CLOEXEC);
+		return fds[0] >= 0 && ftruncate(fds[0], 4096) == 0 ? 1 : -1;
+	case F_EFD:
+		fds[0] = (int)syscall(SYS_eventfd2, 0, 0);
+		return fds[0] >= 0 ? 1 : -1;
+	case F_PIPE:
+		if (pipe(p) < 0)
+			return -1;
+		fds[0] = p[0];
+		close(p[1]);
+		return 1;
+	case F_TWO:
+		fds[0] = (int)syscall(SYS_eventfd2, 0, 0);
+		fds[1] = (int)syscall(SYS_eventfd2, 0, 0);
+		return 2;
+	}
+	return -1;
+}
+
+static void
+fake_send(int sock, const struct fake_msg *m)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} ctl;
+	unsigned char le[8];
+	struct iovec iov = { le, sizeof(le) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int fds[2] = { -1, -1 }, n, i;
+
+	for (i = 0; i < 8; i++)
+		le[i] = (unsigned char)((uint64_t)m->value >> (8 * i));
+	n = fake_make_fd(m->fd, fds);
+	if (n > 0) {
+		struct cmsghdr *cm;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
+	}
+	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
+		perror("fake server: sendmsg");
+	for (i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+static void
+fake_case_run(const struct fake_case *fc)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[96], err[400];
+	struct ivc_client *c;
+	int lfd, fds_before;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/fake.sock", ivpt_dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	unlink(path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 1) < 0) {
+		ivpt_check(false, "fake server for '%s': %s", fc->name,
+			   strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int s = accept(lfd, NULL, NULL), i;
+		char buf[16];
+
+		for (i = 0; i < fc->nmsg; i++)
+			fake_send(s, &fc->msg[i]);
+		/* Hold the line until the client hangs up (or 3 s). */
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+
+		if (fc->nmsg > 0 && poll(&pfd, 1, 3000) == 1)
+			(void)!read(s, buf, sizeof(buf));
+		_exit(0);
+	}
+	fds_before = ivpt_count_fds(getpid());
+	c = ivc_connect(path, fc->vectors, 300, err, sizeof(err));
+	if (fc->expect == NULL) {
+		ivpt_check(c != NULL, "client accepts '%s'%s%s", fc->name,
+			   c ? "" : ": ", c ? "" : err);
+		if (c != NULL && fc->msg[1].value == 7)
+			ivpt_check(ivc_id(c) == 7 && ivc_peer_count(c) == 1 &&
+				   ivc_peer_at(c, 0)->id == 3 &&
+				   ivc_shm_size(c) == 4096,
+				   "  '%s': id %u, %u peer(s), shm %llu",
+				   fc->name, ivc_id(c), ivc_peer_count(c),
+				   (unsigned long long)ivc_shm_size(c));
+	} else {
+		ivpt_check(c == NULL && strstr(err, fc->expect) != NULL,
+			   "client rejects '%s': \"%s\"", fc->name,
+			   c ? "(accepted!)" : err);
+	}
+	ivc_close(c);
+	ivpt_check(ivpt_count_fds(getpid()) == fds_before,
+		   "  no fd leaked by the client on '%s'", fc->name);
+	close(lfd);
+	waitpid(pid, NULL, 0);
+	unlink(path);
+}
+
+/*
+ * A server that never accepts (backlog full) or accepts and stays silent:
+ * ivc_connect() must give up at its timeout, saying which.
+ */
+static void
+stall_cases(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[96], err[400];
+	struct ivc_client *c;
+	int lfd, filler, acc;
+	int64_t t0;
+
+	snprintf(path, sizeof(path), "%s/stall.sock", ivpt_dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 0) < 0) {
+		ivpt_check(false, "stalling server: %s", strerror(errno));
+		return;
+	}
+	/* Backlog 0 still queues one connection: fill it. */
+	filler = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	connect(filler, (struct sockaddr *)&sa, sizeof(sa));
+	t0 = ivpt_now_ms();
+	c = ivc_connect(path, 1, 300, err, sizeof(err));
+	ivpt_check(c == NULL && strstr(err, "not accepting") != NULL &&
+		   ivpt_now_ms() - t0 < 2000, "client gives up on a server "
+		   "that never accepts, after %lld ms: \"%s\"",
+		   (long long)(ivpt_now_ms() - t0),
+		   c ? "(accepted!)" : err);
+	ivc_close(c);
+	acc = accept(lfd, NULL, NULL);	/* frees the backlog slot */
+	close(filler);
+	if (acc >= 0)
+		close(acc);
+
+	t0 = ivpt_now_ms();
+	c = ivc_connect(path, 1, 300, err, sizeof(err));
+	ivpt_check(c == NULL && strstr(err, "no protocol version") != NULL &&
+		   ivpt_now_ms() - t0 < 2000, "client gives up on a silent "
+		   "server after %lld ms: \"%s\"",
+		   (long long)(ivpt_now_ms() - t0), c ? "(accepted!)" : err);
+	ivc_close(c);
+	close(lfd);
+	unlink(path);
+}
+
+/* ---- against the real server ------------------------------------------- */
+
+static void
+real_server(const char *server_bin)
+{
+	static const char *const args[] = { "-n", "2", "-p", "4", "-l", "1M",
+					    NULL };
+	struct ivpt_client *a, *b, *c, *h;
+	char err[400];
+	int fds0, fds1, fds2;
+
+	if (!ivpt_server_start(server_bin, args)) {
+		ivpt_check(false, "server starts (see %s)", ivpt_log_path);
+		return;
+	}
+	a = ivpt_connect("A", VECTORS, err, sizeof(err));
+	b = a ? ivpt_connect("B", VECTORS, err, sizeof(err)) : NULL;
+	c = b ? ivpt_connect("C", VECTORS, err, sizeof(err)) : NULL;
+	ivpt_check(c != NULL, "3 clients connect%s%s", c ? "" : ": ",
+		   c ? "" : err);
+	if (c == NULL)
+		return;
+	ivpt_settle(50);
+
+	fds0 = ivpt_count_fds(getpid());
+	ivpt_close(b);
+	fds1 = ivpt_count_fds(getpid());
+	ivpt_check(ivpt_expect(a, IVC_EV_PEER_LEFT, 1) &&
+		   ivpt_expect(c, IVC_EV_PEER_LEFT, 1) &&
+		   !ivpt_knows(a, 1, VECTORS) && !ivpt_knows(c, 1, 0),
+		   "A and C, told B left, forget it");
+	fds2 = ivpt_count_fds(getpid());
+	ivpt_check(fds2 == fds1 - 2 * VECTORS, "... and close the %d "
+		   "eventfds each held for it: %d -> %d fds (B's own: %d)",
+		   VECTORS, fds1, fds2, fds0 - fds1);
+	ivpt_check(ivc_notify(a->c, 1, 0) == -ENOENT,
+		   "ringing departed peer 1 fails with ENOENT");
+
+	h = ivpt_connect("H", 3, err, sizeof(err));
+	ivpt_check(h == NULL && strstr(err, "we use 3 vectors"),
+		   "client wanting 3 vectors from a 2-vector server fails: "
+		   "\"%s\"", h ? "(accepted!)" : err);
+	ivpt_server_quiet();
+	fds0 = ivpt_count_fds(getpid());
+	h = ivpt_connect("H", 1, err, sizeof(err));
+	fds1 = ivpt_count_fds(getpid());
+	/* Its socket, the shm, its own eventfd, one per peer (A and C). */
+	ivpt_check(h && ivpt_knows(h, ivc_id(a->c), 1) &&
+		   ivpt_knows(h, ivc_id(c->c), 1) && ivc_own_fd(h->c, 1) < 0 &&
+		   fds1 - fds0 == 5, "client wanting 1 vector takes 1 per "
+		   "peer, closes the rest: %d fds", fds1 - fds0);
+	ivpt_server_quiet();
+	for (unsigned int i = 0; i < ivpt_nb_clients; i++)
+		ivpt_check(!ivpt_clients[i]->broken, "client %s saw no "
+			   "protocol error", ivpt_clients[i]->name);
+}
+
+int
+main(int argc, char **argv)
+{
+	int fds_start;
+
+	if (!(argc == 2 && strcmp(argv[1], "fake") == 0) &&
+	    !(argc == 3 && strcmp(argv[1], "server") == 0)) {
+		fprintf(stderr, "usage: %s fake | server SERVER_BINARY\n",
+			argv[0]);
+		return 2;
+	}
+	if (!ivpt_setup("ivc-test"))
+		return 1;
+	fds_start = ivpt_count_fds(getpid());
+	if (argc == 2) {
+		printf("# the client against scripted servers\n");
+		for (size_t i = 0; i < sizeof(fake_cases) /
+		     sizeof(fake_cases[0]); i++)
+			fake_case_run(&fake_cases[i]);
+		stall_cases();
+	} else {
+		printf("# the client against the real server %s\n", argv[2]);
+		real_server(argv[2]);
+		ivpt_close_all();
+		ivpt_check(ivpt_count_fds(getpid()) == fds_start,
+			   "test process holds no fd from any client after "
+			   "ivc_close");
+		ivpt_server_stop();
+	}
+	return ivpt_finish();
+}
