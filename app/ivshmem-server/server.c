@@ -8,6 +8,12 @@
  * loop holds peer pointers: only then is it unlisted and its departure
  * announced. Announcing can overflow another client's queue and drop it
  * too; reap keeps going until nothing is left to announce.
+ *
+ * A newcomer is welcomed with the live peers only, so no peer may be
+ * dropped-but-listed when the next one is welcomed: it would be told of
+ * a departure of a peer it never heard of (a client that hangs up before
+ * it is accepted is dropped while it is welcomed). Reaping comes before
+ * every welcome.
  */
 #include "server.h"
 
@@ -208,6 +214,7 @@ ivsrv_accept(struct ivsrv_server *s)
 
 		if (fd >= 0) {
 			ivsrv_accept_one(s, fd);
+			ivsrv_reap(s);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -378,10 +385,8 @@ ivsrv_server_run(struct ivsrv_server *s)
 		ivsrv_reap(s);
 		if (signals)
 			ivsrv_signals(s);
-		if (listener && !s->stop) {
+		if (listener && !s->stop)
 			ivsrv_accept(s);
-			ivsrv_reap(s);
-		}
 	}
 	return 0;
 }

@@ -11,10 +11,12 @@
  * garbage/vanishing/non-reading clients, and that the server's fd count
  * is unchanged after many connections.
  * Part 2: handshakes larger than a socket buffer, and a client that never
- * reads. The client's own checks are in lib/ivshmem_proto/tests.
+ * reads. Part 3: a client that connects and hangs up at once, accepted
+ * with a newcomer. The client's own checks are in lib/ivshmem_proto/tests.
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,12 +25,15 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include "ivp_test.h"
 
 #define VECTORS 2
 #define MAX_PEERS 4
 #define ID_COUNT 6
+/* IDs part 3 follows: the server hands them out in turn from 0. */
+#define ID_COUNT_MAX 64
 
 static const char *server_bin;
 
@@ -255,6 +260,12 @@ part1(void)
 	check_matrix(set, 4, VECTORS, "4 clients after reuse");
 
 	ivpt_check(ivpt_close_seen(g, a), "G's departure reaches A");
+	/*
+	 * A, C and D stay: room for the non-reading client below and one
+	 * more only once D is gone.
+	 */
+	ivpt_check(!d->broken, "client D saw no protocol error");
+	ivpt_check(ivpt_close_seen(d, a), "D's departure reaches A");
 
 	dropped = ivpt_log_count("it sent data");
 	ivpt_check(garbage_client() &&
@@ -378,6 +389,118 @@ part2(void)
 		ivpt_close(v[i]);
 }
 
+/*
+ * One message from a raw client socket, waiting up to @ms: 1 with its
+ * value and fd (-1: none), 0 on timeout or hang-up.
+ */
+static int
+raw_recv(int sock, int64_t *value, int *fd, int ms)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl;
+	unsigned char le[8];
+	struct iovec iov = { le, sizeof(le) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf) };
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	struct cmsghdr *cm;
+	uint64_t v = 0;
+	int i;
+
+	/* The server sends each message whole: one read takes it. */
+	if (poll(&pfd, 1, ms) != 1 ||
+	    recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(le))
+		return 0;
+	*fd = -1;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cm), sizeof(*fd));
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | le[i];
+	*value = (int64_t)v;
+	return 1;
+}
+
+/*
+ * A client that connects and hangs up at once, accepted in one batch
+ * with a newcomer: the server finds the first gone while welcoming it,
+ * and must not tell the newcomer of a departure of a peer the newcomer
+ * was never listed. The server is stopped while both connect, so one
+ * accept batch takes both. Once the newcomer has its handshake, peer X
+ * hangs up: the server learns it in a later round than the batch, so X's
+ * departure ends what the batch sent the newcomer.
+ */
+static void
+part3(void)
+{
+	static const char *const args[] = { "-v", "-n", "1", "-p", "4", NULL };
+	bool known[ID_COUNT_MAX] = { false }, end = false;
+	struct ivpt_client *x;
+	char err[400];
+	int vanish, raw, status, fd, n = 0;
+	int64_t value, own_id = -1, x_id, stray_id = -1;
+
+	if (!ivpt_server_start(server_bin, args)) {
+		ivpt_check(false, "server starts (see %s)", ivpt_log_path);
+		return;
+	}
+	x = ivpt_connect("X", 1, err, sizeof(err));
+	if (x == NULL) {
+		ivpt_check(false, "client X: %s", err);
+		return;
+	}
+	x_id = ivc_id(x->c);
+	ivpt_server_quiet();
+	kill(ivpt_srv_pid, SIGSTOP);
+	waitpid(ivpt_srv_pid, &status, WUNTRACED);
+	vanish = ivpt_unix_connect(ivpt_sock_path);
+	if (vanish >= 0)
+		close(vanish);
+	raw = ivpt_unix_connect(ivpt_sock_path);
+	kill(ivpt_srv_pid, SIGCONT);
+	if (vanish < 0 || raw < 0) {
+		ivpt_check(false, "connect-and-close client and newcomer: %s",
+			   strerror(errno));
+		if (raw >= 0)
+			close(raw);
+		return;
+	}
+	/*
+	 * After version, ID and shm, eventfds (of listed peers, its own, of
+	 * joining peers) make an ID known; a departure must name one.
+	 */
+	while (!end && raw_recv(raw, &value, &fd, 3000) == 1) {
+		if (fd >= 0)
+			close(fd);
+		if (++n == 2)
+			own_id = value;
+		if (n <= 3 || value < 0 || value >= ID_COUNT_MAX)
+			continue;
+		if (fd >= 0)
+			known[value] = true;
+		else if (!known[value] && stray_id < 0)
+			stray_id = value;
+		if (fd >= 0 && value == own_id && x != NULL) {
+			ivpt_close(x);	/* handshake done: X hangs up */
+			x = NULL;
+		}
+		end = fd < 0 && value == x_id;
+	}
+	close(raw);
+	if (stray_id >= 0)
+		snprintf(err, sizeof(err), "told peer %lld left, never listed",
+			 (long long)stray_id);
+	else
+		snprintf(err, sizeof(err), "%s", end ? "none unknown up to X's "
+			 "departure" : "X's departure never came");
+	ivpt_check(end && stray_id < 0, "a newcomer accepted in one batch with "
+		   "a connect-and-close client hears of no departure of a peer "
+		   "it was not listed: %d messages, %s", n, err);
+}
+
 static void
 stop_server(void)
 {
@@ -410,6 +533,11 @@ main(int argc, char **argv)
 
 	printf("# part 2: large handshakes, a client that never reads\n");
 	part2();
+	ivpt_close_all();
+	stop_server();
+
+	printf("# part 3: a connect-and-close client and a newcomer\n");
+	part3();
 	ivpt_close_all();
 	stop_server();
 	return ivpt_finish();
