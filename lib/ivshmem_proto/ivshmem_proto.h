@@ -34,6 +34,12 @@
  * counts them to know the vector. Writing a 64-bit 1 to a peer's eventfd
  * for vector V interrupts that peer on V; its own eventfd V becomes
  * readable when someone rings it.
+ *
+ * A newcomer is listed the peers still connected when it is welcomed. A
+ * LEFT may name a peer the receiver never heard of (one that left while
+ * the receiver was being welcomed, from a server less careful than ours):
+ * the receiver ignores it, as QEMU's device does. A LEFT naming the
+ * receiver's own ID is an error.
  */
 #ifndef IVSHMEM_PROTO_H
 #define IVSHMEM_PROTO_H

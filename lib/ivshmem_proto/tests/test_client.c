@@ -14,6 +14,7 @@
  *	fewer keeps only its own count; ivc_close() releases every fd.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,56 +43,63 @@ struct fake_case {
 	const char *name;
 	unsigned int vectors;
 	int nmsg;
-	struct fake_msg msg[6];
+	struct fake_msg msg[8];
 	const char *expect;	/* error substring; NULL: must succeed */
+	/* What ivc_process() reports once all is sent ("J3 L3"); NULL: not
+	 * checked. */
+	const char *events;
 };
 
 static const struct fake_case fake_cases[] = {
 	{ "hang-up before version", 1, 0, { { 0, 0 } },
-	  "before the protocol version" },
+	  "before the protocol version", NULL },
 	{ "wrong protocol version", 1, 1, { { 1, F_NONE } },
-	  "protocol version 1, we speak 0" },
+	  "protocol version 1, we speak 0", NULL },
 	{ "version with an fd", 1, 1, { { 0, F_EFD } },
-	  "version message carries an fd" },
+	  "version message carries an fd", NULL },
 	{ "ID above 65535", 1, 2, { { 0, F_NONE }, { 70000, F_NONE } },
-	  "assigned ID 70000, outside 0..65535" },
+	  "assigned ID 70000, outside 0..65535", NULL },
 	{ "negative ID", 1, 2, { { 0, F_NONE }, { -1, F_NONE } },
-	  "assigned ID -1" },
+	  "assigned ID -1", NULL },
 	{ "ID with an fd", 1, 2, { { 0, F_NONE }, { 3, F_EFD } },
-	  "ID message carries an fd" },
+	  "ID message carries an fd", NULL },
 	{ "shm without an fd", 1, 3,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_NONE } },
-	  "shared memory message without an fd" },
+	  "shared memory message without an fd", NULL },
 	{ "value below -1", 1, 3,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -5, F_SHM } },
-	  "sent -5, neither -1 nor an ID" },
+	  "sent -5, neither -1 nor an ID", NULL },
 	{ "peer ID above 65535", 1, 4,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 65536, F_EFD } },
-	  "sent 65536, neither -1 nor an ID" },
+	  "sent 65536, neither -1 nor an ID", NULL },
 	{ "two fds in one message", 1, 3,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_TWO } },
-	  "more than one fd" },
+	  "more than one fd", NULL },
 	{ "peer fd is not an eventfd", 1, 4,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 1, F_PIPE } },
-	  "not an eventfd" },
+	  "not an eventfd", NULL },
 	{ "own ID announced gone", 1, 4,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 0, F_NONE } },
-	  "our own ID 0 as gone" },
-	{ "unknown peer announced gone", 1, 4,
-	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 5, F_NONE } },
-	  "unknown peer 5 as gone" },
+	  "our own ID 0 as gone", NULL },
 	{ "shm sent twice", 1, 4,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { -1, F_SHM } },
-	  "shared memory twice" },
+	  "shared memory twice", NULL },
 	{ "fewer own vectors than ours", 2, 4,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 0, F_EFD } },
-	  "sent 1 eventfd(s) for our own ID" },
+	  "sent 1 eventfd(s) for our own ID", NULL },
 	{ "valid: ID 7, peer 3", 1, 5,
 	  { { 0, F_NONE }, { 7, F_NONE }, { -1, F_SHM }, { 3, F_EFD },
-	    { 7, F_EFD } }, NULL },
+	    { 7, F_EFD } }, NULL, NULL },
 	{ "valid: extra own vector closed", 1, 5,
 	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 0, F_EFD },
-	    { 0, F_EFD } }, NULL },
+	    { 0, F_EFD } }, NULL, NULL },
+	/* A peer that left before we were welcomed: ignored, as QEMU does. */
+	{ "valid: unknown peer announced gone in the handshake", 1, 5,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 5, F_NONE },
+	    { 0, F_EFD } }, NULL, "" },
+	{ "valid: unknown peer announced gone, then a join", 1, 7,
+	  { { 0, F_NONE }, { 0, F_NONE }, { -1, F_SHM }, { 0, F_EFD },
+	    { 5, F_NONE }, { 3, F_EFD }, { 3, F_NONE } }, NULL, "J3 L3" },
 };
 
 static int
@@ -157,13 +165,41 @@ fake_send(int sock, const struct fake_msg *m)
 			close(fds[i]);
 }
 
+/*
+ * Everything ivc_process() reports until the socket is drained, as
+ * "J<id>" / "L<id>" words, then "error: <reason>" if it fails.
+ */
+static void
+fake_events(struct ivc_client *c, char *out, size_t len)
+{
+	struct pollfd pfd = { .fd = ivc_socket_fd(c), .events = POLLIN };
+	size_t off = 0;
+
+	out[0] = '\0';
+	while (off < len && poll(&pfd, 1, 0) == 1) {
+		struct ivc_event ev;
+		int rc;
+
+		while (off < len && (rc = ivc_process(c, &ev)) > 0)
+			off += (size_t)snprintf(out + off, len - off, "%s%c%u",
+						off ? " " : "",
+						ev.type == IVC_EV_PEER_JOINED ?
+						'J' : 'L', ev.id);
+		if (off < len && rc < 0) {
+			snprintf(out + off, len - off, "%serror: %s",
+				 off ? " " : "", ivc_error(c));
+			return;
+		}
+	}
+}
+
 static void
 fake_case_run(const struct fake_case *fc)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char path[96], err[400];
+	char path[96], err[400], events[400];
 	struct ivc_client *c;
-	int lfd, fds_before;
+	int lfd, fds_before, sent[2];
 	pid_t pid;
 
 	snprintf(path, sizeof(path), "%s/fake.sock", ivpt_dir);
@@ -176,6 +212,12 @@ fake_case_run(const struct fake_case *fc)
 			   strerror(errno));
 		return;
 	}
+	fds_before = ivpt_count_fds(getpid());
+	if (pipe2(sent, O_CLOEXEC) < 0) {
+		ivpt_check(false, "pipe: %s", strerror(errno));
+		close(lfd);
+		return;
+	}
 	pid = fork();
 	if (pid == 0) {
 		int s = accept(lfd, NULL, NULL), i;
@@ -183,6 +225,7 @@ fake_case_run(const struct fake_case *fc)
 
 		for (i = 0; i < fc->nmsg; i++)
 			fake_send(s, &fc->msg[i]);
+		close(sent[1]);		/* all sent */
 		/* Hold the line until the client hangs up (or 3 s). */
 		struct pollfd pfd = { .fd = s, .events = POLLIN };
 
@@ -190,11 +233,21 @@ fake_case_run(const struct fake_case *fc)
 			(void)!read(s, buf, sizeof(buf));
 		_exit(0);
 	}
-	fds_before = ivpt_count_fds(getpid());
-	c = ivc_connect(path, fc->vectors, 300, err, sizeof(err));
+	close(sent[1]);
+	c = ivc_connect(path, fc->vectors, 1000, err, sizeof(err));
 	if (fc->expect == NULL) {
 		ivpt_check(c != NULL, "client accepts '%s'%s%s", fc->name,
 			   c ? "" : ": ", c ? "" : err);
+		if (c != NULL && fc->events != NULL) {
+			char b;
+
+			/* EOF once the fake server has sent everything. */
+			(void)!read(sent[0], &b, 1);
+			fake_events(c, events, sizeof(events));
+			ivpt_check(strcmp(events, fc->events) == 0,
+				   "  '%s': events \"%s\", want \"%s\"",
+				   fc->name, events, fc->events);
+		}
 		if (c != NULL && fc->msg[1].value == 7)
 			ivpt_check(ivc_id(c) == 7 && ivc_peer_count(c) == 1 &&
 				   ivc_peer_at(c, 0)->id == 3 &&
@@ -208,6 +261,7 @@ fake_case_run(const struct fake_case *fc)
 			   c ? "(accepted!)" : err);
 	}
 	ivc_close(c);
+	close(sent[0]);
 	ivpt_check(ivpt_count_fds(getpid()) == fds_before,
 		   "  no fd leaked by the client on '%s'", fc->name);
 	close(lfd);
