@@ -69,7 +69,7 @@ ivsrv_usage(FILE *f)
 "\n"
 "An existing shm object or file is used as is (its size must match) and\n"
 "left in place on exit; one the server created is removed on exit.\n",
-		IVP_MAX_VECTORS, IVSRV_DEFAULT_VECTORS, IVP_ID_COUNT,
+		IVP_MAX_VECTORS, IVSRV_DEFAULT_VECTORS, IVP_MAX_PEERS,
 		IVSRV_DEFAULT_MAX_PEERS, IVP_ID_COUNT,
 		IVSRV_DEFAULT_SOCKET_MODE);
 }
@@ -262,7 +262,7 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 			break;
 		case 'p':
 			rc = ivsrv_parse_uint32("-p/--max-peers", optarg, 1,
-						IVP_ID_COUNT, &o->max_peers);
+						IVP_MAX_PEERS, &o->max_peers);
 			break;
 		case OPT_IDS:
 			rc = ivsrv_parse_uint32("--ids", optarg, 1,

@@ -44,7 +44,7 @@ struct ivc_client {
 	int own[IVP_MAX_VECTORS];
 
 	struct ivc_peer **peers;
-	unsigned int nb_peers;
+	unsigned int nb_peers;	/* below IVP_MAX_PEERS: we are one too */
 	unsigned int cap_peers;
 
 	/* A message may arrive in pieces; its fd with any of them. */
@@ -325,6 +325,11 @@ ivc_peer_fd(struct ivc_client *c, uint16_t id, int fd, struct ivc_event *ev)
 {
 	struct ivc_peer *p = ivc_find(c, id, NULL);
 
+	if (p == NULL && c->nb_peers >= IVP_MAX_PEERS - 1) {
+		close(fd);
+		return ivc_fail(c, "has more than %d peers, we included "
+				"(IVP_MAX_PEERS)", IVP_MAX_PEERS);
+	}
 	if (p == NULL) {
 		p = ivc_add_peer(c, id);
 		if (p == NULL) {

@@ -59,6 +59,15 @@
 /* Eventfds per peer: the bound of QEMU's example server. */
 #define IVP_MAX_VECTORS 64
 
+/*
+ * Clients connected to one server at once, the receiver included. Our
+ * server serves no more (-p/--max-peers); a client refuses a server that
+ * lists or adds more, so however the server behaves, a client holds at
+ * most (IVP_MAX_PEERS - 1) * vectors peer eventfds. The transport itself
+ * needs two peers; the rest is room for replacements and observers.
+ */
+#define IVP_MAX_PEERS 256
+
 enum ivp_msg {
 	IVP_MSG_VERSION,
 	IVP_MSG_ID,
