@@ -46,6 +46,8 @@ struct ivc_client {
 	struct ivc_peer **peers;
 	unsigned int nb_peers;	/* below IVP_MAX_PEERS: we are one too */
 	unsigned int cap_peers;
+	/* Messages taken since ivc_process() last returned 0. */
+	unsigned int taken;
 
 	/* A message may arrive in pieces; its fd with any of them. */
 	unsigned char msg[8];
@@ -583,17 +585,23 @@ ivc_process(struct ivc_client *c, struct ivc_event *ev)
 {
 	if (c->failed)
 		return -1;
-	for (;;) {
+	while (c->taken < IVC_PROCESS_BUDGET) {
 		int64_t value;
 		int fd = -1, rc;
 
 		rc = ivc_recv_msg(c, &value, &fd);
-		if (rc <= 0)
-			return rc;
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			break;
+		c->taken++;
 		rc = ivc_handle(c, value, fd, ev);
 		if (rc != 0)
 			return rc;
 	}
+	/* The socket may still be readable: the caller's poll says so. */
+	c->taken = 0;
+	return 0;
 }
 
 const char *

@@ -21,6 +21,13 @@
 
 #include "ivshmem_proto.h"
 
+/*
+ * Messages ivc_process() takes from the socket before it returns 0 with
+ * more pending: a server that sends without end cannot hold the caller
+ * (a join takes one message per vector).
+ */
+#define IVC_PROCESS_BUDGET 64
+
 struct ivc_client;
 
 struct ivc_peer {
@@ -56,9 +63,12 @@ struct ivc_client *ivc_connect(const char *path, unsigned int vectors,
 /*
  * Consume what the server sent since the last call, without blocking.
  * Returns 1 and fills @ev when a peer joined or left (call again: more
- * may be buffered), 0 when nothing more is pending, -1 on a protocol
- * error or server hang-up (reason in ivc_error(); the client is then
- * unusable except for ivc_close() and the shm mapping, which stays valid).
+ * may be buffered); 0 when nothing more is pending, or when it has taken
+ * IVC_PROCESS_BUDGET messages since it last returned 0 (the socket then
+ * stays readable, so a caller that polls it comes back); -1 on a
+ * protocol error or server hang-up (reason in ivc_error(); the client is
+ * then unusable except for ivc_close() and the shm mapping, which stays
+ * valid).
  */
 int ivc_process(struct ivc_client *c, struct ivc_event *ev);
 

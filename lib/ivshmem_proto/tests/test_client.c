@@ -353,6 +353,69 @@ cap_cases(void)
 }
 
 /*
+ * A server that keeps sending: one round of ivc_process() calls, until
+ * one returns 0, takes IVC_PROCESS_BUDGET messages at most and leaves the
+ * socket readable for the next round; all events arrive over the rounds.
+ */
+static void
+budget_case(void)
+{
+	enum { PAIRS = IVC_PROCESS_BUDGET + 8 };
+	static struct fake_msg m[4 + 2 * PAIRS];
+	const char *name = "a server that keeps sending";
+	struct pollfd pfd = { .events = POLLIN };
+	struct fake_server f;
+	struct ivc_client *c;
+	struct ivc_event ev;
+	unsigned int first = 0, total = 0, rounds = 0, bad = 0;
+	char err[400];
+	int n = 0, i, rc;
+
+	m[n++] = (struct fake_msg){ 0, F_NONE };
+	m[n++] = (struct fake_msg){ 0, F_NONE };
+	m[n++] = (struct fake_msg){ -1, F_SHM };
+	m[n++] = (struct fake_msg){ 0, F_EFD };
+	for (i = 0; i < PAIRS; i++) {
+		m[n++] = (struct fake_msg){ 3, F_EFD };
+		m[n++] = (struct fake_msg){ 3, F_NONE };
+	}
+	if (!fake_start(&f, name, m, n))
+		return;
+	c = ivc_connect(f.path, 1, 1000, err, sizeof(err));
+	ivpt_check(c != NULL, "client accepts '%s'%s%s", name, c ? "" : ": ",
+		   c ? "" : err);
+	if (c == NULL) {
+		fake_stop(&f, name);
+		return;
+	}
+	fake_wait_sent(&f);
+	pfd.fd = ivc_socket_fd(c);
+	while (poll(&pfd, 1, 0) == 1 && rounds < 2 * PAIRS) {
+		rounds++;
+		while ((rc = ivc_process(c, &ev)) > 0) {
+			/* Joins and departures of peer 3 take turns. */
+			if (ev.id != 3 || ev.type != (total % 2 == 0 ?
+			    IVC_EV_PEER_JOINED : IVC_EV_PEER_LEFT))
+				bad++;
+			total++;
+			if (rounds == 1)
+				first++;
+		}
+		if (rc < 0)
+			break;
+	}
+	ivpt_check(rounds > 1 && first <= IVC_PROCESS_BUDGET,
+		   "  '%s': the first round takes %u events, at most %d, and "
+		   "leaves the socket readable (%u rounds)", name, first,
+		   IVC_PROCESS_BUDGET, rounds);
+	ivpt_check(rc == 0 && bad == 0 && total == 2 * PAIRS,
+		   "  '%s': all %u events arrive in order over the rounds",
+		   name, total);
+	ivc_close(c);
+	fake_stop(&f, name);
+}
+
+/*
  * A server that never accepts (backlog full) or accepts and stays silent:
  * ivc_connect() must give up at its timeout, saying which.
  */
@@ -477,6 +540,7 @@ main(int argc, char **argv)
 		     sizeof(fake_cases[0]); i++)
 			fake_case_run(&fake_cases[i], fake_cases[i].msg);
 		cap_cases();
+		budget_case();
 		stall_cases();
 	} else {
 		printf("# the client against the real server %s\n", argv[2]);
