@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "ivshmem_client.h"
+#include "ivshmem_proto.h"
 
 #define PROG "ivshmem-server"
 
@@ -69,8 +69,8 @@ ivsrv_usage(FILE *f)
 "\n"
 "An existing shm object or file is used as is (its size must match) and\n"
 "left in place on exit; one the server created is removed on exit.\n",
-		IVC_MAX_VECTORS, IVSRV_DEFAULT_VECTORS, IVC_ID_COUNT,
-		IVSRV_DEFAULT_MAX_PEERS, IVC_ID_COUNT,
+		IVP_MAX_VECTORS, IVSRV_DEFAULT_VECTORS, IVP_MAX_PEERS,
+		IVSRV_DEFAULT_MAX_PEERS, IVP_ID_COUNT,
 		IVSRV_DEFAULT_SOCKET_MODE);
 }
 
@@ -232,7 +232,7 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 		.size = IVSRV_DEFAULT_SIZE,
 		.vectors = IVSRV_DEFAULT_VECTORS,
 		.max_peers = IVSRV_DEFAULT_MAX_PEERS,
-		.id_count = IVC_ID_COUNT,
+		.id_count = IVP_ID_COUNT,
 		.socket_mode = IVSRV_DEFAULT_SOCKET_MODE,
 	};
 
@@ -258,15 +258,15 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 			break;
 		case 'n':
 			rc = ivsrv_parse_uint32("-n/--vectors", optarg, 1,
-						IVC_MAX_VECTORS, &o->vectors);
+						IVP_MAX_VECTORS, &o->vectors);
 			break;
 		case 'p':
 			rc = ivsrv_parse_uint32("-p/--max-peers", optarg, 1,
-						IVC_ID_COUNT, &o->max_peers);
+						IVP_MAX_PEERS, &o->max_peers);
 			break;
 		case OPT_IDS:
 			rc = ivsrv_parse_uint32("--ids", optarg, 1,
-						IVC_ID_COUNT, &o->id_count);
+						IVP_ID_COUNT, &o->id_count);
 			break;
 		case OPT_SOCKET_MODE:
 			rc = ivsrv_parse_mode("--socket-mode", optarg,
@@ -313,7 +313,7 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 	if (o->id_count < o->max_peers) {
 		fprintf(stderr, PROG ": --ids %u is below -p/--max-peers %u "
 			"(allowed: --ids %u..%d)\n", o->id_count, o->max_peers,
-			o->max_peers, IVC_ID_COUNT);
+			o->max_peers, IVP_ID_COUNT);
 		return IVSRV_PARSE_ERROR;
 	}
 	if (!pid_given && !o->foreground)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "ivshmem_client.h"
+#include "ivshmem_proto.h"
 
 /*
  * An eventfd with a reference count: queued messages hold references, so
@@ -33,7 +33,7 @@ struct ivsrv_peer {
 	pid_t pid;
 	uid_t uid;
 	struct ivsrv_peer *next_dead;
-	struct ivsrv_efd *efd[IVC_MAX_VECTORS];
+	struct ivsrv_efd *efd[IVP_MAX_VECTORS];
 	/* Ring of messages a slow reader has not taken yet. */
 	struct ivsrv_msg *q;
 	uint32_t q_head;
@@ -50,7 +50,7 @@ struct ivsrv_table {
 	unsigned int nb_peers;
 	unsigned int cap_peers;
 	unsigned int next_id;
-	uint64_t id_used[IVC_ID_COUNT / 64];
+	uint64_t id_used[IVP_ID_COUNT / 64];
 };
 
 int ivsrv_table_init(struct ivsrv_table *t, unsigned int vectors,

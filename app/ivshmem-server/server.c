@@ -8,6 +8,12 @@
  * loop holds peer pointers: only then is it unlisted and its departure
  * announced. Announcing can overflow another client's queue and drop it
  * too; reap keeps going until nothing is left to announce.
+ *
+ * A newcomer is welcomed with the live peers only, so no peer may be
+ * dropped-but-listed when the next one is welcomed: it would be told of
+ * a departure of a peer it never heard of (a client that hangs up before
+ * it is accepted is dropped while it is welcomed). Reaping comes before
+ * every welcome.
  */
 #include "server.h"
 
@@ -43,15 +49,18 @@ ivsrv_drop(struct ivsrv_server *s, struct ivsrv_peer *p, int priority,
 	s->dead = p;
 }
 
-/* Push, dropping the receiver if it has stopped reading. */
+/*
+ * Push a message of @kind (ivshmem_proto.h) with the fd its table row
+ * names, or -1; drop the receiver if it has stopped reading.
+ */
 static void
-ivsrv_push(struct ivsrv_server *s, struct ivsrv_peer *p, const char *what,
+ivsrv_push(struct ivsrv_server *s, struct ivsrv_peer *p, enum ivp_msg kind,
 	   int64_t value, int fd, struct ivsrv_efd *ref)
 {
 	if (p->dead)
 		return;
-	IVSRV_DEBUG("to peer %u: %s %lld%s", p->id, what, (long long)value,
-		    fd >= 0 ? " + fd" : "");
+	IVSRV_DEBUG("to peer %u: %s %lld%s", p->id, ivp_msg_info(kind)->name,
+		    (long long)value, fd >= 0 ? " + fd" : "");
 	if (ivsrv_peer_push(&s->tab, p, value, fd, ref) < 0)
 		ivsrv_drop(s, p, LOG_WARNING, "dropped: not reading (queue "
 			   "full)");
@@ -95,7 +104,7 @@ ivsrv_announce_departure(struct ivsrv_server *s, uint16_t id)
 	unsigned int i;
 
 	for (i = 0; i < s->tab.nb_peers; i++)
-		ivsrv_push(s, s->tab.peers[i], "departure of", id, -1, NULL);
+		ivsrv_push(s, s->tab.peers[i], IVP_MSG_LEFT, id, -1, NULL);
 	for (i = 0; i < s->tab.nb_peers; i++)
 		ivsrv_send(s, s->tab.peers[i]);
 }
@@ -114,9 +123,9 @@ ivsrv_reap(struct ivsrv_server *s)
 }
 
 /*
- * The handshake QEMU's ivshmem-doorbell reads (hw/misc/ivshmem.c,
- * ivshmem_recv_setup): version, ID, shm; then each peer's eventfds, then
- * our own. Everyone else learns the newcomer's eventfds.
+ * The handshake of ivshmem_proto.h, as QEMU's ivshmem-doorbell reads it
+ * (hw/misc/ivshmem.c, ivshmem_recv_setup): version, ID, shm; then each
+ * peer's eventfds, then its own. Everyone else learns the newcomer's.
  */
 static void
 ivsrv_welcome(struct ivsrv_server *s, struct ivsrv_peer *p)
@@ -124,20 +133,20 @@ ivsrv_welcome(struct ivsrv_server *s, struct ivsrv_peer *p)
 	const unsigned int nv = s->tab.vectors;
 	unsigned int i, v;
 
-	ivsrv_push(s, p, "version", IVC_PROTOCOL_VERSION, -1, NULL);
-	ivsrv_push(s, p, "ID", p->id, -1, NULL);
-	ivsrv_push(s, p, "shm", IVC_MSG_SHM, s->shm->fd, NULL);
+	ivsrv_push(s, p, IVP_MSG_VERSION, IVP_PROTOCOL_VERSION, -1, NULL);
+	ivsrv_push(s, p, IVP_MSG_ID, p->id, -1, NULL);
+	ivsrv_push(s, p, IVP_MSG_SHM, IVP_SHM, s->shm->fd, NULL);
 	for (i = 0; i < s->tab.nb_peers; i++) {
 		struct ivsrv_peer *q = s->tab.peers[i];
 
 		if (q == p || q->dead)
 			continue;
 		for (v = 0; v < nv; v++)
-			ivsrv_push(s, p, "eventfd of peer", q->id,
+			ivsrv_push(s, p, IVP_MSG_PEER_EVENTFD, q->id,
 				   q->efd[v]->fd, q->efd[v]);
 	}
 	for (v = 0; v < nv; v++)
-		ivsrv_push(s, p, "own eventfd", p->id, p->efd[v]->fd,
+		ivsrv_push(s, p, IVP_MSG_OWN_EVENTFD, p->id, p->efd[v]->fd,
 			   p->efd[v]);
 
 	for (i = 0; i < s->tab.nb_peers; i++) {
@@ -146,7 +155,7 @@ ivsrv_welcome(struct ivsrv_server *s, struct ivsrv_peer *p)
 		if (q == p)
 			continue;
 		for (v = 0; v < nv; v++)
-			ivsrv_push(s, q, "eventfd of new peer", p->id,
+			ivsrv_push(s, q, IVP_MSG_JOINED, p->id,
 				   p->efd[v]->fd, p->efd[v]);
 	}
 	for (i = 0; i < s->tab.nb_peers; i++)
@@ -205,6 +214,7 @@ ivsrv_accept(struct ivsrv_server *s)
 
 		if (fd >= 0) {
 			ivsrv_accept_one(s, fd);
+			ivsrv_reap(s);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -266,7 +276,7 @@ ivsrv_dump(const struct ivsrv_server *s)
 		   s->tab.vectors, s->tab.next_id, s->tab.id_count);
 	for (i = 0; i < s->tab.nb_peers; i++) {
 		const struct ivsrv_peer *p = s->tab.peers[i];
-		char fds[IVC_MAX_VECTORS * 8] = "";
+		char fds[IVP_MAX_VECTORS * 8] = "";
 		size_t off = 0;
 
 		for (v = 0; v < s->tab.vectors && off < sizeof(fds); v++)
@@ -375,10 +385,8 @@ ivsrv_server_run(struct ivsrv_server *s)
 		ivsrv_reap(s);
 		if (signals)
 			ivsrv_signals(s);
-		if (listener && !s->stop) {
+		if (listener && !s->stop)
 			ivsrv_accept(s);
-			ivsrv_reap(s);
-		}
 	}
 	return 0;
 }

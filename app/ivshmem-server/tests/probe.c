@@ -82,7 +82,7 @@ static void
 print_peers(const struct ivc_client *c)
 {
 	unsigned int i, n = ivc_peer_count(c);
-	uint16_t ids[IVC_ID_COUNT > 4096 ? 4096 : IVC_ID_COUNT];
+	uint16_t ids[IVP_ID_COUNT > 4096 ? 4096 : IVP_ID_COUNT];
 
 	if (n > sizeof(ids) / sizeof(ids[0]))
 		n = sizeof(ids) / sizeof(ids[0]);

@@ -71,7 +71,8 @@ done <<EOF
 -n 2x|-n/--vectors '2x': trailing characters
 -n 0x10|-n/--vectors '0x10': trailing characters
 -n +3|-n/--vectors '+3': not a number
--p 0|-p/--max-peers '0': out of range (allowed: 1..65536)
+-p 0|-p/--max-peers '0': out of range (allowed: 1..256)
+-p 257|-p/--max-peers '257': out of range (allowed: 1..256)
 -p 70000|-p/--max-peers '70000': out of range
 --ids 2 -p 4|--ids 2 is below -p/--max-peers 4
 --ids 65537|--ids '65537': out of range
@@ -90,8 +91,8 @@ out=$("$SERVER" --help)
 check $? "--help exits 0 and lists the options"
 
 out=$(ulimit -Sn 64; ulimit -Hn 64; "$SERVER" -F -S "$T/lim.sock" \
-	-m "$SHM" -p 1000 -n 4 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"needs up to 5016 file descriptors, the limit is 64"* ]]
+	-m "$SHM" -p 256 -n 4 2>&1)
+[ $? -ne 0 ] && [[ "$out" == *"needs up to 1296 file descriptors, the limit is 64"* ]]
 check $? "fd budget above RLIMIT_NOFILE is refused up front: $out"
 
 # --- a live server, then everything that must not disturb it --------------

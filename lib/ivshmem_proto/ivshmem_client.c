@@ -41,11 +41,13 @@ struct ivc_client {
 	int shm_fd;
 	uint64_t shm_size;
 	unsigned int nb_own;
-	int own[IVC_MAX_VECTORS];
+	int own[IVP_MAX_VECTORS];
 
 	struct ivc_peer **peers;
-	unsigned int nb_peers;
+	unsigned int nb_peers;	/* below IVP_MAX_PEERS: we are one too */
 	unsigned int cap_peers;
+	/* Messages taken since ivc_process() last returned 0. */
+	unsigned int taken;
 
 	/* A message may arrive in pieces; its fd with any of them. */
 	unsigned char msg[8];
@@ -204,8 +206,6 @@ ivc_take_shm(struct ivc_client *c, int fd)
 {
 	struct stat st;
 
-	if (fd < 0)
-		return ivc_fail(c, "shared memory message without an fd");
 	if (c->shm_fd >= 0) {
 		close(fd);
 		return ivc_fail(c, "sent the shared memory twice");
@@ -259,7 +259,7 @@ ivc_add_peer(struct ivc_client *c, uint16_t id)
 	if (p == NULL)
 		return NULL;
 	p->id = id;
-	for (i = 0; i < IVC_MAX_VECTORS; i++)
+	for (i = 0; i < IVP_MAX_VECTORS; i++)
 		p->fds[i] = -1;
 	c->peers[c->nb_peers++] = p;
 	return p;
@@ -281,12 +281,6 @@ ivc_take_own(struct ivc_client *c, int fd)
 {
 	int fl;
 
-	if (fd < 0)
-		return ivc_fail(c, "announced our own ID %d as gone", c->id);
-	if (ivc_check_eventfd(c, fd, c->id) < 0) {
-		close(fd);
-		return -1;
-	}
 	if (c->nb_own >= c->vectors) {
 		/* The server has more vectors than we use: as QEMU does. */
 		close(fd);
@@ -304,27 +298,39 @@ ivc_take_own(struct ivc_client *c, int fd)
 	return 0;
 }
 
-/* Returns 1 if @ev was filled, 0 if not, -1 on error. */
+/*
+ * Returns 1 (@ev filled), 0 or -1. A peer we never heard of may have left
+ * before we were welcomed: nothing to forget, as QEMU's device has it
+ * (hw/misc/ivshmem.c, process_msg_disconnect() fails only on its own ID).
+ */
 static int
-ivc_peer_msg(struct ivc_client *c, uint16_t id, int fd, struct ivc_event *ev)
+ivc_peer_left(struct ivc_client *c, int64_t id, struct ivc_event *ev)
 {
 	struct ivc_peer *p;
 	unsigned int index;
 
-	p = ivc_find(c, id, &index);
-	if (fd < 0) {
-		if (p == NULL)
-			return ivc_fail(c, "announced unknown peer %u as gone",
-					id);
-		ivc_free_peer(p);
-		c->peers[index] = c->peers[--c->nb_peers];
-		ev->type = IVC_EV_PEER_LEFT;
-		ev->id = id;
-		return 1;
-	}
-	if (ivc_check_eventfd(c, fd, id) < 0) {
+	if (id == c->id)
+		return ivc_fail(c, "announced our own ID %d as gone", c->id);
+	p = ivc_find(c, (uint16_t)id, &index);
+	if (p == NULL)
+		return 0;
+	ivc_free_peer(p);
+	c->peers[index] = c->peers[--c->nb_peers];
+	ev->type = IVC_EV_PEER_LEFT;
+	ev->id = (uint16_t)id;
+	return 1;
+}
+
+/* Returns 1 if @ev was filled, 0 if not, -1 on error (fd consumed). */
+static int
+ivc_peer_fd(struct ivc_client *c, uint16_t id, int fd, struct ivc_event *ev)
+{
+	struct ivc_peer *p = ivc_find(c, id, NULL);
+
+	if (p == NULL && c->nb_peers >= IVP_MAX_PEERS - 1) {
 		close(fd);
-		return -1;
+		return ivc_fail(c, "has more than %d peers, we included "
+				"(IVP_MAX_PEERS)", IVP_MAX_PEERS);
 	}
 	if (p == NULL) {
 		p = ivc_add_peer(c, id);
@@ -347,49 +353,87 @@ ivc_peer_msg(struct ivc_client *c, uint16_t id, int fd, struct ivc_event *ev)
 	return 0;
 }
 
+/* What the message is: its stage, its value and whether it has an fd. */
+static enum ivp_msg
+ivc_kind(const struct ivc_client *c, int64_t value, int fd)
+{
+	if (c->stage == IVC_STAGE_VERSION)
+		return IVP_MSG_VERSION;
+	if (c->stage == IVC_STAGE_ID)
+		return IVP_MSG_ID;
+	if (value == IVP_SHM)
+		return IVP_MSG_SHM;
+	if (fd < 0)
+		return IVP_MSG_LEFT;
+	if (value == c->id)
+		return IVP_MSG_OWN_EVENTFD;
+	return c->stage == IVC_STAGE_RUNNING ? IVP_MSG_JOINED :
+		IVP_MSG_PEER_EVENTFD;
+}
+
+/* Exactly the fd the message table gives the kind, of the right type. */
+static int
+ivc_check_fd(struct ivc_client *c, enum ivp_msg kind, int64_t value, int fd)
+{
+	const struct ivp_msg_info *m = ivp_msg_info(kind);
+
+	if (m->fd == IVP_FD_NONE && fd >= 0) {
+		close(fd);
+		return ivc_fail(c, "%s message carries an fd", m->name);
+	}
+	if (m->fd != IVP_FD_NONE && fd < 0)
+		return ivc_fail(c, "%s message without an fd", m->name);
+	if (m->fd == IVP_FD_EVENTFD && ivc_check_eventfd(c, fd, value) < 0) {
+		close(fd);
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 1 if @ev was filled, 0 if not, -1 on error (fd consumed). */
 static int
 ivc_handle(struct ivc_client *c, int64_t value, int fd, struct ivc_event *ev)
 {
-	switch (c->stage) {
-	case IVC_STAGE_VERSION:
-		if (fd >= 0) {
-			close(fd);
-			return ivc_fail(c, "version message carries an fd");
-		}
-		if (value != IVC_PROTOCOL_VERSION)
-			return ivc_fail(c, "speaks protocol version %" PRId64
-					", we speak %d", value,
-					IVC_PROTOCOL_VERSION);
-		c->stage = IVC_STAGE_ID;
-		return 0;
-	case IVC_STAGE_ID:
-		if (fd >= 0) {
-			close(fd);
-			return ivc_fail(c, "ID message carries an fd");
-		}
-		if (value < 0 || value > IVC_MAX_ID)
-			return ivc_fail(c, "assigned ID %" PRId64 ", outside "
-					"0..%d", value, IVC_MAX_ID);
-		c->id = (int)value;
-		c->stage = IVC_STAGE_SETUP;
-		return 0;
-	case IVC_STAGE_SETUP:
-	case IVC_STAGE_RUNNING:
-		break;
-	}
+	enum ivp_msg kind;
 
-	if (value < IVC_MSG_SHM || value > IVC_MAX_ID) {
+	if (c->stage >= IVC_STAGE_SETUP &&
+	    (value < IVP_SHM || value > IVP_MAX_ID)) {
 		if (fd >= 0)
 			close(fd);
 		return ivc_fail(c, "sent %" PRId64 ", neither -1 nor an ID "
-				"in 0..%d", value, IVC_MAX_ID);
+				"in 0..%d", value, IVP_MAX_ID);
 	}
-	if (value == IVC_MSG_SHM)
+	kind = ivc_kind(c, value, fd);
+	if (ivc_check_fd(c, kind, value, fd) < 0)
+		return -1;
+
+	switch (kind) {
+	case IVP_MSG_VERSION:
+		if (value != IVP_PROTOCOL_VERSION)
+			return ivc_fail(c, "speaks protocol version %" PRId64
+					", we speak %d", value,
+					IVP_PROTOCOL_VERSION);
+		c->stage = IVC_STAGE_ID;
+		return 0;
+	case IVP_MSG_ID:
+		if (value < 0 || value > IVP_MAX_ID)
+			return ivc_fail(c, "assigned ID %" PRId64 ", outside "
+					"0..%d", value, IVP_MAX_ID);
+		c->id = (int)value;
+		c->stage = IVC_STAGE_SETUP;
+		return 0;
+	case IVP_MSG_SHM:
 		return ivc_take_shm(c, fd);
-	if (value == c->id)
+	case IVP_MSG_OWN_EVENTFD:
 		return ivc_take_own(c, fd);
-	return ivc_peer_msg(c, (uint16_t)value, fd, ev);
+	case IVP_MSG_LEFT:
+		return ivc_peer_left(c, value, ev);
+	case IVP_MSG_PEER_EVENTFD:
+	case IVP_MSG_JOINED:
+	case IVP_MSG_KINDS:
+		break;
+	}
+	return ivc_peer_fd(c, (uint16_t)value, fd, ev);
 }
 
 static int64_t
@@ -499,7 +543,7 @@ ivc_connect(const char *path, unsigned int vectors, int timeout_ms,
 	c->msg_fd = -1;
 	c->id = -1;
 	c->vectors = vectors;
-	for (i = 0; i < IVC_MAX_VECTORS; i++)
+	for (i = 0; i < IVP_MAX_VECTORS; i++)
 		c->own[i] = -1;
 	snprintf(c->path, sizeof(c->path), "%s", path ? path : "(null)");
 
@@ -508,9 +552,9 @@ ivc_connect(const char *path, unsigned int vectors, int timeout_ms,
 			 sizeof(sa.sun_path) - 1);
 		goto fail;
 	}
-	if (vectors < 1 || vectors > IVC_MAX_VECTORS) {
+	if (vectors < 1 || vectors > IVP_MAX_VECTORS) {
 		ivc_fail(c, "vectors %u outside 1..%d", vectors,
-			 IVC_MAX_VECTORS);
+			 IVP_MAX_VECTORS);
 		goto fail;
 	}
 	if (timeout_ms == 0)
@@ -541,17 +585,23 @@ ivc_process(struct ivc_client *c, struct ivc_event *ev)
 {
 	if (c->failed)
 		return -1;
-	for (;;) {
+	while (c->taken < IVC_PROCESS_BUDGET) {
 		int64_t value;
 		int fd = -1, rc;
 
 		rc = ivc_recv_msg(c, &value, &fd);
-		if (rc <= 0)
-			return rc;
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			break;
+		c->taken++;
 		rc = ivc_handle(c, value, fd, ev);
 		if (rc != 0)
 			return rc;
 	}
+	/* The socket may still be readable: the caller's poll says so. */
+	c->taken = 0;
+	return 0;
 }
 
 const char *

@@ -1,20 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Client for the ivshmem server protocol (the one QEMU's ivshmem-doorbell
- * device speaks over its chardev socket). No DPDK dependency: the test
- * programs use it today and the PMD's server=<socket> mode later.
- *
- * Wire format, server to client only: each message is one little-endian
- * int64, optionally carrying exactly one file descriptor (SCM_RIGHTS).
- *
- *   handshake   0 (no fd)             protocol version
- *               ID (no fd)            our ID, 0..65535
- *               -1 (shm fd)           the shared memory
- *               P (fd), N times       per existing peer P: eventfds to ring
- *                                     P's vectors 0..N-1, in order
- *               ID (fd), N times      our own eventfds, vectors 0..N-1
- *   afterwards  P (fd), N times       peer P joined
- *               P (no fd)             peer P left
+ * Client of the ivshmem server protocol (ivshmem_proto.h), the one QEMU's
+ * ivshmem-doorbell device speaks over its chardev socket. No DPDK
+ * dependency: the PMD's server=<socket> mode, the server's tests and
+ * ivshmem-probe use it. It believes nothing the server sends unchecked.
  *
  * A client never writes to the socket: a server may drop one that does.
  *
@@ -30,14 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IVC_PROTOCOL_VERSION 0
-/* The doorbell register carries the target ID in 16 bits. */
-#define IVC_MAX_ID 65535
-#define IVC_ID_COUNT (IVC_MAX_ID + 1)
-/* Same bound as QEMU's example server; MSI-X would allow more. */
-#define IVC_MAX_VECTORS 64
-/* Message value that carries the shared memory fd. */
-#define IVC_MSG_SHM (-1)
+#include "ivshmem_proto.h"
+
+/*
+ * Messages ivc_process() takes from the socket before it returns 0 with
+ * more pending: a server that sends without end cannot hold the caller
+ * (a join takes one message per vector).
+ */
+#define IVC_PROCESS_BUDGET 64
 
 struct ivc_client;
 
@@ -45,7 +34,7 @@ struct ivc_peer {
 	uint16_t id;
 	/* Eventfds received so far; below ivc_vectors() only mid-join. */
 	unsigned int nb_vectors;
-	int fds[IVC_MAX_VECTORS];
+	int fds[IVP_MAX_VECTORS];
 };
 
 enum ivc_event_type {
@@ -62,7 +51,7 @@ struct ivc_event {
 
 /*
  * Connect to the server socket at @path and run the handshake.
- * @vectors (1..IVC_MAX_VECTORS) is how many eventfds we use per peer; it
+ * @vectors (1..IVP_MAX_VECTORS) is how many eventfds we use per peer; it
  * must not exceed the server's count (extra ones the server sends are
  * closed, as QEMU does). The handshake must complete within @timeout_ms
  * (0: 5000 ms, negative: no limit).
@@ -74,9 +63,12 @@ struct ivc_client *ivc_connect(const char *path, unsigned int vectors,
 /*
  * Consume what the server sent since the last call, without blocking.
  * Returns 1 and fills @ev when a peer joined or left (call again: more
- * may be buffered), 0 when nothing more is pending, -1 on a protocol
- * error or server hang-up (reason in ivc_error(); the client is then
- * unusable except for ivc_close() and the shm mapping, which stays valid).
+ * may be buffered); 0 when nothing more is pending, or when it has taken
+ * IVC_PROCESS_BUDGET messages since it last returned 0 (the socket then
+ * stays readable, so a caller that polls it comes back); -1 on a
+ * protocol error or server hang-up (reason in ivc_error(); the client is
+ * then unusable except for ivc_close() and the shm mapping, which stays
+ * valid).
  */
 int ivc_process(struct ivc_client *c, struct ivc_event *ev);
 

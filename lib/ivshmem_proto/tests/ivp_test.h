@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Helpers of the protocol tests (the client's here, the server's in
+ * app/ivshmem-server/tests): result lines, fd counts, a private directory,
+ * a real ivshmem-server run in the foreground on a private socket and shm
+ * object, and clients whose events are collected as they arrive.
+ *
+ * Results: one "ok - ..." or "FAIL - ..." line per check, and a closing
+ * "N passed, M failed" line.
+ */
+#ifndef IVP_TEST_H
+#define IVP_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ivshmem_client.h"
+
+#define IVPT_MAX_EVENTS 8192	/* kept per client */
+#define IVPT_MAX_CLIENTS 64
+
+void ivpt_check(bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints the closing line (and the server log's tail after a failure),
+ * removes the private directory if all passed; returns the exit code. */
+int ivpt_finish(void);
+
+int64_t ivpt_now_ms(void);
+void ivpt_sleep_ms(int ms);
+/* Open fds of @pid (ours without the one that counts them); -1: no procfs. */
+int ivpt_count_fds(pid_t pid);
+/* A blocking connected UNIX stream socket, or -1. */
+int ivpt_unix_connect(const char *path);
+
+/*
+ * Private directory /tmp/@tag.XXXXXX with the server's socket and log
+ * paths in it, and a shm object name of our own. Ignores SIGPIPE.
+ */
+bool ivpt_setup(const char *tag);
+extern char ivpt_dir[64], ivpt_sock_path[96], ivpt_log_path[96];
+extern char ivpt_shm_name[64];
+
+/* ---- the real server ---------------------------------------------------- */
+
+extern pid_t ivpt_srv_pid;
+
+/* Foreground server @bin on our socket and shm, plus @args (NULL-ended);
+ * true once it logs that it listens. */
+bool ivpt_server_start(const char *bin, const char *const *args);
+/* SIGTERM and reap it; true if it exited 0. */
+bool ivpt_server_stop(void);
+/*
+ * Wait until the server has caught up (its fd count holds still while
+ * nothing reaches our clients): it may be slow, e.g. under valgrind.
+ * Returns its fd count.
+ */
+int ivpt_server_quiet(void);
+/* Occurrences of @needle in the server log. */
+int ivpt_log_count(const char *needle);
+
+/* ---- clients with their events ------------------------------------------ */
+
+struct ivpt_client {
+	struct ivc_client *c;
+	const char *name;
+	struct ivc_event ev[IVPT_MAX_EVENTS];
+	unsigned int nev;
+	bool broken;		/* ivc_process() failed */
+};
+
+extern struct ivpt_client *ivpt_clients[IVPT_MAX_CLIENTS];
+extern unsigned int ivpt_nb_clients;
+
+/* ivc_connect() to the server's socket; NULL with the reason in @err. */
+struct ivpt_client *ivpt_connect(const char *name, unsigned int vectors,
+				 char *err, size_t len);
+void ivpt_close(struct ivpt_client *t);
+void ivpt_close_all(void);
+/* Read what every client has pending, waiting up to @ms for something;
+ * returns how many events arrived. */
+int ivpt_pump(int ms);
+/* Pump until nothing arrives for @quiet_ms. */
+void ivpt_settle(int quiet_ms);
+/* Wait (3 s at most) for one event on @t, and consume it. */
+bool ivpt_expect(struct ivpt_client *t, enum ivc_event_type type,
+		 unsigned int id);
+/* Close @t and wait until @witness is told it left. */
+bool ivpt_close_seen(struct ivpt_client *t, struct ivpt_client *witness);
+/* @t knows peer @id with @nv eventfds. */
+bool ivpt_knows(const struct ivpt_client *t, unsigned int id, unsigned int nv);
+
+#endif /* IVP_TEST_H */
