@@ -59,27 +59,37 @@ while IFS='|' read -r args want; do
 	[ $rc -ne 0 ] && [[ "$out" == *"$want"* ]] && [ ! -e "$T/unused.sock" ]
 	check $? "rejects '$args' (exit $rc): $out"
 done <<EOF
--l 3M|-l/--size '3M': not a power of two
--l 4X|-l/--size '4X': unknown suffix
--l 4Mb|-l/--size '4Mb': trailing characters
--l 1k|-l/--size '1k': too small
--l 2T|-l/--size '2T': too large
--l -4M|-l/--size '-4M': not a size
--l 99999999999999999999|-l/--size '99999999999999999999': too large
--n 0|-n/--vectors '0': out of range (allowed: 1..64)
--n 65|-n/--vectors '65': out of range (allowed: 1..64)
--n 2x|-n/--vectors '2x': trailing characters
--n 0x10|-n/--vectors '0x10': trailing characters
--n +3|-n/--vectors '+3': not a number
--p 0|-p/--max-peers '0': out of range (allowed: 1..65536)
--p 70000|-p/--max-peers '70000': out of range
---ids 2 -p 4|--ids 2 is below -p/--max-peers 4
---ids 65537|--ids '65537': out of range
---socket-mode 0999|--socket-mode '0999': not an octal mode
---socket-mode 01777|--socket-mode '01777': not an octal mode
--m a/b|-m/--shm 'a/b': not a POSIX shm name
+-l 3M|--size=3M: not a power of two; allowed: a power of two in 4K..1T (suffix K, M, G or T)
+-l 4X|--size=4X: unknown suffix 'X'; allowed: a power of two in 4K..1T
+-l 1Q|--size=1Q: unknown suffix 'Q'; allowed: a power of two in 4K..1T
+-l 4Mb|--size=4Mb: unknown suffix 'Mb'; allowed: a power of two in 4K..1T
+-l 4MiB|--size=4MiB: unknown suffix 'MiB'; allowed: a power of two in 4K..1T
+-l 1.5G|--size=1.5G: not a whole number; allowed: a power of two in 4K..1T
+-l 1k|--size=1k: out of range; allowed: a power of two in 4K..1T
+-l 2T|--size=2T: out of range; allowed: a power of two in 4K..1T
+-l -4M|--size=-4M: negative; allowed: a power of two in 4K..1T
+-l -1|--size=-1: negative; allowed: a power of two in 4K..1T
+-l 0x1000|--size=0x1000: hexadecimal is not accepted, decimal only; allowed: a power of two in 4K..1T
+-l 99999999999999999999|--size=99999999999999999999: too large; allowed: a power of two in 4K..1T
+-l 16777216T|--size=16777216T: too large; allowed: a power of two in 4K..1T
+-n 0|--vectors=0: out of range; allowed: an integer in 1..64
+-n 65|--vectors=65: out of range; allowed: an integer in 1..64
+-n 2x|--vectors=2x: trailing characters 'x'; allowed: an integer in 1..64
+-n 0x10|--vectors=0x10: hexadecimal is not accepted, decimal only; allowed: an integer in 1..64
+-n 010|--vectors=010: leading zero: decimal only, not octal; allowed: an integer in 1..64
+-n +3|--vectors=+3: a sign is not allowed; allowed: an integer in 1..64
+-n -1|--vectors=-1: negative; allowed: an integer in 1..64
+--vectors=|--vectors=: empty value; allowed: an integer in 1..64
+-p 0|--max-peers=0: out of range; allowed: an integer in 1..65536
+-p 70000|--max-peers=70000: out of range; allowed: an integer in 1..65536
+-p 4294967297|--max-peers=4294967297: out of range; allowed: an integer in 1..65536
+--ids 2 -p 4|--ids=2: below --max-peers=4; allowed: an integer in 4..65536
+--ids 65537|--ids=65537: out of range; allowed: an integer in 1..65536
+--socket-mode 0999|--socket-mode=0999: not an octal mode; allowed: an octal mode in 0..0777
+--socket-mode 01777|--socket-mode=01777: not an octal mode; allowed: an octal mode in 0..0777
+-m a/b|--shm=a/b: not a POSIX shm name; allowed: [/]NAME
 -m /x -M /tmp/y|-m/--shm and -M/--shm-path exclude each other
--S $long_path|-S/--socket '$long_path': longer than 107 bytes
+-S $long_path|--socket=$long_path: longer than 107 bytes; allowed: up to 107 bytes
 --bogus|unknown option --bogus
 -n|option -n needs a value
 extra|unexpected argument 'extra'
@@ -88,6 +98,19 @@ EOF
 out=$("$SERVER" --help)
 [ $? -eq 0 ] && [[ "$out" == *"--max-peers"* ]]
 check $? "--help exits 0 and lists the options"
+# The ranges in --help are the parser's: each as the error message says it.
+for want in "a power of two in 4K..1T (suffix K, M, G or T)" \
+	"(default 1): an integer in 1..64" "an integer in 1..65536"; do
+	[[ "$out" == *"$want"* ]]
+	check $? "--help says '$want'"
+done
+
+# Sizes: either case of K, M, G, T; a client sees the bytes.
+start_fg "$T/k.log" -S "$T/k.sock" -m "$SHM" -l 128K
+out=$("$PROBE" client "$T/k.sock" 1 </dev/null)
+[[ "$out" == *"shm 131072"* ]]
+check $? "-l 128K serves 131072 bytes"
+stop "$spid"
 
 out=$(ulimit -Sn 64; ulimit -Hn 64; "$SERVER" -F -S "$T/lim.sock" \
 	-m "$SHM" -p 1000 -n 4 2>&1)
