@@ -30,12 +30,12 @@ trap cleanup EXIT
 
 # start_fg LOG ARGS...: foreground server; sets $spid; waits until listening.
 start_fg() {
-	local log=$1 i
+	local log=$1
 	shift
 	"$SERVER" -F "$@" 2>"$log" &
 	spid=$!
 	pids+=("$spid")
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q "listening on" "$log" 2>/dev/null && return 0
 		kill -0 "$spid" 2>/dev/null || return 1
 		sleep 0.05
@@ -96,7 +96,7 @@ extra|unexpected argument 'extra'
 EOF
 
 out=$("$SERVER" --help)
-[ $? -eq 0 ] && [[ "$out" == *"--max-peers"* ]]
+rc=$?; [ "$rc" -eq 0 ] && [[ "$out" == *"--max-peers"* ]]
 check $? "--help exits 0 and lists the options"
 # The ranges in --help are the parser's: each as the error message says it.
 for want in "a power of two in 4K..1T (suffix K, M, G or T)" \
@@ -114,7 +114,7 @@ stop "$spid"
 
 out=$(ulimit -Sn 64; ulimit -Hn 64; "$SERVER" -F -S "$T/lim.sock" \
 	-m "$SHM" -p 1000 -n 4 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"needs up to 5016 file descriptors, the limit is 64"* ]]
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"needs up to 5016 file descriptors, the limit is 64"* ]]
 check $? "fd budget above RLIMIT_NOFILE is refused up front: $out"
 
 # --- a live server, then everything that must not disturb it --------------
@@ -125,18 +125,18 @@ apid=$spid
 check $? "socket created with --socket-mode 0600, shm /dev/shm/$SHM exists"
 
 out=$("$SERVER" -F -S "$T/a.sock" -m "$SHM-2" 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/a.sock: a server is already listening there"* ]]
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"-S/--socket $T/a.sock: a server is already listening there"* ]]
 check $? "second server on a live socket fails: $out"
 [ -S "$T/a.sock" ] && kill -0 "$apid" && [ ! -e "/dev/shm/$SHM-2" ]
 check $? "... and the live server, its socket and shm are untouched"
 
 touch "$T/file"
 out=$("$SERVER" -F -S "$T/file" -m "$SHM-2" 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"exists and is not a socket"* ]] && [ -f "$T/file" ]
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"exists and is not a socket"* ]] && [ -f "$T/file" ]
 check $? "a non-socket file at the socket path is refused, kept: $out"
 
 out=$("$SERVER" -F -S "$T/no/such/dir/s.sock" -m "$SHM-2" 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/no/such/dir/s.sock: cannot bind: No such file or directory"* ]]
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"-S/--socket $T/no/such/dir/s.sock: cannot bind: No such file or directory"* ]]
 check $? "socket in a missing directory: $out"
 
 mkdir "$T/ro" && chmod 0555 "$T/ro"
@@ -148,7 +148,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 if [ ${#as_user[@]} -eq 0 ] || command -v setpriv >/dev/null; then
 	out=$("${as_user[@]}" "$SERVER" -F -S "$T/ro/s.sock" -m "$SHM-2" 2>&1)
-	[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/ro/s.sock: cannot bind: Permission denied"* ]] &&
+	rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"-S/--socket $T/ro/s.sock: cannot bind: Permission denied"* ]] &&
 		[ ! -e "/dev/shm/$SHM-2" ]
 	check $? "unwritable socket directory fails, no shm left behind: $out"
 else
@@ -181,12 +181,12 @@ out=$("$PROBE" client "$T/b.sock" 1 </dev/null)
 [[ "$out" == *"id 0"* ]] && [[ "$out" == *"shm 65536"* ]]
 check $? "... and serves it"
 stop "$spid"
-[ $? -eq 0 ] && [ ! -e "$T/b.sock" ] && [ -e "/dev/shm/$SHM-keep" ]
+rc=$?; [ "$rc" -eq 0 ] && [ ! -e "$T/b.sock" ] && [ -e "/dev/shm/$SHM-keep" ]
 check $? "SIGTERM keeps the shm it did not create"
 
 truncate -s 8M "/dev/shm/$SHM-big"
 out=$("$SERVER" -F -S "$T/d.sock" -m "$SHM-big" -l 4M 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"exists with size 8388608 but -l/--size asks for 4194304"* ]] &&
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"exists with size 8388608 but -l/--size asks for 4194304"* ]] &&
 	[ "$(stat -c %s "/dev/shm/$SHM-big")" = 8388608 ] && [ ! -e "$T/d.sock" ]
 check $? "existing shm of another size is refused, left as is: $out"
 
@@ -218,7 +218,7 @@ if grep -q " /dev/hugepages hugetlbfs" /proc/mounts &&
 	check $? "hugetlbfs: file removed on SIGTERM"
 	if [ "$hp" -gt 4 ]; then
 		out=$("$SERVER" -F -S "$T/h.sock" -M "/dev/hugepages/$SHM" -l 4k 2>&1)
-		[ $? -ne 0 ] && [[ "$out" == *"not a multiple of the huge page size"* ]] &&
+		rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"not a multiple of the huge page size"* ]] &&
 			[ ! -e "/dev/hugepages/$SHM" ]
 		check $? "hugetlbfs: size below the huge page size refused: $out"
 	fi
@@ -241,13 +241,13 @@ out=$("$PROBE" client "$T/i.sock" 2 </dev/null)
 [[ "$out" == *"ready"* ]]
 check $? "daemon: serves clients"
 kill -TERM "$dpid"
-for i in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
+for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
 ! kill -0 "$dpid" 2>/dev/null && [ ! -e "$T/i.pid" ] && [ ! -e "$T/i.sock" ] &&
 	[ ! -e "/dev/shm/$SHM" ]
 check $? "daemon: SIGTERM removes pid file, socket and shm"
 
 out=$("$SERVER" -S "$T/j.sock" -m "$SHM" -P "$T/no/dir/j.pid" 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"-P/--pid-file $T/no/dir/j.pid: No such file or directory"* ]] &&
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"-P/--pid-file $T/no/dir/j.pid: No such file or directory"* ]] &&
 	[ ! -e "$T/j.sock" ] && [ ! -e "/dev/shm/$SHM" ]
 check $? "daemon: unwritable pid file fails before anything is created: $out"
 

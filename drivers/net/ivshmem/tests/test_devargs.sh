@@ -14,7 +14,7 @@
 t_init "$@"
 
 # Probe failures need no hugepages and no forwarding core.
-EAL=(-l 0,1 --no-pci --no-huge -m 128)
+EAL=(-l "0,1" --no-pci --no-huge -m 128)
 
 S=$(t_shm devargs)		# never created by a failing probe
 SMALL=$(t_shm small)		# 4 MiB of zeros, made below
