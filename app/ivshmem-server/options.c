@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Command line. One strict parser per value type: a value is accepted only
- * if all of it parses and it lies in range; the error names the option,
- * the value and what is allowed.
+ * Command line. Numbers and sizes go through lib/ivshmem_parse, with the
+ * ranges of ivsrv_nums[], which --help prints too; names, paths and the
+ * socket mode have their own strict parsers here. Every error names the
+ * option, the value and what is allowed.
  */
 #include "options.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
 #include "ivshmem_proto.h"
+#include "ivshmem_parse.h"
 
 #define PROG "ivshmem-server"
 
@@ -41,9 +43,54 @@ static const struct option ivsrv_long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The numeric options: one range each, for the parser and for --help. */
+struct ivsrv_num {
+	int opt;		/* getopt_long's value */
+	const char *key;	/* as messages name it */
+	struct ivn_spec spec;
+	size_t off, size;	/* the field in struct ivsrv_options */
+};
+
+#define IVSRV_FIELD(f) offsetof(struct ivsrv_options, f), \
+	sizeof(((struct ivsrv_options *)0)->f)
+
+static const struct ivsrv_num ivsrv_nums[] = {
+	{ 'l', "--size", IVN_SIZE_POW2(IVSRV_MIN_SIZE, IVSRV_MAX_SIZE),
+	  IVSRV_FIELD(size) },
+	{ 'n', "--vectors", IVN_UINT(1, IVP_MAX_VECTORS), IVSRV_FIELD(vectors) },
+	{ 'p', "--max-peers", IVN_UINT(1, IVP_MAX_PEERS), IVSRV_FIELD(max_peers) },
+	{ OPT_IDS, "--ids", IVN_UINT(1, IVP_ID_COUNT), IVSRV_FIELD(id_count) },
+};
+
+#define IVSRV_N_NUMS (sizeof(ivsrv_nums) / sizeof(ivsrv_nums[0]))
+
+static const struct ivsrv_num *
+ivsrv_num(int opt)
+{
+	for (size_t i = 0; i < IVSRV_N_NUMS; i++)
+		if (ivsrv_nums[i].opt == opt)
+			return &ivsrv_nums[i];
+	return NULL;
+}
+
+/* What option opt allows, from its range, into buf. */
+static const char *
+ivsrv_allowed(int opt, char *buf, size_t len)
+{
+	ivn_allowed(&ivsrv_num(opt)->spec, buf, len);
+	return buf;
+}
+
 static void
 ivsrv_usage(FILE *f)
 {
+	char size[80], vectors[40], peers[40], ids[40], dsize[24];
+
+	ivsrv_allowed('l', size, sizeof(size));
+	ivsrv_allowed('n', vectors, sizeof(vectors));
+	ivsrv_allowed('p', peers, sizeof(peers));
+	ivsrv_allowed(OPT_IDS, ids, sizeof(ids));
+	ivn_format_size(IVSRV_DEFAULT_SIZE, dsize, sizeof(dsize));
 	fprintf(f,
 "Usage: " PROG " [OPTION]...\n"
 "Serve shared memory and interrupt eventfds to ivshmem-doorbell devices\n"
@@ -52,14 +99,16 @@ ivsrv_usage(FILE *f)
 "  -S, --socket PATH       UNIX socket to listen on (default " IVSRV_DEFAULT_SOCKET ")\n"
 "  -m, --shm NAME          POSIX shared memory object (default " IVSRV_DEFAULT_SHM_NAME ")\n"
 "  -M, --shm-path FILE     use FILE instead (e.g. on hugetlbfs); excludes -m\n"
-"  -l, --size SIZE         memory size, power of two, 4k..1T, suffix k/M/G/T\n"
-"                          (default 4M)\n"
-"  -n, --vectors N         interrupt vectors per peer, 1..%d (default %d);\n"
-"                          must equal the devices' vectors= property\n"
-"  -p, --max-peers N       peers served at once, 1..%d (default %d)\n"
-"      --ids N             IDs are 0..N-1, handed out in turn, N >= max-peers\n"
-"                          (default %d); fewer IDs are reused sooner, which\n"
-"                          QEMU (7.2 at least) does not survive\n"
+"  -l, --size SIZE         memory size (default %s):\n"
+"                          %s\n"
+"  -n, --vectors N         interrupt vectors per peer, equal to the devices'\n"
+"                          vectors= property (default %d): %s\n"
+"  -p, --max-peers N       peers served at once (default %d):\n"
+"                          %s\n"
+"      --ids N             IDs are 0..N-1, handed out in turn (default %d):\n"
+"                          %s, at least max-peers;\n"
+"                          fewer IDs are reused sooner, which QEMU (7.2 at\n"
+"                          least) does not survive\n"
 "      --socket-mode MODE  octal permissions of the socket (default %04o)\n"
 "  -F, --foreground        do not daemonize; log to stderr\n"
 "  -P, --pid-file FILE     write the server's pid to FILE (default when\n"
@@ -67,19 +116,22 @@ ivsrv_usage(FILE *f)
 "  -v, --verbose           log every message sent\n"
 "  -h, --help              show this help\n"
 "\n"
+"Numbers are decimal, without sign, 0x or leading zeros; a size may end in\n"
+"K, M, G or T (either case: 2^10, 2^20, 2^30, 2^40 bytes).\n"
 "An existing shm object or file is used as is (its size must match) and\n"
 "left in place on exit; one the server created is removed on exit.\n",
-		IVP_MAX_VECTORS, IVSRV_DEFAULT_VECTORS, IVP_MAX_PEERS,
-		IVSRV_DEFAULT_MAX_PEERS, IVP_ID_COUNT,
+		dsize, size, IVSRV_DEFAULT_VECTORS, vectors,
+		IVSRV_DEFAULT_MAX_PEERS, peers, IVP_ID_COUNT, ids,
 		IVSRV_DEFAULT_SOCKET_MODE);
 }
 
+/* "<key>=<value>: <fmt...>" on stderr. */
 static int __attribute__((format(printf, 3, 4)))
-ivsrv_bad(const char *opt, const char *value, const char *fmt, ...)
+ivsrv_bad(const char *key, const char *value, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, PROG ": %s '%s': ", opt, value);
+	fprintf(stderr, PROG ": %s=%s: ", key, value);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -87,103 +139,40 @@ ivsrv_bad(const char *opt, const char *value, const char *fmt, ...)
 	return -1;
 }
 
-/* Decimal only; strtoull alone would take "-1", " 7" and "0x10". */
 static int
-ivsrv_parse_uint(const char *opt, const char *s, unsigned long long min,
-		 unsigned long long max, unsigned long long *out)
+ivsrv_parse_num(int opt, const char *s, struct ivsrv_options *o)
 {
-	unsigned long long v = 0;
-	char *end;
+	const struct ivsrv_num *n = ivsrv_num(opt);
+	char err[IVN_ERR_LEN];
+	void *dst = (char *)o + n->off;
+	uint64_t v = 0;
 
-	if (!isdigit((unsigned char)s[0]))
-		return ivsrv_bad(opt, s, "not a number (allowed: %llu..%llu)",
-				 min, max);
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0')
-		return ivsrv_bad(opt, s, "trailing characters '%s' (allowed: "
-				 "a whole number %llu..%llu)", end, min, max);
-	if (errno == ERANGE || v < min || v > max)
-		return ivsrv_bad(opt, s, "out of range (allowed: %llu..%llu)",
-				 min, max);
-	*out = v;
-	return 0;
-}
-
-static int
-ivsrv_parse_uint32(const char *opt, const char *s, unsigned int min,
-		   unsigned int max, unsigned int *out)
-{
-	unsigned long long v = 0;
-
-	if (ivsrv_parse_uint(opt, s, min, max, &v) < 0)
+	if (ivn_parse(n->key, s, &n->spec, &v, err, sizeof(err)) != 0) {
+		fprintf(stderr, PROG ": %s\n", err);
 		return -1;
-	*out = (unsigned int)v;
-	return 0;
-}
-
-static int
-ivsrv_parse_size(const char *opt, const char *s, uint64_t *out)
-{
-	static const char allowed[] = "a power of two from 4k to 1T, "
-		"digits with an optional k, M, G or T suffix, e.g. 4M";
-	unsigned long long v = 0;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!isdigit((unsigned char)s[0]))
-		return ivsrv_bad(opt, s, "not a size (allowed: %s)", allowed);
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		shift = 10;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		break;
-	case 't': case 'T':
-		shift = 40;
-		break;
-	default:
-		return ivsrv_bad(opt, s, "unknown suffix '%s' (allowed: %s)",
-				 end, allowed);
 	}
-	if (shift != 0 && end[1] != '\0')
-		return ivsrv_bad(opt, s, "trailing characters '%s' (allowed: "
-				 "%s)", end + 1, allowed);
-	if (errno == ERANGE || v > (IVSRV_MAX_SIZE >> shift))
-		return ivsrv_bad(opt, s, "too large (allowed: %s)", allowed);
-	v <<= shift;
-	if (v < IVSRV_MIN_SIZE)
-		return ivsrv_bad(opt, s, "too small (allowed: %s)", allowed);
-	/* QEMU asserts it when registering the BAR (pci_register_bar). */
-	if ((v & (v - 1)) != 0)
-		return ivsrv_bad(opt, s, "not a power of two (allowed: %s)",
-				 allowed);
-	*out = v;
+	if (n->size == sizeof(uint64_t))
+		*(uint64_t *)dst = v;
+	else
+		*(unsigned int *)dst = (unsigned int)v;
 	return 0;
 }
 
+/* A permission mode: octal by convention (chmod), so not a number of
+ * lib/ivshmem_parse; the same strictness otherwise. */
 static int
-ivsrv_parse_mode(const char *opt, const char *s, mode_t *out)
+ivsrv_parse_mode(const char *key, const char *s, mode_t *out)
 {
+	static const char allowed[] = "allowed: an octal mode in 0..0777, e.g. 0660";
 	unsigned long v;
 	char *end;
 
 	if (s[0] < '0' || s[0] > '7')
-		return ivsrv_bad(opt, s, "not an octal mode (allowed: 0..0777, "
-				 "e.g. 0660)");
+		return ivsrv_bad(key, s, "not an octal mode; %s", allowed);
 	errno = 0;
 	v = strtoul(s, &end, 8);
 	if (*end != '\0' || errno == ERANGE || v > 0777)
-		return ivsrv_bad(opt, s, "not an octal mode (allowed: 0..0777, "
-				 "e.g. 0660)");
+		return ivsrv_bad(key, s, "not an octal mode; %s", allowed);
 	*out = (mode_t)v;
 	return 0;
 }
@@ -198,9 +187,9 @@ ivsrv_parse_shm_name(const char *opt, const char *s, const char **out)
 
 	if (len == 0 || len > NAME_MAX || strchr(base, '/') != NULL ||
 	    strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
-		return ivsrv_bad(opt, s, "not a POSIX shm name (allowed: "
+		return ivsrv_bad(opt, s, "not a POSIX shm name; allowed: "
 				 "[/]NAME, NAME without '/', 1..%d "
-				 "characters; for a file use -M/--shm-path)",
+				 "characters (for a file use -M/--shm-path)",
 				 NAME_MAX);
 	snprintf(name, sizeof(name), "/%s", base);
 	*out = name;
@@ -214,8 +203,9 @@ ivsrv_parse_path(const char *opt, const char *s, size_t max,
 	if (s[0] == '\0')
 		return ivsrv_bad(opt, s, "empty path");
 	if (max != 0 && strlen(s) > max)
-		return ivsrv_bad(opt, s, "longer than %zu bytes (the limit "
-				 "of a UNIX socket address)", max);
+		return ivsrv_bad(opt, s, "longer than %zu bytes; allowed: up "
+				 "to %zu bytes (the limit of a UNIX socket "
+				 "address)", max, max);
 	*out = s;
 	return 0;
 }
@@ -242,31 +232,22 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 				ivsrv_long_options, NULL)) != -1) {
 		switch (c) {
 		case 'S':
-			rc = ivsrv_parse_path("-S/--socket", optarg, sun_max,
+			rc = ivsrv_parse_path("--socket", optarg, sun_max,
 					      &o->socket_path);
 			break;
 		case 'm':
-			rc = ivsrv_parse_shm_name("-m/--shm", optarg,
+			rc = ivsrv_parse_shm_name("--shm", optarg,
 						  &o->shm_name);
 			break;
 		case 'M':
-			rc = ivsrv_parse_path("-M/--shm-path", optarg, 0,
+			rc = ivsrv_parse_path("--shm-path", optarg, 0,
 					      &o->shm_path);
 			break;
 		case 'l':
-			rc = ivsrv_parse_size("-l/--size", optarg, &o->size);
-			break;
 		case 'n':
-			rc = ivsrv_parse_uint32("-n/--vectors", optarg, 1,
-						IVP_MAX_VECTORS, &o->vectors);
-			break;
 		case 'p':
-			rc = ivsrv_parse_uint32("-p/--max-peers", optarg, 1,
-						IVP_MAX_PEERS, &o->max_peers);
-			break;
 		case OPT_IDS:
-			rc = ivsrv_parse_uint32("--ids", optarg, 1,
-						IVP_ID_COUNT, &o->id_count);
+			rc = ivsrv_parse_num(c, optarg, o);
 			break;
 		case OPT_SOCKET_MODE:
 			rc = ivsrv_parse_mode("--socket-mode", optarg,
@@ -276,7 +257,7 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 			o->foreground = true;
 			break;
 		case 'P':
-			rc = ivsrv_parse_path("-P/--pid-file", optarg, 0,
+			rc = ivsrv_parse_path("--pid-file", optarg, 0,
 					      &o->pid_file);
 			pid_given = true;
 			break;
@@ -311,9 +292,12 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 	if (o->shm_name == NULL && o->shm_path == NULL)
 		o->shm_name = IVSRV_DEFAULT_SHM_NAME;
 	if (o->id_count < o->max_peers) {
-		fprintf(stderr, PROG ": --ids %u is below -p/--max-peers %u "
-			"(allowed: --ids %u..%d)\n", o->id_count, o->max_peers,
-			o->max_peers, IVP_ID_COUNT);
+		const struct ivn_spec ids = IVN_UINT(o->max_peers, IVP_ID_COUNT);
+		char allowed[64];
+
+		ivn_allowed(&ids, allowed, sizeof(allowed));
+		fprintf(stderr, PROG ": --ids=%u: below --max-peers=%u; "
+			"allowed: %s\n", o->id_count, o->max_peers, allowed);
 		return IVSRV_PARSE_ERROR;
 	}
 	if (!pid_given && !o->foreground)

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Command line of ivshmem-bench: a table of options, each with its field in
- * struct bench_opts, its kind and its range; one strict parser per kind. An
- * error names the option, the value and what is allowed.
+ * struct bench_opts, its kind and its range. Numbers and seconds go through
+ * lib/ivshmem_parse; --help prints the same ranges. An error names the
+ * option, the value and what is allowed.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "ivshmem_parse.h"
 
 static const char *const role_names[] = {
 	[BENCH_RX] = "rx", [BENCH_TX] = "tx", [BENCH_BIDIR] = "bidir",
@@ -25,8 +25,7 @@ static const char *const mode_names[] = {
 
 enum opt_kind {
 	K_FLAG,		/* bool, no value */
-	K_UINT,		/* decimal integer in [umin, umax], 2, 4 or 8 bytes */
-	K_SECONDS,	/* seconds with a fraction in [smin, smax], stored in ms */
+	K_NUM,		/* spec: an integer, or seconds stored in ms; 2, 4 or 8 bytes */
 	K_WORD,		/* one of words[], stored as its index (an enum) */
 };
 
@@ -34,40 +33,70 @@ struct opt {
 	const char *name;
 	enum opt_kind kind;
 	size_t off, size;	/* the field in struct bench_opts */
-	uint64_t umin, umax;
-	double smin, smax;
+	struct ivn_spec spec;	/* K_NUM */
 	const char *const *words;
 	unsigned int n_words;
-	const char *allowed;	/* K_WORD, for the error message */
 };
 
 #define FIELD(f)	offsetof(struct bench_opts, f), sizeof(((struct bench_opts *)0)->f)
-#define UINT(n, f, lo, hi)	{ n, K_UINT, FIELD(f), .umin = lo, .umax = hi }
-#define SECONDS(n, f, lo, hi)	{ n, K_SECONDS, FIELD(f), .smin = lo, .smax = hi }
-#define FLAG(n, f)		{ n, K_FLAG, FIELD(f), .umax = 1 }
-#define WORD(n, f, w, a)	{ n, K_WORD, FIELD(f), .words = w, .n_words = RTE_DIM(w), .allowed = a }
+#define UINT(n, f, lo, hi)	{ n, K_NUM, FIELD(f), IVN_UINT(lo, hi), NULL, 0 }
+#define MSEC(n, f, lo, hi)	{ n, K_NUM, FIELD(f), IVN_MSEC(lo, hi), NULL, 0 }
+#define FLAG(n, f)		{ n, K_FLAG, FIELD(f), { 0 }, NULL, 0 }
+#define WORD(n, f, w)		{ n, K_WORD, FIELD(f), { 0 }, w, RTE_DIM(w) }
 
+/* Seconds are given with up to 3 decimals; the ranges are milliseconds. */
 static const struct opt opts[] = {
-	WORD("role", role, role_names, "rx, tx, bidir, ping, pong or c2c"),
+	WORD("role", role, role_names),
 	UINT("port", port, 0, RTE_MAX_ETHPORTS - 1),
 	UINT("queues", queues, 1, BENCH_MAX_QUEUES),
 	UINT("size", size, BENCH_MIN_SIZE, BENCH_MAX_SIZE),
 	UINT("burst", burst, 1, BENCH_MAX_BURST),
-	SECONDS("duration", duration_ms, 0.1, 86400),
-	SECONDS("warmup", warmup_ms, 0, 3600),
-	WORD("rx-mode", rx_mode, mode_names, "poll or intr"),
+	MSEC("duration", duration_ms, 100, 86400000),
+	MSEC("warmup", warmup_ms, 0, 3600000),
+	WORD("rx-mode", rx_mode, mode_names),
 	UINT("sleep-after", sleep_after, 0, 1000000000),
 	UINT("count", count, 0, UINT64_MAX >> 1),
 	UINT("pool", pool, 1024, 1u << 24),
-	SECONDS("link-timeout", link_timeout_ms, 0, 3600),
-	SECONDS("idle", idle_ms, 0.01, 3600),
-	SECONDS("ping-timeout", ping_timeout_ms, 0.001, 60),
-	SECONDS("timeout", timeout_ms, 0.1, 90000),
-	SECONDS("linger", linger_ms, 0, 600),
+	MSEC("link-timeout", link_timeout_ms, 0, 3600000),
+	MSEC("idle", idle_ms, 10, 3600000),
+	MSEC("ping-timeout", ping_timeout_ms, 1, 60000),
+	MSEC("timeout", timeout_ms, 100, 90000000),
+	MSEC("linger", linger_ms, 0, 600000),
 	FLAG("json", json),
 	FLAG("progress", progress),
 	FLAG("xstats", xstats),
 };
+
+static const struct opt *
+find(const char *name, size_t len)
+{
+	for (unsigned int i = 0; i < RTE_DIM(opts); i++)
+		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+/* What option name allows: "an integer in 1..16", "rx, tx or ...". The
+ * text stays valid until the next call for the same option. */
+static const char *
+allowed(const char *name)
+{
+	static char text[RTE_DIM(opts)][96];
+	const struct opt *d = find(name, strlen(name));
+	char *t = text[d - opts];
+	size_t len = sizeof(text[0]), n = 0;
+
+	if (d->kind == K_NUM) {
+		ivn_allowed(&d->spec, t, len);
+		return t;
+	}
+	t[0] = '\0';
+	for (unsigned int i = 0; i < d->n_words && n < len; i++)
+		n += (size_t)snprintf(t + n, len - n, "%s%s",
+				i == 0 ? "" : i + 1 == d->n_words ? " or " : ", ",
+				d->words[i]);
+	return t;
+}
 
 const char *
 bench_role_name(enum bench_role r)
@@ -104,34 +133,44 @@ bench_usage(FILE *f)
 "  c2c    no port: the cache-line round trip between the main lcore and a\n"
 "         worker (-l 0,1), the floor under any shared-memory RTT\n"
 "\n"
-"  --role R            rx, tx, bidir, ping, pong or c2c (default rx)\n"
-"  --port N            port id (default 0)\n"
-"  --queues Q          drive queues 0..Q-1, 1..%d (default 1); one lcore\n"
-"                      loops over them, or each worker lcore takes its share\n"
+"  --role R            %s (default rx)\n"
+"  --port N            port id, %s (default 0)\n"
+"  --queues Q          drive queues 0..Q-1, %s (default 1);\n"
+"                      one lcore loops over them, or each worker lcore takes\n"
+"                      its share\n"
 "  --size BYTES        frame size, Ethernet header included, no FCS,\n"
-"                      %d..%d (default 64); above the mbuf data room (2048)\n"
-"                      frames are multi-segment\n"
-"  --burst N           packets per rx/tx burst, 1..%d (default 32; ping: 1)\n"
-"  --duration S        measurement window (default 10)\n"
-"  --warmup S          traffic before the window, not measured (default 1)\n"
-"  --rx-mode M         poll, or intr: sleep in rte_epoll_wait when idle\n"
+"                      %s (default 64); above the mbuf\n"
+"                      data room (2048) frames are multi-segment\n"
+"  --burst N           packets per rx/tx burst, %s\n"
+"                      (default 32; ping: 1)\n"
+"  --duration S        measurement window (default 10):\n"
+"                      %s\n"
+"  --warmup S          traffic before the window, not measured (default 1):\n"
+"                      %s\n"
+"  --rx-mode M         %s: intr sleeps in rte_epoll_wait when idle\n"
 "                      (the port must support RX interrupts) (default poll)\n"
-"  --sleep-after N     intr: empty poll rounds before sleeping (default 0)\n"
+"  --sleep-after N     intr: empty poll rounds before sleeping (default 0):\n"
+"                      %s\n"
 "  --count N           ping: round-trip samples to take in the window, then\n"
 "                      stop (default 0: until --duration ends); c2c: round\n"
-"                      trips (default 200000)\n"
-"  --pool N            mbufs in the pool (default: enough for every ring)\n"
-"  --link-timeout S    wait this long for link up, then fail (default 10)\n"
+"                      trips (default 200000):\n"
+"                      %s\n"
+"  --pool N            mbufs in the pool (default: enough for every ring):\n"
+"                      %s\n"
+"  --link-timeout S    wait this long for link up, then fail (default 10):\n"
+"                      %s\n"
 "  --idle S            rx, pong: after the window, stop once nothing came for\n"
 "                      S seconds, so that totals include all the peer sent\n"
-"                      (default 2)\n"
-"  --ping-timeout S    ping: an echo not back after S is lost (default 1)\n"
+"                      (default 2): %s\n"
+"  --ping-timeout S    ping: an echo not back after S is lost (default 1):\n"
+"                      %s\n"
 "  --timeout S         stop in any case after S (default: warmup + duration\n"
-"                      + 60)\n"
+"                      + 60): %s\n"
 "  --linger S          once the loop ends, wait S before closing the port\n"
-"                      (default 0). Give the side that stops first more than\n"
-"                      the peer's --idle when the PMD is not safe against a\n"
-"                      peer leaving while it polls (net_memif, vhost): then\n"
+"                      (default 0): %s.\n"
+"                      Give the side that stops first more than the peer's\n"
+"                      --idle when the PMD is not safe against a peer\n"
+"                      leaving while it polls (net_memif, vhost): then\n"
 "                      neither side polls while the other disconnects\n"
 "  --json              one JSON object on stdout at the end, all else on\n"
 "                      stderr\n"
@@ -139,17 +178,22 @@ bench_usage(FILE *f)
 "  --xstats            at the end, print every non-zero xstat of the port\n"
 "  --help              this text\n"
 "\n"
-"Seconds may have a fraction (0.5). Senders (tx, bidir, ping) start the\n"
-"window --warmup after link up; receivers (rx, pong) --warmup after the\n"
-"first packet. Rates are over the window; totals over the whole run.\n"
+"Numbers are decimal, without sign, 0x or leading zeros; seconds may have up\n"
+"to 3 decimals (0.5). Senders (tx, bidir, ping) start the window --warmup\n"
+"after link up; receivers (rx, pong) --warmup after the first packet. Rates\n"
+"are over the window; totals over the whole run.\n"
 "Mpps and Gbps: gbps_l2 counts frame bits (size * 8), gbps_wire adds the\n"
 "Ethernet overhead a NIC would put on the wire (size + %d bytes: preamble,\n"
 "SFD, inter-frame gap, FCS). Cycles are TSC cycles of the lcore: loop\n"
 "cycles per packet are what one core spends per packet when it busy-polls.\n"
 "Exit status: 0 done; 1 the run failed (link lost, no traffic, an lcore\n"
 "gave up); 2 bad options or the port would not come up.\n",
-		BENCH_MAX_QUEUES, BENCH_MIN_SIZE, BENCH_MAX_SIZE,
-		BENCH_MAX_BURST, BENCH_WIRE_OVERHEAD);
+		allowed("role"), allowed("port"), allowed("queues"),
+		allowed("size"), allowed("burst"), allowed("duration"),
+		allowed("warmup"), allowed("rx-mode"), allowed("sleep-after"),
+		allowed("count"), allowed("pool"), allowed("link-timeout"),
+		allowed("idle"), allowed("ping-timeout"), allowed("timeout"),
+		allowed("linger"), BENCH_WIRE_OVERHEAD);
 }
 
 /* Says what is wrong with the value of option d; returns -1. */
@@ -162,46 +206,21 @@ bad(const struct opt *d, const char *val, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, BENCH_PROG ": --%s '%s': %s (see --help)\n", d->name, val, why);
+	fprintf(stderr, BENCH_PROG ": --%s=%s: %s (see --help)\n", d->name, val, why);
 	return -1;
 }
 
-/* K_UINT: all of val a decimal number in range. */
+/* K_NUM: an integer, or seconds into milliseconds. */
 static int
-parse_uint(const struct opt *d, const char *val, uint64_t *out)
+parse_num(const struct opt *d, const char *val, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	char key[40], err[IVN_ERR_LEN];
 
-	errno = 0;
-	v = strtoull(val, &end, 10);
-	if (*val < '0' || *val > '9' || errno != 0 || *end != '\0')
-		return bad(d, val, "not a number: allowed %" PRIu64 "..%" PRIu64,
-				d->umin, d->umax);
-	if (v < d->umin || v > d->umax)
-		return bad(d, val, "out of range: allowed %" PRIu64 "..%" PRIu64,
-				d->umin, d->umax);
-	*out = v;
-	return 0;
-}
-
-/* K_SECONDS: seconds, maybe with a fraction, into milliseconds. */
-static int
-parse_seconds(const struct opt *d, const char *val, uint64_t *ms)
-{
-	double s;
-	char *end;
-
-	errno = 0;
-	s = strtod(val, &end);
-	if (*val < '0' || *val > '9' || errno != 0 || *end != '\0' || !isfinite(s))
-		return bad(d, val, "not a number of seconds: allowed %g..%g",
-				d->smin, d->smax);
-	if (s < d->smin || s > d->smax)
-		return bad(d, val, "out of range: allowed %g..%g seconds",
-				d->smin, d->smax);
-	*ms = (uint64_t)(s * 1000 + 0.5);
-	return 0;
+	snprintf(key, sizeof(key), "--%s", d->name);
+	if (ivn_parse(key, val, &d->spec, out, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, BENCH_PROG ": %s (see --help)\n", err);
+	return -1;
 }
 
 /* K_WORD: one of the words, as its index. */
@@ -213,7 +232,7 @@ parse_word(const struct opt *d, const char *val, uint64_t *out)
 			*out = i;
 			return 0;
 		}
-	return bad(d, val, "allowed: %s", d->allowed);
+	return bad(d, val, "not a choice; allowed: %s", allowed(d->name));
 }
 
 /* Stores v in the field of d, whatever its width. */
@@ -253,15 +272,6 @@ opts_default(struct bench_opts *o)
 	o->idle_ms = 2000;
 	o->ping_timeout_ms = 1000;
 	o->timeout_ms = 0;	/* computed, below */
-}
-
-static const struct opt *
-find(const char *name, size_t len)
-{
-	for (unsigned int i = 0; i < RTE_DIM(opts); i++)
-		if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
-			return &opts[i];
-	return NULL;
 }
 
 /* Defaults that follow from other options, and checks across options. */
@@ -323,8 +333,7 @@ bench_opts_parse(int argc, char **argv, struct bench_opts *o)
 			fprintf(stderr, BENCH_PROG ": option --%s needs a value (see --help)\n", d->name);
 			return -1;
 		}
-		ret = d->kind == K_UINT ? parse_uint(d, val, &v) :
-			d->kind == K_SECONDS ? parse_seconds(d, val, &v) :
+		ret = d->kind == K_NUM ? parse_num(d, val, &v) :
 			parse_word(d, val, &v);
 		if (ret != 0)
 			return -1;

@@ -39,6 +39,7 @@
 #include <rte_ring.h>
 
 #include "ivr_queue.h"
+#include "ivshmem_parse.h"
 #include "ivshmem_ring.h"
 
 #define BUF_SIZE	2048
@@ -360,53 +361,59 @@ run_one(struct bench *B, enum impl impl, unsigned int size, unsigned int burst)
 
 /* ---- options ---- */
 
+/* The ranges of the numeric options, for the parser and for usage(). */
+static const struct ivn_spec seconds_spec = IVN_MSEC(50, 60000);
+static const struct ivn_spec burst_spec = IVN_UINT(1, MAX_BURST);
+static const struct ivn_spec size_spec = IVN_UINT(0, BUF_SIZE);
+static const struct ivn_spec repeat_spec = IVN_UINT(1, 99);
+static const struct ivn_spec ring_spec = IVN_UINT_POW2(IVR_MIN_RING, IVR_MAX_RING);
+
 static void
 usage(FILE *f, const char *prog)
 {
+	char sec[64], burst[64], size[64], repeat[64], ring[64];
+
+	ivn_allowed(&seconds_spec, sec, sizeof(sec));
+	ivn_allowed(&burst_spec, burst, sizeof(burst));
+	ivn_allowed(&size_spec, size, sizeof(size));
+	ivn_allowed(&repeat_spec, repeat, sizeof(repeat));
+	ivn_allowed(&ring_spec, ring, sizeof(ring));
 	fprintf(f,
 		"usage: %s [--seconds S] [--bursts 1,8,32,64] [--sizes 0,64,1500]\n"
 		"          [--repeat R] [--ring N] [--impl both|ours|rte]\n"
 		"          [--json FILE|-] [--csv FILE|-]\n"
-		"  --seconds S   length of each run (0.05..60, default 1)\n"
-		"  --bursts L    burst sizes, comma-separated (1..%d)\n"
+		"  --seconds S   length of each run (default 1):\n"
+		"                %s\n"
+		"  --bursts L    burst sizes, comma-separated, each %s\n"
 		"  --sizes L     payload bytes copied per packet, comma-separated\n"
-		"                (0 = descriptor only, up to %d)\n"
-		"  --repeat R    runs of each, interleaved ours/rte_ring (1..99, default 3)\n"
-		"  --ring N      ring size of both, power of two (64..16384, default 1024)\n"
+		"                (0 = descriptor only), each %s\n"
+		"  --repeat R    runs of each, interleaved ours/rte_ring (default 3):\n"
+		"                %s\n"
+		"  --ring N      ring size of both (default 1024): %s\n"
 		"  --impl I      run both (default), or only ours or rte (for profiling)\n"
 		"  --json F      results as JSON to file F, or - for stdout\n"
 		"  --csv F       results as CSV to file F, or - for stdout\n",
-		prog, MAX_BURST, BUF_SIZE);
+		prog, sec, burst, size, repeat, ring);
 }
 
+/* val as sp says, into *out; false after saying what is wrong. */
 static bool
-parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
-		unsigned long *out)
+parse_num(const char *opt, const char *val, const struct ivn_spec *sp,
+		uint64_t *out)
 {
-	char *end;
-	unsigned long v;
+	char err[IVN_ERR_LEN];
 
-	errno = 0;
-	if (s == NULL || *s == '\0' || *s == '-') {
-		fprintf(stderr, "%s: missing or negative value; allowed: %lu..%lu\n",
-				opt, min, max);
-		return false;
-	}
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "%s: invalid value '%s'; allowed: an integer in %lu..%lu\n",
-				opt, s, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
+	if (ivn_parse(opt, val, sp, out, err, sizeof(err)) == 0)
+		return true;
+	fprintf(stderr, "%s\n", err);
+	return false;
 }
 
 static bool
-parse_list(const char *opt, const char *s, unsigned long min, unsigned long max,
+parse_list(const char *opt, const char *s, const struct ivn_spec *sp,
 		unsigned int *list, unsigned int *n)
 {
-	char buf[256], *save = NULL, *tok;
+	char buf[256], *rest = buf, *tok;
 
 	if (s == NULL || strlen(s) >= sizeof(buf)) {
 		fprintf(stderr, "%s: missing or too long a list\n", opt);
@@ -414,14 +421,15 @@ parse_list(const char *opt, const char *s, unsigned long min, unsigned long max,
 	}
 	strcpy(buf, s);
 	*n = 0;
-	for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		unsigned long v;
+	/* strsep keeps empty elements ("1,,8"): each must parse. */
+	while ((tok = strsep(&rest, ",")) != NULL) {
+		uint64_t v;
 
 		if (*n == MAX_LIST) {
 			fprintf(stderr, "%s: more than %d values\n", opt, MAX_LIST);
 			return false;
 		}
-		if (!parse_uint(opt, tok, min, max, &v))
+		if (!parse_num(opt, tok, sp, &v))
 			return false;
 		list[(*n)++] = (unsigned int)v;
 	}
@@ -443,7 +451,7 @@ parse(int argc, char **argv, struct opts *o)
 	memcpy(o->sizes, sizes, sizeof(sizes));
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		unsigned long v;
+		uint64_t v;
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout, argv[0]);
@@ -451,33 +459,22 @@ parse(int argc, char **argv, struct opts *o)
 		}
 		i++;
 		if (strcmp(a, "--seconds") == 0) {
-			char *end;
-
-			errno = 0;
-			o->seconds = val ? strtod(val, &end) : 0;
-			if (val == NULL || errno != 0 || *end != '\0' ||
-					!(o->seconds >= 0.05 && o->seconds <= 60)) {
-				fprintf(stderr, "--seconds: invalid value '%s'; allowed: a number in 0.05..60\n",
-						val ? val : "");
+			if (!parse_num(a, val, &seconds_spec, &v))
 				return -1;
-			}
+			o->seconds = (double)v / 1000;
 		} else if (strcmp(a, "--bursts") == 0) {
-			if (!parse_list(a, val, 1, MAX_BURST, o->bursts, &o->n_bursts))
+			if (!parse_list(a, val, &burst_spec, o->bursts, &o->n_bursts))
 				return -1;
 		} else if (strcmp(a, "--sizes") == 0) {
-			if (!parse_list(a, val, 0, BUF_SIZE, o->sizes, &o->n_sizes))
+			if (!parse_list(a, val, &size_spec, o->sizes, &o->n_sizes))
 				return -1;
 		} else if (strcmp(a, "--repeat") == 0) {
-			if (!parse_uint(a, val, 1, 99, &v))
+			if (!parse_num(a, val, &repeat_spec, &v))
 				return -1;
 			o->repeat = (unsigned int)v;
 		} else if (strcmp(a, "--ring") == 0) {
-			if (!parse_uint(a, val, IVR_MIN_RING, IVR_MAX_RING, &v))
+			if (!parse_num(a, val, &ring_spec, &v))
 				return -1;
-			if ((v & (v - 1)) != 0) {
-				fprintf(stderr, "--ring: %lu is not a power of two\n", v);
-				return -1;
-			}
 			o->ring = (unsigned int)v;
 		} else if (strcmp(a, "--impl") == 0 && val != NULL) {
 			if (strcmp(val, "both") != 0 && strcmp(val, "ours") != 0 &&

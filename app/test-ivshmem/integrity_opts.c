@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Command line of ivshmem-integrity: one strict parser per value type; an
+ * Command line of ivshmem-integrity. Numbers and seconds go through
+ * lib/ivshmem_parse with the ranges of nums[], which --help prints too; an
  * error names the option, the value and what is allowed.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +14,7 @@
 
 #include "integrity_frame.h"
 #include "integrity_opts.h"
+#include "ivshmem_parse.h"
 
 enum {
 	OPT_ROLE = 256, OPT_PORT, OPT_QUEUES, OPT_BURST, OPT_COUNT, OPT_MIN_SIZE,
@@ -47,6 +46,50 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The numeric options; seconds are given with up to 3 decimals and their
+ * ranges are milliseconds. */
+static const struct {
+	int id;
+	struct ivn_spec spec;
+} nums[] = {
+	{ OPT_PORT, IVN_UINT(0, UINT16_MAX - 1) },
+	{ OPT_QUEUES, IVN_UINT(1, INTEG_MAX_QUEUES) },
+	{ OPT_BURST, IVN_UINT(1, INTEG_MAX_BURST) },
+	{ OPT_COUNT, IVN_UINT(0, UINT64_MAX >> 1) },
+	{ OPT_MIN_SIZE, IVN_UINT(INTEG_MIN_FRAME, INTEG_MAX_FRAME) },
+	{ OPT_MAX_SIZE, IVN_UINT(INTEG_MIN_FRAME, INTEG_MAX_FRAME) },
+	{ OPT_SEED, IVN_UINT(0, UINT64_MAX) },
+	{ OPT_TIMEOUT, IVN_MSEC(1, 86400000) },
+	{ OPT_IDLE, IVN_MSEC(0, 86400000) },
+	{ OPT_WAIT_LINK, IVN_MSEC(0, 86400000) },
+	{ OPT_PROGRESS, IVN_MSEC(0, 86400000) },
+	{ OPT_HOLD, IVN_UINT(0, INTEG_MAX_HOLD) },
+};
+
+#define N_NUMS	(sizeof(nums) / sizeof(nums[0]))
+
+/* The index of option id in nums[], or N_NUMS when it takes no number. */
+static size_t
+num_index(int id)
+{
+	size_t i = 0;
+
+	while (i < N_NUMS && nums[i].id != id)
+		i++;
+	return i;
+}
+
+/* What option id allows, in words; valid until the next call for it. */
+static const char *
+allowed(int id)
+{
+	static char text[N_NUMS][96];
+	size_t i = num_index(id);
+
+	ivn_allowed(&nums[i].spec, text[i], sizeof(text[i]));
+	return text[i];
+}
+
 void
 integ_usage(FILE *f)
 {
@@ -58,21 +101,30 @@ integ_usage(FILE *f)
 "corrupted frames. Works on any port (net_ivshmem, net_memif, virtio-user).\n"
 "\n"
 "  --role tx|rx        send or receive (required)\n"
-"  --port N            port id (default 0)\n"
-"  --queues Q          use queues 0..Q-1, round-robin, 1..%d (default 1)\n"
-"  --burst N           frames per burst, 1..%d (default 32)\n"
+"  --port N            port id (default 0): %s\n"
+"  --queues Q          use queues 0..Q-1, round-robin (default 1):\n"
+"                      %s\n"
+"  --burst N           frames per burst (default 32): %s\n"
 "  --count N           tx: frames to send, 0 = until stopped or --timeout;\n"
-"                      rx: frames expected, 0 = any (default 1000)\n"
-"  --min-size N        smallest frame, Ethernet header included, %d..%d (default %d)\n"
+"                      rx: frames expected, 0 = any (default 1000):\n"
+"                      %s\n"
+"  --min-size N        smallest frame, Ethernet header included (default %d):\n"
+"                      %s\n"
 "  --max-size N        largest frame (default 1514); above the mbuf data room\n"
-"                      frames are multi-segment and the MTU is raised to fit\n"
-"  --seed N            seed of the frame sizes (default: random)\n"
-"  --timeout S         stop after S seconds in any case (default 60)\n"
+"                      frames are multi-segment and the MTU is raised to fit:\n"
+"                      %s\n"
+"  --seed N            seed of the frame sizes (default: random):\n"
+"                      %s\n"
+"  --timeout S         stop after S seconds in any case (default 60):\n"
+"                      %s\n"
 "  --idle S            rx: stop S seconds after the last frame, once one came\n"
-"                      (default 0: only --count or --timeout stop rx)\n"
+"                      (default 0: only --count or --timeout stop rx):\n"
+"                      %s\n"
 "  --wait-link S       wait up to S s for link up before starting; fail if it\n"
-"                      stays down (default: 10 for tx, 0 = no wait for rx)\n"
-"  --progress S        print a progress line every S seconds (default 0: none)\n"
+"                      stays down (default: 10 for tx, 0 = no wait for rx):\n"
+"                      %s\n"
+"  --progress S        print a progress line every S seconds (default 0:\n"
+"                      none): %s\n"
 "  --restart-ok        rx: the sender may restart (a new stamp); its older\n"
 "                      stamps must not come back, the new one starts at seq 0\n"
 "                      on every queue, and --count is a minimum\n"
@@ -82,18 +134,22 @@ integ_usage(FILE *f)
 "                      tight loop for the whole run (the driver must keep\n"
 "                      its link state to itself); its call count is printed\n"
 "  --hold N            rx: keep the mbufs of the last N frames, freeing the\n"
-"                      oldest as new ones come, 0..%d (default 0)\n"
+"                      oldest as new ones come (default 0): %s\n"
 "  --free-thread       rx: free mbufs on a thread of their own, not the\n"
 "                      receiving lcore\n"
 "  --json              print one JSON summary on stdout, all else on stderr\n"
 "  --help              this text\n"
 "\n"
-"Seconds may have a fraction (0.5). Link changes are printed as\n"
+"Numbers are decimal, without sign, 0x or leading zeros; seconds may have up\n"
+"to 3 decimals (0.5). Link changes are printed as\n"
 "  link up|down at <ms> ms CLOCK_MONOTONIC, <ms> ms CLOCK_REALTIME\n"
 "Exit status: 0 all good; 1 a check failed (rx: not exactly --count frames,\n"
 "or any lost, reordered, corrupt; tx: not all sent); 2 bad options or port.\n",
-		INTEG_MAX_QUEUES, INTEG_MAX_BURST, INTEG_MIN_FRAME, INTEG_MAX_FRAME,
-		INTEG_MIN_FRAME, INTEG_MAX_HOLD);
+		allowed(OPT_PORT), allowed(OPT_QUEUES), allowed(OPT_BURST),
+		allowed(OPT_COUNT), INTEG_MIN_FRAME, allowed(OPT_MIN_SIZE),
+		allowed(OPT_MAX_SIZE), allowed(OPT_SEED), allowed(OPT_TIMEOUT),
+		allowed(OPT_IDLE), allowed(OPT_WAIT_LINK), allowed(OPT_PROGRESS),
+		allowed(OPT_HOLD));
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -101,7 +157,7 @@ bad(const char *opt, const char *val, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, INTEG_PROG ": --%s '%s': ", opt, val);
+	fprintf(stderr, INTEG_PROG ": --%s=%s: ", opt, val);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -109,44 +165,18 @@ bad(const char *opt, const char *val, const char *fmt, ...)
 	return -1;
 }
 
-/* A decimal (or 0x hex) integer, all of the string, within [min, max]. */
+/* Option id's number (seconds: in milliseconds), all of val, in range. */
 static int
-parse_u64(const char *opt, const char *val, uint64_t min, uint64_t max,
-		uint64_t *out)
+parse_num(int id, const char *opt, const char *val, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	char key[40], err[IVN_ERR_LEN];
 
-	if (*val < '0' || *val > '9')
-		return bad(opt, val, "not a number");
-	errno = 0;
-	v = strtoull(val, &end, 0);
-	if (errno != 0 || *end != '\0')
-		return bad(opt, val, "not a number");
-	if (v < min || v > max)
-		return bad(opt, val, "out of range: allowed %" PRIu64 "..%" PRIu64,
-				min, max);
-	*out = v;
-	return 0;
-}
-
-/* Seconds, with an optional fraction, into milliseconds. */
-static int
-parse_seconds(const char *opt, const char *val, uint64_t *ms)
-{
-	double s;
-	char *end;
-
-	if (*val < '0' || *val > '9')
-		return bad(opt, val, "not a number of seconds");
-	errno = 0;
-	s = strtod(val, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(s))
-		return bad(opt, val, "not a number of seconds");
-	if (s > 86400)
-		return bad(opt, val, "out of range: allowed 0..86400 seconds");
-	*ms = (uint64_t)(s * 1000 + 0.5);
-	return 0;
+	snprintf(key, sizeof(key), "--%s", opt);
+	if (ivn_parse(key, val, &nums[num_index(id)].spec, out, err,
+			sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, INTEG_PROG ": %s (see --help)\n", err);
+	return -1;
 }
 
 static void
@@ -170,8 +200,9 @@ static int
 parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 {
 	uint64_t v = 0;
-	int ret = 0;
 
+	if (num_index(c) < N_NUMS && parse_num(c, name, val, &v) != 0)
+		return -1;
 	switch (c) {
 	case OPT_ROLE:
 		if (strcmp(val, "tx") == 0)
@@ -179,50 +210,45 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		else if (strcmp(val, "rx") == 0)
 			o->role = INTEG_RX;
 		else
-			return bad(name, val, "allowed: tx or rx");
+			return bad(name, val, "not a role; allowed: tx or rx");
 		break;
 	case OPT_PORT:
-		ret = parse_u64(name, val, 0, UINT16_MAX - 1, &v);
 		o->port = (uint16_t)v;
 		break;
 	case OPT_QUEUES:
-		ret = parse_u64(name, val, 1, INTEG_MAX_QUEUES, &v);
 		o->queues = (uint16_t)v;
 		break;
 	case OPT_BURST:
-		ret = parse_u64(name, val, 1, INTEG_MAX_BURST, &v);
 		o->burst = (uint16_t)v;
 		break;
 	case OPT_COUNT:
-		ret = parse_u64(name, val, 0, UINT64_MAX >> 1, &o->count);
+		o->count = v;
 		break;
 	case OPT_MIN_SIZE:
+		o->min_size = (uint32_t)v;
+		break;
 	case OPT_MAX_SIZE:
-		ret = parse_u64(name, val, INTEG_MIN_FRAME, INTEG_MAX_FRAME, &v);
-		*(c == OPT_MIN_SIZE ? &o->min_size : &o->max_size) = (uint32_t)v;
+		o->max_size = (uint32_t)v;
 		break;
 	case OPT_SEED:
-		ret = parse_u64(name, val, 0, UINT64_MAX, &o->seed);
+		o->seed = v;
 		break;
 	case OPT_TIMEOUT:
-		ret = parse_seconds(name, val, &o->timeout_ms);
-		if (ret == 0 && o->timeout_ms == 0)
-			ret = bad(name, val, "must be more than 0");
+		o->timeout_ms = v;
 		break;
 	case OPT_IDLE:
-		ret = parse_seconds(name, val, &o->idle_ms);
+		o->idle_ms = v;
 		break;
 	case OPT_WAIT_LINK:
-		ret = parse_seconds(name, val, &o->wait_link_ms);
+		o->wait_link_ms = v;
 		break;
 	case OPT_PROGRESS:
-		ret = parse_seconds(name, val, &o->progress_ms);
+		o->progress_ms = v;
 		break;
 	case OPT_LINK_SPIN:
 		o->link_spin = true;
 		break;
 	case OPT_HOLD:
-		ret = parse_u64(name, val, 0, INTEG_MAX_HOLD, &v);
 		o->hold = (uint32_t)v;
 		break;
 	case OPT_FREE_THREAD:
@@ -235,13 +261,13 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		if (strcmp(val, "poll") == 0 || strcmp(val, "intr") == 0)
 			o->rx_intr = val[0] == 'i';
 		else
-			return bad(name, val, "allowed: poll or intr");
+			return bad(name, val, "not a mode; allowed: poll or intr");
 		break;
 	case OPT_JSON:
 		o->json = true;
 		break;
 	}
-	return ret;
+	return 0;
 }
 
 static const char *

@@ -33,6 +33,7 @@
 #include <sys/un.h>
 
 #include "ivshmem_client.h"
+#include "ivshmem_parse.h"
 
 static int
 unix_connect(const char *path)
@@ -51,6 +52,19 @@ unix_connect(const char *path)
 		return -1;
 	}
 	return fd;
+}
+
+/* An argument through lib/ivshmem_parse; false after saying what is wrong. */
+static bool
+probe_num(const char *name, const char *val, const struct ivn_spec *sp,
+	  uint64_t *out)
+{
+	char err[IVN_ERR_LEN];
+
+	if (ivn_parse(name, val, sp, out, err, sizeof(err)) == 0)
+		return true;
+	fprintf(stderr, "ivshmem-probe: %s\n", err);
+	return false;
 }
 
 /* The kernel's view of an eventfd: its fdinfo "eventfd-count" (hex). */
@@ -260,8 +274,14 @@ run_hmp(const char *path, const char *cmd)
 static int
 run_raw(const char *path, const char *mode, const char *arg)
 {
-	int fd = unix_connect(path);
+	static const struct ivn_spec hold_spec = IVN_UINT(0, 3600000);
+	uint64_t hold_ms = 0;
+	int fd;
 
+	if (strcmp(mode, "hold") == 0 && arg != NULL &&
+	    !probe_num("MS", arg, &hold_spec, &hold_ms))
+		return 2;
+	fd = unix_connect(path);
 	if (fd < 0) {
 		fprintf(stderr, "raw: cannot connect to %s: %s\n", path,
 			strerror(errno));
@@ -282,8 +302,8 @@ run_raw(const char *path, const char *mode, const char *arg)
 				break;
 		}
 	} else if (strcmp(mode, "hold") == 0 && arg != NULL) {
-		struct timespec ts = { .tv_sec = atoi(arg) / 1000,
-				       .tv_nsec = (atoi(arg) % 1000) * 1000000L };
+		struct timespec ts = { .tv_sec = (time_t)(hold_ms / 1000),
+				       .tv_nsec = (long)(hold_ms % 1000) * 1000000L };
 
 		nanosleep(&ts, NULL);
 	}
@@ -294,8 +314,12 @@ run_raw(const char *path, const char *mode, const char *arg)
 int
 main(int argc, char **argv)
 {
+	static const struct ivn_spec vectors = IVN_UINT(1, IVP_MAX_VECTORS);
+	uint64_t nv = 0;
+
 	if (argc == 4 && strcmp(argv[1], "client") == 0)
-		return run_client(argv[2], (unsigned int)atoi(argv[3]));
+		return probe_num("VECTORS", argv[3], &vectors, &nv) ?
+			run_client(argv[2], (unsigned int)nv) : 2;
 	if (argc == 4 && strcmp(argv[1], "hmp") == 0)
 		return run_hmp(argv[2], argv[3]);
 	if ((argc == 4 || argc == 5) && strcmp(argv[1], "raw") == 0)

@@ -30,12 +30,12 @@ trap cleanup EXIT
 
 # start_fg LOG ARGS...: foreground server; sets $spid; waits until listening.
 start_fg() {
-	local log=$1 i
+	local log=$1
 	shift
 	"$SERVER" -F "$@" 2>"$log" &
 	spid=$!
 	pids+=("$spid")
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q "listening on" "$log" 2>/dev/null && return 0
 		kill -0 "$spid" 2>/dev/null || return 1
 		sleep 0.05
@@ -59,40 +59,63 @@ while IFS='|' read -r args want; do
 	[ $rc -ne 0 ] && [[ "$out" == *"$want"* ]] && [ ! -e "$T/unused.sock" ]
 	check $? "rejects '$args' (exit $rc): $out"
 done <<EOF
--l 3M|-l/--size '3M': not a power of two
--l 4X|-l/--size '4X': unknown suffix
--l 4Mb|-l/--size '4Mb': trailing characters
--l 1k|-l/--size '1k': too small
--l 2T|-l/--size '2T': too large
--l -4M|-l/--size '-4M': not a size
--l 99999999999999999999|-l/--size '99999999999999999999': too large
--n 0|-n/--vectors '0': out of range (allowed: 1..64)
--n 65|-n/--vectors '65': out of range (allowed: 1..64)
--n 2x|-n/--vectors '2x': trailing characters
--n 0x10|-n/--vectors '0x10': trailing characters
--n +3|-n/--vectors '+3': not a number
--p 0|-p/--max-peers '0': out of range (allowed: 1..256)
--p 257|-p/--max-peers '257': out of range (allowed: 1..256)
--p 70000|-p/--max-peers '70000': out of range
---ids 2 -p 4|--ids 2 is below -p/--max-peers 4
---ids 65537|--ids '65537': out of range
---socket-mode 0999|--socket-mode '0999': not an octal mode
---socket-mode 01777|--socket-mode '01777': not an octal mode
--m a/b|-m/--shm 'a/b': not a POSIX shm name
+-l 3M|--size=3M: not a power of two; allowed: a power of two in 4K..1T (suffix K, M, G or T)
+-l 4X|--size=4X: unknown suffix 'X'; allowed: a power of two in 4K..1T
+-l 1Q|--size=1Q: unknown suffix 'Q'; allowed: a power of two in 4K..1T
+-l 4Mb|--size=4Mb: unknown suffix 'Mb'; allowed: a power of two in 4K..1T
+-l 4MiB|--size=4MiB: unknown suffix 'MiB'; allowed: a power of two in 4K..1T
+-l 1.5G|--size=1.5G: not a whole number; allowed: a power of two in 4K..1T
+-l 1k|--size=1k: out of range; allowed: a power of two in 4K..1T
+-l 2T|--size=2T: out of range; allowed: a power of two in 4K..1T
+-l -4M|--size=-4M: negative; allowed: a power of two in 4K..1T
+-l -1|--size=-1: negative; allowed: a power of two in 4K..1T
+-l 0x1000|--size=0x1000: hexadecimal is not accepted, decimal only; allowed: a power of two in 4K..1T
+-l 99999999999999999999|--size=99999999999999999999: too large; allowed: a power of two in 4K..1T
+-l 16777216T|--size=16777216T: too large; allowed: a power of two in 4K..1T
+-n 0|--vectors=0: out of range; allowed: an integer in 1..64
+-n 65|--vectors=65: out of range; allowed: an integer in 1..64
+-n 2x|--vectors=2x: trailing characters 'x'; allowed: an integer in 1..64
+-n 0x10|--vectors=0x10: hexadecimal is not accepted, decimal only; allowed: an integer in 1..64
+-n 010|--vectors=010: leading zero: decimal only, not octal; allowed: an integer in 1..64
+-n +3|--vectors=+3: a sign is not allowed; allowed: an integer in 1..64
+-n -1|--vectors=-1: negative; allowed: an integer in 1..64
+--vectors=|--vectors=: empty value; allowed: an integer in 1..64
+-p 0|--max-peers=0: out of range; allowed: an integer in 1..256
+-p 257|--max-peers=257: out of range; allowed: an integer in 1..256
+-p 70000|--max-peers=70000: out of range; allowed: an integer in 1..256
+-p 4294967297|--max-peers=4294967297: out of range; allowed: an integer in 1..256
+--ids 2 -p 4|--ids=2: below --max-peers=4; allowed: an integer in 4..65536
+--ids 65537|--ids=65537: out of range; allowed: an integer in 1..65536
+--socket-mode 0999|--socket-mode=0999: not an octal mode; allowed: an octal mode in 0..0777
+--socket-mode 01777|--socket-mode=01777: not an octal mode; allowed: an octal mode in 0..0777
+-m a/b|--shm=a/b: not a POSIX shm name; allowed: [/]NAME
 -m /x -M /tmp/y|-m/--shm and -M/--shm-path exclude each other
--S $long_path|-S/--socket '$long_path': longer than 107 bytes
+-S $long_path|--socket=$long_path: longer than 107 bytes; allowed: up to 107 bytes
 --bogus|unknown option --bogus
 -n|option -n needs a value
 extra|unexpected argument 'extra'
 EOF
 
 out=$("$SERVER" --help)
-[ $? -eq 0 ] && [[ "$out" == *"--max-peers"* ]]
+rc=$?; [ "$rc" -eq 0 ] && [[ "$out" == *"--max-peers"* ]]
 check $? "--help exits 0 and lists the options"
+# The ranges in --help are the parser's: each as the error message says it.
+for want in "a power of two in 4K..1T (suffix K, M, G or T)" \
+	"(default 1): an integer in 1..64" "an integer in 1..256"; do
+	[[ "$out" == *"$want"* ]]
+	check $? "--help says '$want'"
+done
+
+# Sizes: either case of K, M, G, T; a client sees the bytes.
+start_fg "$T/k.log" -S "$T/k.sock" -m "$SHM" -l 128K
+out=$("$PROBE" client "$T/k.sock" 1 </dev/null)
+[[ "$out" == *"shm 131072"* ]]
+check $? "-l 128K serves 131072 bytes"
+stop "$spid"
 
 out=$(ulimit -Sn 64; ulimit -Hn 64; "$SERVER" -F -S "$T/lim.sock" \
 	-m "$SHM" -p 256 -n 4 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"needs up to 1296 file descriptors, the limit is 64"* ]]
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"needs up to 1296 file descriptors, the limit is 64"* ]]
 check $? "fd budget above RLIMIT_NOFILE is refused up front: $out"
 
 # --- a live server, then everything that must not disturb it --------------
@@ -103,18 +126,18 @@ apid=$spid
 check $? "socket created with --socket-mode 0600, shm /dev/shm/$SHM exists"
 
 out=$("$SERVER" -F -S "$T/a.sock" -m "$SHM-2" 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/a.sock: a server is already listening there"* ]]
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"-S/--socket $T/a.sock: a server is already listening there"* ]]
 check $? "second server on a live socket fails: $out"
 [ -S "$T/a.sock" ] && kill -0 "$apid" && [ ! -e "/dev/shm/$SHM-2" ]
 check $? "... and the live server, its socket and shm are untouched"
 
 touch "$T/file"
 out=$("$SERVER" -F -S "$T/file" -m "$SHM-2" 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"exists and is not a socket"* ]] && [ -f "$T/file" ]
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"exists and is not a socket"* ]] && [ -f "$T/file" ]
 check $? "a non-socket file at the socket path is refused, kept: $out"
 
 out=$("$SERVER" -F -S "$T/no/such/dir/s.sock" -m "$SHM-2" 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/no/such/dir/s.sock: cannot bind: No such file or directory"* ]]
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"-S/--socket $T/no/such/dir/s.sock: cannot bind: No such file or directory"* ]]
 check $? "socket in a missing directory: $out"
 
 mkdir "$T/ro" && chmod 0555 "$T/ro"
@@ -126,7 +149,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 if [ ${#as_user[@]} -eq 0 ] || command -v setpriv >/dev/null; then
 	out=$("${as_user[@]}" "$SERVER" -F -S "$T/ro/s.sock" -m "$SHM-2" 2>&1)
-	[ $? -ne 0 ] && [[ "$out" == *"-S/--socket $T/ro/s.sock: cannot bind: Permission denied"* ]] &&
+	rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"-S/--socket $T/ro/s.sock: cannot bind: Permission denied"* ]] &&
 		[ ! -e "/dev/shm/$SHM-2" ]
 	check $? "unwritable socket directory fails, no shm left behind: $out"
 else
@@ -159,12 +182,12 @@ out=$("$PROBE" client "$T/b.sock" 1 </dev/null)
 [[ "$out" == *"id 0"* ]] && [[ "$out" == *"shm 65536"* ]]
 check $? "... and serves it"
 stop "$spid"
-[ $? -eq 0 ] && [ ! -e "$T/b.sock" ] && [ -e "/dev/shm/$SHM-keep" ]
+rc=$?; [ "$rc" -eq 0 ] && [ ! -e "$T/b.sock" ] && [ -e "/dev/shm/$SHM-keep" ]
 check $? "SIGTERM keeps the shm it did not create"
 
 truncate -s 8M "/dev/shm/$SHM-big"
 out=$("$SERVER" -F -S "$T/d.sock" -m "$SHM-big" -l 4M 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"exists with size 8388608 but -l/--size asks for 4194304"* ]] &&
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"exists with size 8388608 but -l/--size asks for 4194304"* ]] &&
 	[ "$(stat -c %s "/dev/shm/$SHM-big")" = 8388608 ] && [ ! -e "$T/d.sock" ]
 check $? "existing shm of another size is refused, left as is: $out"
 
@@ -196,7 +219,7 @@ if grep -q " /dev/hugepages hugetlbfs" /proc/mounts &&
 	check $? "hugetlbfs: file removed on SIGTERM"
 	if [ "$hp" -gt 4 ]; then
 		out=$("$SERVER" -F -S "$T/h.sock" -M "/dev/hugepages/$SHM" -l 4k 2>&1)
-		[ $? -ne 0 ] && [[ "$out" == *"not a multiple of the huge page size"* ]] &&
+		rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"not a multiple of the huge page size"* ]] &&
 			[ ! -e "/dev/hugepages/$SHM" ]
 		check $? "hugetlbfs: size below the huge page size refused: $out"
 	fi
@@ -219,13 +242,13 @@ out=$("$PROBE" client "$T/i.sock" 2 </dev/null)
 [[ "$out" == *"ready"* ]]
 check $? "daemon: serves clients"
 kill -TERM "$dpid"
-for i in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
+for _ in $(seq 100); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
 ! kill -0 "$dpid" 2>/dev/null && [ ! -e "$T/i.pid" ] && [ ! -e "$T/i.sock" ] &&
 	[ ! -e "/dev/shm/$SHM" ]
 check $? "daemon: SIGTERM removes pid file, socket and shm"
 
 out=$("$SERVER" -S "$T/j.sock" -m "$SHM" -P "$T/no/dir/j.pid" 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"-P/--pid-file $T/no/dir/j.pid: No such file or directory"* ]] &&
+rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"-P/--pid-file $T/no/dir/j.pid: No such file or directory"* ]] &&
 	[ ! -e "$T/j.sock" ] && [ ! -e "/dev/shm/$SHM" ]
 check $? "daemon: unwritable pid file fails before anything is created: $out"
 

@@ -1,120 +1,118 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Devargs: one table of keys, one strict parser per value type. Every
+ * Devargs: one table of keys, with the ranges of ivshmem_devargs.h; numbers
+ * and sizes are parsed by lib/ivshmem_parse, paths and the MAC here. Every
  * failure is one log line naming the key, the value and what is allowed,
  * and fails the probe before anything is created.
  */
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <rte_kvargs.h>
+#include <rte_string_fns.h>
 
+#include "ivshmem_devargs.h"
 #include "ivshmem_ethdev.h"
 #include "ivshmem_logs.h"
+#include "ivshmem_parse.h"
 
-enum ivsh_rule { RULE_NONE, RULE_POW2, RULE_MULT64 };
+enum ivsh_kind {
+	KIND_NUM,	/* spec: integer or size, into a uint32_t or uint64_t */
+	KIND_ID,	/* spec, or "auto" (-1), into an int32_t */
+	KIND_PATH,	/* a non-empty path shorter than PATH_MAX */
+	KIND_MAC,	/* a unicast MAC address */
+	KIND_YES_NO,	/* yes or no, into a bool */
+};
 
 struct ivsh_key {
 	const char *key;
-	int (*parse)(const struct ivsh_key *k, const char *val, void *dst);
-	size_t off;
-	uint64_t min, max;
-	const char *allowed;
-	enum ivsh_rule rule;
+	enum ivsh_kind kind;
+	size_t off, size;		/* the field in struct ivsh_opts */
+	struct ivn_spec spec;		/* KIND_NUM, KIND_ID */
+	const char *allowed;		/* KIND_PATH, KIND_MAC */
 };
+
+#define FIELD(f)	offsetof(struct ivsh_opts, f), sizeof(((struct ivsh_opts *)0)->f)
+#define NUM(k, f, spec)		{ k, KIND_NUM, FIELD(f), spec, NULL }
+#define TEXT(k, kind, f, text)	{ k, kind, FIELD(f), { 0 }, text }
+
+/* Every key, with its range from ivshmem_devargs.h. */
+static const struct ivsh_key keys[] = {
+	TEXT("shm", KIND_PATH, shm,
+		"a file path on tmpfs (/dev/shm/...) or hugetlbfs"),
+	TEXT("server", KIND_PATH, server, "the socket path of an ivshmem server"),
+	NUM("size", size, IVN_SIZE(IVSH_SIZE_MIN, IVSH_SIZE_MAX)),
+	NUM("queues", queues, IVN_UINT(IVSH_QUEUES_MIN, IVSH_QUEUES_MAX)),
+	NUM("ring_size", ring_size, IVN_UINT_POW2(IVSH_RING_MIN, IVSH_RING_MAX)),
+	NUM("buf_size", buf_size,
+		IVN_UINT_MULT(IVSH_BUF_MULT, IVSH_BUF_MIN, IVSH_BUF_MAX)),
+	{ "id", KIND_ID, FIELD(id), IVN_UINT(IVSH_ID_MIN, IVSH_ID_MAX), NULL },
+	NUM("peer_timeout_ms", peer_timeout_ms,
+		IVN_UINT(IVSH_PEER_TIMEOUT_MS_MIN, IVSH_PEER_TIMEOUT_MS_MAX)),
+	NUM("intr_spin_us", intr_spin_us,
+		IVN_UINT(IVSH_INTR_SPIN_US_MIN, IVSH_INTR_SPIN_US_MAX)),
+	TEXT("zero_copy", KIND_YES_NO, zero_copy, "yes or no"),
+	NUM("rx_copy_break", rx_copy_break,
+		IVN_UINT(IVSH_COPY_BREAK_MIN, IVSH_COPY_BREAK_MAX)),
+	TEXT("mac", KIND_MAC, mac, "a unicast MAC address like 02:00:00:00:00:01"),
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* The defaults lie in their ranges. */
+_Static_assert(IVSH_DEFAULT_RING >= IVSH_RING_MIN && IVSH_DEFAULT_RING <= IVSH_RING_MAX &&
+		(IVSH_DEFAULT_RING & (IVSH_DEFAULT_RING - 1)) == 0, "ring_size default");
+_Static_assert(IVSH_DEFAULT_BUF >= IVSH_BUF_MIN && IVSH_DEFAULT_BUF <= IVSH_BUF_MAX &&
+		IVSH_DEFAULT_BUF % IVSH_BUF_MULT == 0, "buf_size default");
+_Static_assert(IVR_DEAD_MS_DEFAULT >= IVSH_PEER_TIMEOUT_MS_MIN &&
+		IVR_DEAD_MS_DEFAULT <= IVSH_PEER_TIMEOUT_MS_MAX, "peer_timeout_ms default");
+_Static_assert(IVSH_INTR_SPIN_US <= IVSH_INTR_SPIN_US_MAX, "intr_spin_us default");
+_Static_assert(IVSH_RX_COPY_BREAK <= IVSH_COPY_BREAK_MAX, "rx_copy_break default");
+
+/* What k allows, in words: from its spec, or its text. */
+static const char *
+allowed(const struct ivsh_key *k, char *buf, size_t len)
+{
+	if (k->kind != KIND_NUM && k->kind != KIND_ID)
+		return k->allowed;
+	ivn_allowed(&k->spec, buf, len);
+	if (k->kind == KIND_ID)
+		strlcat(buf, " or auto", len);
+	return buf;
+}
 
 static int
 bad(const struct ivsh_key *k, const char *val, const char *why)
 {
+	char buf[128];
+
 	IVSH_INIT_LOG(ERR, "devarg %s=%s: %s; allowed: %s", k->key, val, why,
-			k->allowed);
+			allowed(k, buf, sizeof(buf)));
 	return -EINVAL;
 }
 
-/* Decimal (or 0x hex) integer, whole string, within [min, max]. */
 static int
-parse_uint(const struct ivsh_key *k, const char *val, uint64_t *out)
+parse_num(const struct ivsh_key *k, const char *val, void *dst)
 {
-	char *end;
-	unsigned long long v;
-
-	if (*val == '\0' || *val == '-' || *val == '+' || *val == ' ')
-		return bad(k, val, "not a number");
-	errno = 0;
-	v = strtoull(val, &end, 0);
-	if (errno != 0 || *end != '\0')
-		return bad(k, val, "not a number");
-	if (v < k->min || v > k->max)
-		return bad(k, val, "out of range");
-	*out = v;
-	return 0;
-}
-
-static int
-parse_u32(const struct ivsh_key *k, const char *val, void *dst)
-{
+	char err[IVN_ERR_LEN];
 	uint64_t v = 0;
-	int ret = parse_uint(k, val, &v);
 
-	if (ret == 0)
+	if (k->kind == KIND_ID && strcmp(val, "auto") == 0) {
+		*(int32_t *)dst = -1;
+		return 0;
+	}
+	if (ivn_parse(k->key, val, &k->spec, &v, err, sizeof(err)) != 0) {
+		IVSH_INIT_LOG(ERR, "devarg %s%s", err,
+				k->kind == KIND_ID ? " or auto" : "");
+		return -EINVAL;
+	}
+	if (k->kind == KIND_ID)
+		*(int32_t *)dst = (int32_t)v;
+	else if (k->size == sizeof(uint64_t))
+		*(uint64_t *)dst = v;
+	else
 		*(uint32_t *)dst = (uint32_t)v;
-	return ret;
-}
-
-/* An integer that must also be a power of two, or a multiple of 64. */
-static int
-parse_shaped(const struct ivsh_key *k, const char *val, void *dst)
-{
-	uint64_t v = 0;
-	int ret = parse_uint(k, val, &v);
-
-	if (ret != 0)
-		return ret;
-	if (k->rule == RULE_POW2 && (v & (v - 1)) != 0)
-		return bad(k, val, "not a power of two");
-	if (k->rule == RULE_MULT64 && v % 64 != 0)
-		return bad(k, val, "not a multiple of 64");
-	*(uint32_t *)dst = (uint32_t)v;
-	return 0;
-}
-
-/* Bytes with an optional K, M or G suffix (powers of 1024). */
-static int
-parse_size(const struct ivsh_key *k, const char *val, void *dst)
-{
-	char num[32];
-	size_t len = strlen(val);
-	unsigned int shift = 0;
-	uint64_t v = 0;
-	int ret;
-
-	if (len == 0 || len >= sizeof(num))
-		return bad(k, val, "not a size");
-	memcpy(num, val, len + 1);
-	switch (num[len - 1]) {
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	default: break;
-	}
-	if (shift != 0)
-		num[len - 1] = '\0';
-	{
-		struct ivsh_key raw = *k;
-
-		raw.min = 0;
-		raw.max = k->max >> shift;
-		ret = parse_uint(&raw, num, &v);
-	}
-	if (ret != 0)
-		return ret;
-	v <<= shift;
-	if (v < k->min || v > k->max)
-		return bad(k, val, "out of range");
-	*(uint64_t *)dst = v;
 	return 0;
 }
 
@@ -132,19 +130,15 @@ parse_path(const struct ivsh_key *k, const char *val, void *dst)
 }
 
 static int
-parse_id(const struct ivsh_key *k, const char *val, void *dst)
+parse_mac(const struct ivsh_key *k, const char *val, void *dst)
 {
-	uint64_t v = 0;
-	int ret;
+	struct rte_ether_addr *mac = dst;
 
-	if (strcmp(val, "auto") == 0) {
-		*(int32_t *)dst = -1;
-		return 0;
-	}
-	ret = parse_uint(k, val, &v);
-	if (ret == 0)
-		*(int32_t *)dst = (int32_t)v;
-	return ret;
+	if (rte_ether_unformat_addr(val, mac) != 0)
+		return bad(k, val, "not a MAC address");
+	if (rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
+		return bad(k, val, "not a unicast address");
+	return 0;
 }
 
 static int
@@ -160,48 +154,23 @@ parse_yes_no(const struct ivsh_key *k, const char *val, void *dst)
 }
 
 static int
-parse_mac(const struct ivsh_key *k, const char *val, void *dst)
+parse_value(const struct ivsh_key *k, const char *val, struct ivsh_opts *o)
 {
-	struct rte_ether_addr *mac = dst;
+	void *dst = (char *)o + k->off;
 
-	if (rte_ether_unformat_addr(val, mac) != 0)
-		return bad(k, val, "not a MAC address");
-	if (rte_is_multicast_ether_addr(mac) || rte_is_zero_ether_addr(mac))
-		return bad(k, val, "not a unicast address");
-	return 0;
+	switch (k->kind) {
+	case KIND_PATH:
+		return parse_path(k, val, dst);
+	case KIND_MAC:
+		return parse_mac(k, val, dst);
+	case KIND_YES_NO:
+		return parse_yes_no(k, val, dst);
+	case KIND_NUM:
+	case KIND_ID:
+	default:
+		return parse_num(k, val, dst);
+	}
 }
-
-#define OFF(f) offsetof(struct ivsh_opts, f)
-
-static const struct ivsh_key keys[] = {
-	{ "shm", parse_path, OFF(shm), 0, 0,
-		"a file path on tmpfs (/dev/shm/...) or hugetlbfs", RULE_NONE },
-	{ "server", parse_path, OFF(server), 0, 0,
-		"the socket path of an ivshmem server", RULE_NONE },
-	{ "size", parse_size, OFF(size), 1 << 20, 1ULL << 36,
-		"1M..64G, with K/M/G suffix; a power of two for QEMU", RULE_NONE },
-	{ "queues", parse_u32, OFF(queues), 1, IVR_MAX_QUEUES,
-		"1..16 queue pairs", RULE_NONE },
-	{ "ring_size", parse_shaped, OFF(ring_size), IVR_MIN_RING, IVR_MAX_RING,
-		"a power of two in 64..16384", RULE_POW2 },
-	{ "buf_size", parse_shaped, OFF(buf_size), IVR_MIN_BUF, IVR_MAX_BUF,
-		"a multiple of 64 in 128..65536", RULE_MULT64 },
-	{ "id", parse_id, OFF(id), 0, IVR_SLOTS - 1,
-		"0, 1 or auto", RULE_NONE },
-	{ "peer_timeout_ms", parse_u32, OFF(peer_timeout_ms), IVR_DEAD_MS_MIN, 60000,
-		"250..60000 milliseconds (heartbeats come every 100)", RULE_NONE },
-	{ "intr_spin_us", parse_u32, OFF(intr_spin_us), 0, 1000,
-		"0..1000 microseconds", RULE_NONE },
-	{ "zero_copy", parse_yes_no, OFF(zero_copy), 0, 0,
-		"yes or no", RULE_NONE },
-	{ "rx_copy_break", parse_u32, OFF(rx_copy_break), 0, 65536,
-		"0..65536 bytes", RULE_NONE },
-	{ "mac", parse_mac, OFF(mac), 0, 0,
-		"a unicast MAC address like 02:00:00:00:00:01", RULE_NONE },
-};
-
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
-
 
 void
 ivsh_opts_default(struct ivsh_opts *o)
@@ -229,7 +198,9 @@ find_key(const char *key)
 static bool
 vdev_only(const struct ivsh_key *k)
 {
-	return k->off == OFF(shm) || k->off == OFF(server) || k->off == OFF(size);
+	return k->off == offsetof(struct ivsh_opts, shm) ||
+		k->off == offsetof(struct ivsh_opts, server) ||
+		k->off == offsetof(struct ivsh_opts, size);
 }
 
 static int
@@ -262,14 +233,14 @@ parse_keys(const char *name, const char *args, struct ivsh_opts *o, bool pci)
 			IVSH_INIT_LOG(ERR, "%s: devarg %s= is for the net_ivshmem vdev; a PCI device's memory is its BAR2; allowed: %s",
 					name, key, IVSH_PCI_PARAM_STRING);
 			ret = -EINVAL;
-		} else if (val == NULL) {
-			ret = bad(k, "", "missing value");
 		} else if (seen[k - keys]) {
-			ret = bad(k, val, "given twice");
+			ret = bad(k, val != NULL ? val : "", "given twice");
 		} else {
 			seen[k - keys] = true;
-			ret = k->parse(k, val, (char *)o + k->off);
-			if (ret == 0 && k->off == OFF(mac))
+			/* "key" without "=": an empty value, said so by
+			 * the parser of its type. */
+			ret = parse_value(k, val != NULL ? val : "", o);
+			if (ret == 0 && k->kind == KIND_MAC)
 				o->mac_given = true;
 		}
 	}

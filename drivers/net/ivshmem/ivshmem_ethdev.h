@@ -34,42 +34,7 @@
 #define IVSH_ZC_WAIT_MS		1000
 #define IVSH_ALARM_US		(IVR_HEARTBEAT_MS * 1000 / 2)
 
-/* Keys that make sense for a PCI device (-a <bdf>,key=value). */
-#define IVSH_PCI_PARAM_STRING \
-	"queues=<1-16> " \
-	"ring_size=<64-16384> " \
-	"buf_size=<128-65536> " \
-	"id=<0|1|auto> " \
-	"peer_timeout_ms=<250-60000> " \
-	"intr_spin_us=<0-1000> " \
-	"zero_copy=<yes|no> " \
-	"rx_copy_break=<0-65536> " \
-	"mac=<xx:xx:xx:xx:xx:xx>"
-
-/* Every vdev key: where the region comes from, then the rest. The table in
- * ivshmem_devargs.c parses them. */
-#define IVSH_PARAM_STRING \
-	"shm=<path> " \
-	"server=<socket path> " \
-	"size=<bytes> " \
-	IVSH_PCI_PARAM_STRING
-
-/* Devargs, with their defaults in ivsh_opts_default(). */
-struct ivsh_opts {
-	char shm[PATH_MAX];	/* shared file: tmpfs or hugetlbfs */
-	char server[PATH_MAX];	/* ivshmem server socket */
-	uint64_t size;		/* region bytes; 0 = smallest that fits */
-	uint32_t queues;
-	uint32_t ring_size;
-	uint32_t buf_size;
-	int32_t id;		/* slot 0/1, or -1 = automatic */
-	uint32_t peer_timeout_ms;
-	uint32_t intr_spin_us;	/* watch the ring this long before sleeping */
-	bool zero_copy;		/* RX lends the producer's buffers */
-	uint32_t rx_copy_break;	/* zero-copy: frames shorter are copied */
-	struct rte_ether_addr mac;
-	bool mac_given;
-};
+#include "ivshmem_devargs.h"
 
 struct ivsh_zc;
 

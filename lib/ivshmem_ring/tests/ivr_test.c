@@ -80,50 +80,15 @@ ivt_random_seed(void)
 /* ---- options ---- */
 
 bool
-ivt_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+ivt_parse(const char *opt, const char *s, const struct ivn_spec *sp,
 		uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	char err[IVN_ERR_LEN];
 
-	errno = 0;
-	if (s == NULL || *s == '\0' || *s == '-') {
-		fprintf(stderr, "%s: missing or negative value; allowed: %llu..%llu\n",
-				opt, (unsigned long long)min,
-				(unsigned long long)max);
-		return false;
-	}
-	v = strtoull(s, &end, 0);
-	if (errno != 0 || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, "%s: invalid value '%s'; allowed: an integer in %llu..%llu\n",
-				opt, s, (unsigned long long)min,
-				(unsigned long long)max);
-		return false;
-	}
-	*out = v;
-	return true;
-}
-
-bool
-ivt_parse_double(const char *opt, const char *s, double min, double max,
-		double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	if (s == NULL || *s == '\0') {
-		fprintf(stderr, "%s: missing value; allowed: %g..%g\n", opt, min, max);
-		return false;
-	}
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !(v >= min && v <= max)) {
-		fprintf(stderr, "%s: invalid value '%s'; allowed: a number in %g..%g\n",
-				opt, s, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
+	if (ivn_parse(opt, s, sp, out, err, sizeof(err)) == 0)
+		return true;
+	fprintf(stderr, "%s\n", err);
+	return false;
 }
 
 /* ---- CPUs ---- */

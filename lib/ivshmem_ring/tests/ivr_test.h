@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include "ivr_queue.h"
+#include "ivshmem_parse.h"
 #include "ivshmem_ring.h"
 
 #define IVT_SKIP	77	/* meson: test skipped */
@@ -38,11 +39,10 @@ uint64_t ivt_random_seed(void);
 /* splitmix64 finaliser: a cheap 64-bit hash. */
 uint64_t ivt_mix(uint64_t x);
 
-/* Strict parsers: the whole string, in range; false with a message. */
-bool ivt_parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
+/* An option's value through lib/ivshmem_parse (seconds: milliseconds);
+ * false after printing what is wrong. */
+bool ivt_parse(const char *opt, const char *s, const struct ivn_spec *sp,
 		uint64_t *out);
-bool ivt_parse_double(const char *opt, const char *s, double min, double max,
-		double *out);
 
 /*
  * Up to two CPUs this process may run on, for one side each. Returns how

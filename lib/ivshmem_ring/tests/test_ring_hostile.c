@@ -338,12 +338,16 @@ victim_reattach(struct victim *v)
 	victim_bind(v);
 }
 
+static const struct ivn_spec seconds_spec = IVN_MSEC(100, 3600000);
+static const struct ivn_spec seed_spec = IVN_UINT(0, UINT64_MAX);
+
 static int
 parse(int argc, char **argv, struct opts *o)
 {
 	*o = (struct opts){ .seconds = 4, .seed = ivt_random_seed() };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t ms;
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			printf("usage: %s [--seconds S] [--seed N]\n", argv[0]);
@@ -351,10 +355,11 @@ parse(int argc, char **argv, struct opts *o)
 		}
 		i++;
 		if (strcmp(a, "--seconds") == 0) {
-			if (!ivt_parse_double(a, val, 0.1, 3600, &o->seconds))
+			if (!ivt_parse(a, val, &seconds_spec, &ms))
 				return -1;
+			o->seconds = (double)ms / 1000;
 		} else if (strcmp(a, "--seed") == 0) {
-			if (!ivt_parse_u64(a, val, 0, UINT64_MAX, &o->seed))
+			if (!ivt_parse(a, val, &seed_spec, &o->seed))
 				return -1;
 		} else {
 			fprintf(stderr, "unknown option '%s' (--help lists them)\n", a);

@@ -451,6 +451,10 @@ wait_ack(pid_t pid[2], enum role role, uint64_t wait_s)
 	return true;
 }
 
+static const struct ivn_spec restarts_spec = IVN_UINT(1, 100000);
+static const struct ivn_spec seed_spec = IVN_UINT(0, UINT64_MAX);
+static const struct ivn_spec wait_spec = IVN_UINT(1, 600);
+
 static int
 parse(int argc, char **argv, struct opts *o)
 {
@@ -473,13 +477,13 @@ parse(int argc, char **argv, struct opts *o)
 		}
 		i++;
 		if (strcmp(a, "--restarts") == 0) {
-			if (!ivt_parse_u64(a, val, 1, 100000, &o->restarts))
+			if (!ivt_parse(a, val, &restarts_spec, &o->restarts))
 				return -1;
 		} else if (strcmp(a, "--seed") == 0) {
-			if (!ivt_parse_u64(a, val, 0, UINT64_MAX, &o->seed))
+			if (!ivt_parse(a, val, &seed_spec, &o->seed))
 				return -1;
 		} else if (strcmp(a, "--wait") == 0) {
-			if (!ivt_parse_u64(a, val, 1, 600, &o->wait_s))
+			if (!ivt_parse(a, val, &wait_spec, &o->wait_s))
 				return -1;
 		} else {
 			fprintf(stderr, "unknown option '%s' (--help lists them)\n", a);

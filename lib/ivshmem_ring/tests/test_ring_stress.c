@@ -439,22 +439,39 @@ run_procs(struct shared *sh)
 	return ok;
 }
 
+/* The ranges of the numeric options, for parse() and usage(). */
+static const struct ivn_spec packets_spec = IVN_UINT(1, 1ULL << 40);
+static const struct ivn_spec queues_spec = IVN_UINT(1, IVR_MAX_QUEUES);
+static const struct ivn_spec ring_spec = IVN_UINT_POW2(IVR_MIN_RING, IVR_MAX_RING);
+static const struct ivn_spec max_len_spec = IVN_UINT(IVT_MIN_FRAME, IVT_MAX_FRAME);
+static const struct ivn_spec seed_spec = IVN_UINT(0, UINT64_MAX);
+static const struct ivn_spec stall_spec = IVN_UINT(1, 3600);
+
 static void
 usage(const char *prog)
 {
+	char packets[64], queues[64], ring[64], max_len[64], stall[64];
+
+	ivn_allowed(&packets_spec, packets, sizeof(packets));
+	ivn_allowed(&queues_spec, queues, sizeof(queues));
+	ivn_allowed(&ring_spec, ring, sizeof(ring));
+	ivn_allowed(&max_len_spec, max_len, sizeof(max_len));
+	ivn_allowed(&stall_spec, stall, sizeof(stall));
 	fprintf(stderr,
 		"usage: %s --threads|--procs [--packets N] [--queues Q] [--ring N]\n"
 		"          [--max-len L] [--seed S] [--stall-timeout S]\n"
 		"  --threads         two threads over a heap region (TSan runs this)\n"
 		"  --procs           two processes over a shared file in /dev/shm\n"
-		"  --packets N       frames to move (default 10000000)\n"
-		"  --queues Q        queue pairs, served round robin (1..%u, default 1)\n"
-		"  --ring N          ring size (power of two, %u..%u, default 1024)\n"
-		"  --max-len L       longest frame (%u..%u, default %u; over 2048: chains)\n"
+		"  --packets N       frames to move (default 10000000): %s\n"
+		"  --queues Q        queue pairs, served round robin (default 1):\n"
+		"                    %s\n"
+		"  --ring N          ring size (default 1024): %s\n"
+		"  --max-len L       longest frame (default %u; over 2048: chains):\n"
+		"                    %s\n"
 		"  --seed S          PRNG seed (default random; printed)\n"
-		"  --stall-timeout S fail after S seconds without progress (default 60)\n",
-		prog, IVR_MAX_QUEUES, IVR_MIN_RING, IVR_MAX_RING,
-		IVT_MIN_FRAME, IVT_MAX_FRAME, IVT_MAX_FRAME);
+		"  --stall-timeout S fail after S seconds without progress (default 60):\n"
+		"                    %s\n",
+		prog, packets, queues, ring, IVT_MAX_FRAME, max_len, stall);
 }
 
 static int
@@ -485,30 +502,25 @@ parse(int argc, char **argv, struct opts *o)
 		}
 		i++;
 		if (strcmp(a, "--packets") == 0) {
-			if (!ivt_parse_u64(a, val, 1, 1ULL << 40, &o->packets))
+			if (!ivt_parse(a, val, &packets_spec, &o->packets))
 				return -1;
 		} else if (strcmp(a, "--queues") == 0) {
-			if (!ivt_parse_u64(a, val, 1, IVR_MAX_QUEUES, &v))
+			if (!ivt_parse(a, val, &queues_spec, &v))
 				return -1;
 			o->queues = (uint16_t)v;
 		} else if (strcmp(a, "--ring") == 0) {
-			if (!ivt_parse_u64(a, val, IVR_MIN_RING, IVR_MAX_RING, &v))
+			if (!ivt_parse(a, val, &ring_spec, &v))
 				return -1;
-			if ((v & (v - 1)) != 0) {
-				fprintf(stderr, "--ring: %llu is not a power of two\n",
-						(unsigned long long)v);
-				return -1;
-			}
 			o->ring = (uint32_t)v;
 		} else if (strcmp(a, "--max-len") == 0) {
-			if (!ivt_parse_u64(a, val, IVT_MIN_FRAME, IVT_MAX_FRAME, &v))
+			if (!ivt_parse(a, val, &max_len_spec, &v))
 				return -1;
 			o->max_len = (uint32_t)v;
 		} else if (strcmp(a, "--seed") == 0) {
-			if (!ivt_parse_u64(a, val, 0, UINT64_MAX, &o->seed))
+			if (!ivt_parse(a, val, &seed_spec, &o->seed))
 				return -1;
 		} else if (strcmp(a, "--stall-timeout") == 0) {
-			if (!ivt_parse_u64(a, val, 1, 3600, &o->stall_s))
+			if (!ivt_parse(a, val, &stall_spec, &o->stall_s))
 				return -1;
 		} else {
 			fprintf(stderr, "unknown option '%s'\n", a);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ivr_queue.h"
+#include "ivshmem_parse.h"
 #include "ivshmem_ring.h"
 
 #define WATCHDOG_MS	2000
@@ -131,12 +132,20 @@ main(int argc, char **argv)
 	memset(&sh, 0, sizeof(sh));
 	sh.seed = 1;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--cycles") == 0 && i + 1 < argc)
-			cycles = strtoull(argv[++i], NULL, 0);
-		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-			sh.seed = strtoull(argv[++i], NULL, 0);
-		else {
+		static const struct ivn_spec cycles_spec = IVN_UINT(1, UINT64_MAX);
+		static const struct ivn_spec seed_spec = IVN_UINT(0, UINT64_MAX);
+		const char *a = argv[i], *val = i + 1 < argc ? argv[++i] : NULL;
+		const struct ivn_spec *sp = strcmp(a, "--cycles") == 0 ? &cycles_spec :
+			strcmp(a, "--seed") == 0 ? &seed_spec : NULL;
+		char err[IVN_ERR_LEN];
+
+		if (sp == NULL) {
 			fprintf(stderr, "usage: %s [--cycles N] [--seed S]\n", argv[0]);
+			return 2;
+		}
+		if (ivn_parse(a, val, sp, sp == &seed_spec ? &sh.seed : &cycles,
+				err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
 			return 2;
 		}
 	}
