@@ -59,6 +59,12 @@ static const char *const why_name[] = {
 	"mismatch", "evicted",
 };
 
+/* A buffer lent by ivr_rx_lend and not yet returned. */
+struct held {
+	const uint8_t *data;
+	uint32_t len, id;
+};
+
 struct vq {
 	struct ivr_tx *tx;
 	struct ivr_rx rx;
@@ -66,6 +72,11 @@ struct vq {
 	uint32_t exp_cons, exp_rprod;	/* what our rx line holds */
 	struct ivr_tx_stats tx_sum;	/* earlier attachments */
 	struct ivr_rx_stats rx_sum;
+	/* odd queues take frames zero-copy: they hold buffers for a while
+	 * and return them in any order, as an application frees mbufs */
+	bool lend;
+	uint32_t n_held;
+	struct held held[RING];
 };
 
 struct victim {
@@ -77,6 +88,7 @@ struct victim {
 	uint64_t why[8];
 	uint64_t evictions, reattach_ok, reattach_fail[4];
 	uint64_t frames, bytes_copied, sent, escapes, own_bad;
+	uint64_t lent, returned, dropped_held;	/* odd queues */
 	uint64_t checks;
 };
 
@@ -147,6 +159,9 @@ victim_bind(struct victim *v)
 		ivr_rx_init(&x->rx, &v->r, q);
 		memset(x->mirror, 0, sizeof(x->mirror));
 		x->exp_cons = x->exp_rprod = 0;
+		x->lend = q & 1;
+		v->dropped_held += x->n_held;
+		x->n_held = 0;
 	}
 	memcpy(v->line0, v->r.self, IVR_CACHE_LINE);
 	memcpy(v->line2, (uint8_t *)v->r.self + 2 * IVR_CACHE_LINE, IVR_CACHE_LINE);
@@ -237,6 +252,42 @@ victim_frame(struct victim *v, uint16_t q, const struct ivr_frame *f)
 	v->bytes_copied += at;
 }
 
+/* Lent segments of frame f join the held ones; past RING of them (the
+ * hostile side repeats ids) they go back at once. */
+static void
+victim_hold(struct victim *v, struct vq *x, const struct ivr_frame *f)
+{
+	for (uint32_t s = 0; s < f->nseg; s++) {
+		if (x->n_held == RING) {
+			ivr_rx_ret(&x->rx, f->seg[s].id);
+			v->returned++;
+			continue;
+		}
+		x->held[x->n_held++] = (struct held){
+			f->seg[s].data, f->seg[s].len, f->seg[s].id };
+		v->lent++;
+	}
+}
+
+/* Returns some held buffers, picked at random: reads each once more (an
+ * application looking at its mbuf), then gives it back. */
+static void
+victim_return(struct victim *v, struct vq *x)
+{
+	uint32_t n = x->n_held == 0 ? 0 : ivt_range(&v->g, 0, x->n_held);
+
+	while (n-- != 0) {
+		uint32_t i = ivt_range(&v->g, 0, x->n_held - 1);
+		struct held h = x->held[i];
+
+		memcpy(v->copy, h.data, h.len);
+		ivr_rx_ret(&x->rx, h.id);
+		v->returned++;
+		x->held[i] = x->held[--x->n_held];
+	}
+	ivr_rx_flush(&x->rx);
+}
+
 static void
 victim_rx(struct victim *v, uint16_t q)
 {
@@ -248,23 +299,40 @@ victim_rx(struct victim *v, uint16_t q)
 
 	if (avail > RING)
 		vfail("queue %u: %u descriptors waiting in a ring of %u", q, avail, RING);
-	while (frames < IVT_MAX_BURST && ivr_rx_next(rx, &f)) {
+	/* held buffers belong to the session they were lent in */
+	if (rx->st.sessions != sessions) {
+		v->dropped_held += x->n_held;
+		x->n_held = 0;
+	}
+	while (frames < IVT_MAX_BURST &&
+			(x->lend ? ivr_rx_lend(rx, &f) : ivr_rx_next(rx, &f))) {
 		victim_frame(v, q, &f);
+		if (x->lend)
+			victim_hold(v, x, &f);
 		frames++;
 	}
 	if (rx->st.sessions != sessions)
 		x->exp_cons = x->exp_rprod = 0;
 	if (ivr_rx_end(rx, frames)) {
+		if (x->lend)
+			victim_return(v, x);
 		x->exp_cons = rx->cons;
 		x->exp_rprod = rx->rprod;
+	} else if (x->lend) {
+		/* the producer restarted: what it lent is its own again */
+		v->dropped_held += x->n_held;
+		x->n_held = 0;
 	}
 	/* now and then, the sleep handshake */
 	if (ivt_range(&v->g, 0, 15) == 0) {
 		sessions = rx->st.sessions;
 		ivr_rx_arm(rx);
 		ivr_rx_disarm(rx);
-		if (rx->st.sessions != sessions)
+		if (rx->st.sessions != sessions) {
 			x->exp_cons = x->exp_rprod = 0;
+			v->dropped_held += x->n_held;
+			x->n_held = 0;
+		}
 	}
 }
 
@@ -512,6 +580,9 @@ main(int argc, char **argv)
 			(unsigned long long)v->reattach_fail[1],
 			(unsigned long long)v->reattach_fail[2],
 			(unsigned long long)v->reattach_fail[3]);
+	printf("  zero-copy queues: lent %llu buffers, returned %llu (in any order), dropped %llu held across a producer restart\n",
+			(unsigned long long)v->lent, (unsigned long long)v->returned,
+			(unsigned long long)v->dropped_held);
 	printf("  rx: bad_desc %llu, bad_index %llu, ret_full %llu, stale %llu, sessions %llu, arms %llu\n",
 			(unsigned long long)RX(bad_desc), (unsigned long long)RX(bad_index),
 			(unsigned long long)RX(ret_full), (unsigned long long)RX(stale),
@@ -533,6 +604,9 @@ main(int argc, char **argv)
 		if (got[i] == 0)
 			vfail("%s stayed 0 in %.1f s: the hostile side never reached that check",
 					goal_name[i], elapsed);
+	if (v->lent == 0 || v->returned == 0)
+		vfail("zero-copy queues lent %llu and returned %llu buffers: both must happen",
+				(unsigned long long)v->lent, (unsigned long long)v->returned);
 	ok = failures == 0;
 	printf("ring hostile: bad_desc %llu, bad_index %llu, bad_ret %llu, ret_full %llu, bad_config polls %llu, own part changed %llu, escapes %llu, failures %llu: %s\n",
 			(unsigned long long)RX(bad_desc),
