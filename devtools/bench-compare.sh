@@ -8,6 +8,8 @@
 #
 #   throughput  tx -> rx, burst 32, for each --sizes, for each transport:
 #     ivshmem       net_ivshmem over a shm file (copy mode, polling)
+#     ivshmem-zcrx  the same, the receiver with zero_copy=yes (copy TX,
+#                   zero-copy RX: the payload is not read)
 #     ivshmem-intr  net_ivshmem over ivshmem-server, receiver in RX interrupt
 #                   mode (sizes 64 and 1500 only: doorbells at saturation)
 #     memif         net_memif copy (client sends, server receives)
@@ -49,6 +51,9 @@
 #                       times (default 5 and 2); a launch still disturbed is
 #                       kept, flagged, and left out of medians when others
 #                       are not
+#   --touch             throughput receivers read every byte of every packet
+#                       (ivshmem-bench --touch): a zero-copy receiver then
+#                       pays for the data as a copying one does
 #   --instructions      instead of the timed runs: instructions per packet
 #                       inside the PMD's burst calls, from callgrind, for
 #                       ivshmem, memif, memif-zc and vhost (in --transports)
@@ -72,11 +77,11 @@ PROG=bench-compare
 # shellcheck source=devtools/lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_TPUT=ivshmem,ivshmem-intr,memif,memif-zc,vhost,testpmd-null,bench-null
+ALL_TPUT=ivshmem,ivshmem-zcrx,ivshmem-intr,memif,memif-zc,vhost,testpmd-null,bench-null
 ALL_LAT=ivshmem,ivshmem-intr,memif,memif-zc,vhost
 INTR_SIZES=" 64 1500 "
 REPEAT=3 DURATION=3 WARMUP=1 SIZES=64,128,256,512,1024,1500,9000
-QUIET=10 QUIET_WAIT=300 MAX_STALL=5 RETRIES=2 INSTR='' UNSUPPORTED=''
+QUIET=10 QUIET_WAIT=300 MAX_STALL=5 RETRIES=2 INSTR='' TOUCH='' UNSUPPORTED=''
 WRAP=()       # command put before ivshmem-bench (callgrind)
 TPUT=$ALL_TPUT LAT=$ALL_LAT BUILD=build OUT=
 RX_LCORE=1 TX_LCORE=0
@@ -143,11 +148,14 @@ transport_setup() {
     local t=$1 name=$TAG-$RUN
     A_EAL=() B_EAL=() A_OPT=() B_OPT=() SOCK='' SERVER_PID=''
     case $t in
-        ivshmem)
+        ivshmem|ivshmem-zcrx)
             CLEAN+=("/dev/shm/$name")
             # Under callgrind a side beats its heartbeat late: be patient.
             A_EAL=(-d "$PLUGIN" --vdev "net_ivshmem0,shm=/dev/shm/$name${INSTR:+,peer_timeout_ms=60000}")
             B_EAL=("${A_EAL[@]}")
+            if [[ $t == ivshmem-zcrx ]]; then
+                A_EAL[-1]+=,zero_copy=yes
+            fi
             ;;
         ivshmem-intr)
             SOCK=/tmp/$name.ivsh.sock
@@ -223,7 +231,8 @@ run_tput() {
     LABEL=r${REP}_${t}_${size}_tput
     transport_setup "$t" || return 0
     bench_start rx "$RX_LCORE" "${A_EAL[@]}" -- --role rx --size "$size" --burst 32 \
-        --duration "$DURATION" --warmup "$WARMUP" --idle 1 "${A_OPT[@]}"
+        --duration "$DURATION" --warmup "$WARMUP" --idle 1 "${A_OPT[@]}" \
+        ${TOUCH:+--touch}
     apid=$BPID
     if [[ $t != ivshmem* ]] && ! wait_for_socket "$SOCK" "$apid" && kill -0 "$apid" 2>/dev/null; then
         warn "$LABEL: the receiver did not create $SOCK within 5 s"
@@ -449,6 +458,7 @@ main() {
             --max-stall) MAX_STALL=${2:?}; shift ;;
             --retries) RETRIES=${2:?}; shift ;;
             --instructions) INSTR=1 ;;
+            --touch) TOUCH=1 ;;
             -h|--help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument: $1" ;;
         esac

@@ -83,6 +83,7 @@ struct bench_opts {
 	bool json;
 	bool progress;
 	bool xstats;		/* print every non-zero xstat at the end */
+	bool touch;		/* receivers read every byte */
 };
 
 /*

@@ -240,6 +240,31 @@ tx_count(struct loop *l, struct bench_ctr *c, uint16_t sent, uint16_t offered,
 	c->tx_bytes += bytes;
 }
 
+/* Reads every byte of the n packets (--touch): what an application that
+ * looks at the payload pays, on top of the PMD. */
+static void
+touch(struct rte_mbuf **pkts, uint16_t n)
+{
+	static volatile uint64_t sink;
+	uint64_t sum = 0;
+
+	for (uint16_t k = 0; k < n; k++)
+		for (const struct rte_mbuf *m = pkts[k]; m != NULL; m = m->next) {
+			const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+			uint32_t i = 0;
+
+			for (; i + 8 <= m->data_len; i += 8) {
+				uint64_t w;
+
+				memcpy(&w, p + i, sizeof(w));
+				sum += w;
+			}
+			for (; i < m->data_len; i++)
+				sum += p[i];
+		}
+	sink += sum;
+}
+
 /* One rx_burst on queue i; counts, keeps the mbufs for the caller. *now is
  * when the previous call ended: a long gap since then is a stall too. */
 static inline uint16_t
@@ -269,6 +294,8 @@ rx_one(struct loop *l, uint16_t i, struct rte_mbuf **pkts, uint64_t *now)
 	for (uint16_t k = 0; k < n; k++)
 		bytes += pkts[k]->pkt_len;
 	c->rx_bytes += bytes;
+	if (l->o->touch)
+		touch(pkts, n);
 	if (unlikely(l->lc->first_pkt_tsc == 0))
 		l->lc->first_pkt_tsc = t1;
 	l->lc->last_pkt_tsc = t1;

@@ -65,6 +65,7 @@ static const struct opt opts[] = {
 	FLAG("json", json),
 	FLAG("progress", progress),
 	FLAG("xstats", xstats),
+	FLAG("touch", touch),
 };
 
 static const struct opt *
@@ -176,6 +177,9 @@ bench_usage(FILE *f)
 "                      stderr\n"
 "  --progress          a line per second on stderr\n"
 "  --xstats            at the end, print every non-zero xstat of the port\n"
+"  --touch             receivers: read every byte of every packet (a\n"
+"                      zero-copy receiver then pays for the data as a\n"
+"                      copying one does); default: leave the payload alone\n"
 "  --help              this text\n"
 "\n"
 "Numbers are decimal, without sign, 0x or leading zeros; seconds may have up\n"

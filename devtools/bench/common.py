@@ -10,7 +10,7 @@ import statistics
 # the tables and plots (the launcher's names).
 OURS = "ivshmem"
 PEERS = ("memif", "memif-zc", "vhost")
-ORDER = ("ivshmem", "ivshmem-intr", "memif", "memif-zc", "vhost",
+ORDER = ("ivshmem", "ivshmem-zcrx", "ivshmem-intr", "memif", "memif-zc", "vhost",
          "testpmd-null", "bench-null")
 # Where a transport unknown to ORDER goes: last.
 UNKNOWN_RANK = 99
