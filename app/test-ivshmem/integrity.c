@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -508,6 +509,11 @@ rx_done(struct rx *x, uint64_t now)
 		x->run.stop = "idle";
 		return true;
 	}
+	/* the link was up and went down: a receiver that stops polling then */
+	if (o->until_link_down && x->run.port.n_events >= 2 && !x->run.port.up) {
+		x->run.stop = "link down";
+		return true;
+	}
 	return false;
 }
 
@@ -599,6 +605,8 @@ rx_main(struct rx *x)
 			else
 				rte_pktmbuf_free_bulk(pkts, n);
 			got |= n != 0;
+			if (n != 0 && o->rx_pause_us != 0)
+				rte_delay_us_sleep(o->rx_pause_us);
 		}
 		/* Nothing on any queue: sleep until rung (bounded, so link
 		 * changes, --idle and --timeout are still seen). */

@@ -20,7 +20,8 @@ enum {
 	OPT_ROLE = 256, OPT_PORT, OPT_QUEUES, OPT_BURST, OPT_COUNT, OPT_MIN_SIZE,
 	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
 	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
-	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD,
+	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD, OPT_UNTIL_LINK_DOWN,
+	OPT_RX_PAUSE,
 };
 
 static const struct option long_opts[] = {
@@ -41,6 +42,8 @@ static const struct option long_opts[] = {
 	{ "link-spin",  no_argument,       NULL, OPT_LINK_SPIN },
 	{ "hold",       required_argument, NULL, OPT_HOLD },
 	{ "free-thread", no_argument,      NULL, OPT_FREE_THREAD },
+	{ "until-link-down", no_argument,  NULL, OPT_UNTIL_LINK_DOWN },
+	{ "rx-pause-us", required_argument, NULL, OPT_RX_PAUSE },
 	{ "json",       no_argument,       NULL, OPT_JSON },
 	{ "help",       no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -64,6 +67,7 @@ static const struct {
 	{ OPT_WAIT_LINK, IVN_MSEC(0, 86400000) },
 	{ OPT_PROGRESS, IVN_MSEC(0, 86400000) },
 	{ OPT_HOLD, IVN_UINT(0, INTEG_MAX_HOLD) },
+	{ OPT_RX_PAUSE, IVN_UINT(0, 1000000) },
 };
 
 #define N_NUMS	(sizeof(nums) / sizeof(nums[0]))
@@ -137,6 +141,11 @@ integ_usage(FILE *f)
 "                      oldest as new ones come (default 0): %s\n"
 "  --free-thread       rx: free mbufs on a thread of their own, not the\n"
 "                      receiving lcore\n"
+"  --until-link-down   rx: stop polling as soon as the link, once up, goes\n"
+"                      down (what a sender counted as sent must be in by then)\n"
+"  --rx-pause-us N      rx: sleep N microseconds after each burst that brought\n"
+"                      frames: a slow receiver, whose sender's ring stays\n"
+"                      full (default 0): %s\n"
 "  --json              print one JSON summary on stdout, all else on stderr\n"
 "  --help              this text\n"
 "\n"
@@ -149,7 +158,7 @@ integ_usage(FILE *f)
 		allowed(OPT_COUNT), INTEG_MIN_FRAME, allowed(OPT_MIN_SIZE),
 		allowed(OPT_MAX_SIZE), allowed(OPT_SEED), allowed(OPT_TIMEOUT),
 		allowed(OPT_IDLE), allowed(OPT_WAIT_LINK), allowed(OPT_PROGRESS),
-		allowed(OPT_HOLD));
+		allowed(OPT_HOLD), allowed(OPT_RX_PAUSE));
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -253,6 +262,12 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		break;
 	case OPT_FREE_THREAD:
 		o->free_thread = true;
+		break;
+	case OPT_UNTIL_LINK_DOWN:
+		o->until_link_down = true;
+		break;
+	case OPT_RX_PAUSE:
+		o->rx_pause_us = (uint32_t)v;
 		break;
 	case OPT_RESTART_OK:
 		o->restart_ok = true;

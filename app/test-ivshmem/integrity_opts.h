@@ -37,6 +37,8 @@ struct integ_opts {
 	bool link_spin;		/* a thread polls the link without pause */
 	uint32_t hold;		/* rx: keep the last N frames' mbufs */
 	bool free_thread;	/* rx: free mbufs on another thread */
+	bool until_link_down;	/* rx: stop when the link goes down */
+	uint32_t rx_pause_us;	/* rx: sleep this long after each burst */
 	bool json;		/* one JSON object on stdout; the rest on stderr */
 };
 

@@ -13,11 +13,16 @@
 #    link change and no other (before the control module, link_update
 #    polled the peer on the caller's thread: the link flapped, 11 changes
 #    instead of 8).
-# 2. Stop and start under traffic: integrity tx --shm A--> testpmd io --shm
+# 2. A sender that stops drains first: integrity tx sends COUNT frames and
+#    stops its port; the receiver (slow: its sender's ring stays full)
+#    stops polling as soon as its link goes
+#    down, and has every frame (before the control module, stop announced
+#    the link down first and the drain came at close).
+# 3. Stop and start under traffic: integrity tx --shm A--> testpmd io --shm
 #    B--> integrity rx, COUNT frames, while testpmd stops and starts both
 #    ports ROUNDS times, each time after more frames went through. Nothing
 #    that testpmd counted as sent is lost: a port drains before it stops.
-# 3. rte_eth_dev_reset under traffic: the same chain with an endless
+# 4. rte_eth_dev_reset under traffic: the same chain with an endless
 #    sender; testpmd resets both ports ROUNDS times ('port reset all'), each
 #    time after more frames went through (frames in flight at a reset may
 #    be lost: a reset is a new incarnation). Then a fresh integrity pair
@@ -32,6 +37,7 @@ ROUNDS=3
 FINAL=50000
 COUNT=100000
 STEP=2000	# frames through testpmd between two state changes
+DRAIN_COUNT=20000
 TIMEOUT=400
 SIZES=(--min-size 60 --max-size 9000)
 
@@ -72,7 +78,20 @@ t_check "${CALLS:-0} -gt 0" "the spinning thread called rte_eth_link_get_nowait 
 t_check "${CHANGES:-0} -ge $((2 * ROUNDS + 1)) && ${CHANGES:-0} -le $((2 * ROUNDS + 2))" \
     "the spinning thread saw $CHANGES link changes ($((2 * ROUNDS + 1)) or $((2 * ROUNDS + 2)): no flap)"
 
-# ---- the chain of parts 2 and 3 ---------------------------------------------------
+# ---- 2. a stopped sender drains before the link goes down -------------------------
+# The receiver pauses 3 ms after each burst of 32, so the sender's ring of
+# 1024 is full when it stops and takes about 100 ms to empty: longer than
+# the receiver needs to see a stopped peer (the 50 ms alarm and its own
+# 10 ms link poll), shorter than the sender's drain budget (500 ms). The
+# receiver stops polling the moment it sees the link go down; every frame
+# the sender counted as sent must be in by then.
+SHM=$(t_shm drain)
+in_pair drain "net_ivshmem0,shm=$SHM" "net_ivshmem0,shm=$SHM" 0 "$TIMEOUT" \
+    --count "$DRAIN_COUNT" "${SIZES[@]}" --until-link-down --rx-pause-us 3000
+in_clean drain-rx "$DRAIN_COUNT"
+t_check "'$(t_json "$T_DIR/drain-rx.json" 'j["stop"]')' == 'link down'" "drain-rx stopped at link down"
+
+# ---- the chain of parts 3 and 4 ---------------------------------------------------
 SHM_A=$(t_shm chain-a)
 SHM_B=$(t_shm chain-b)
 # --no-flush-rx: testpmd's 'start' would otherwise read and drop what waits
@@ -107,7 +126,7 @@ rounds() {
     done
 }
 
-# ---- 2. stop and start under traffic -----------------------------------------------
+# ---- 3. stop and start under traffic -----------------------------------------------
 in_start stop-rx 1 "net_ivshmem0,shm=$SHM_B" --role rx --count "$COUNT" --timeout "$TIMEOUT" \
     --progress 10 "${SIZES[@]}"
 in_start stop-tx 0 "net_ivshmem0,shm=$SHM_A" --role tx --count "$COUNT" --timeout "$TIMEOUT" \
@@ -120,7 +139,7 @@ t_log "$(in_summary stop-rx)"
 t_check "$IN_STATUS == 0" "stop-rx exited 0"
 in_clean stop-rx "$COUNT"
 
-# ---- 3. reset under traffic ---------------------------------------------------------
+# ---- 4. reset under traffic ---------------------------------------------------------
 in_start reset-rx 1 "net_ivshmem0,shm=$SHM_B" --role rx --count 0 --restart-ok \
     --timeout "$TIMEOUT" "${SIZES[@]}"
 in_start reset-tx 0 "net_ivshmem0,shm=$SHM_A" --role tx --count 0 --timeout "$TIMEOUT" \
