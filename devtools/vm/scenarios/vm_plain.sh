@@ -4,7 +4,9 @@
 #  1. Debian's dpdk-testpmd with our plugin, txonly in one and rxonly in the
 #     other: the PMD's port counters agree exactly.
 #  2. ivshmem-integrity tx -> rx, frames of 60..9000 bytes: every frame
-#     verified (stamp, sequence, length, CRC32C).
+#     verified (stamp, sequence, length, CRC32C), the receiver in zero-copy
+#     mode (zero_copy=yes: its mbufs carry the sender's buffers in BAR2),
+#     and every mbuf back in its pool at the end.
 . "$(dirname "$0")/lib.sh"
 
 FILE=/dev/shm/ivshmem-$SCEN-link
@@ -18,7 +20,7 @@ vm_start rx "${DEV[@]}" --timeout 240 -- sh -c "
 	(echo 'set fwd rxonly'; echo start; sleep 40; echo stop; echo 'show port stats 0'; echo quit) |
 		$TESTPMD --file-prefix rx -a $BDF -- -i --total-num-mbufs=8192 2>&1 | grep -E 'PMD|packets|ivshmem'
 	echo '--- integrity'
-	$INTEG $GAPP_EAL --file-prefix rxi -a $BDF -- --role rx --count $FRAMES --min-size 60 --max-size 9000 --timeout 120 --json"
+	$INTEG $GAPP_EAL --file-prefix rxi -a $BDF,zero_copy=yes -- --role rx --count $FRAMES --min-size 60 --max-size 9000 --timeout 120 --json"
 vm_start tx "${DEV[@]}" --timeout 240 -- sh -c "
 	sleep 15
 	(echo 'set fwd txonly'; echo start; sleep 10; echo stop; echo 'show port stats 0'; echo quit) |
@@ -46,5 +48,13 @@ for k in lost reordered corrupt; do
 	[ "$v" = 0 ] || fail "integrity: $k = $v"
 done
 { [ "$pass" = True ] && [ "$got" = "$FRAMES" ]; } || fail "integrity: pass=$pass received=$got of $FRAMES"
-say "integrity: $got frames of 60..9000 bytes verified, 0 lost, 0 reordered, 0 corrupt"
+lent=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    i=l.find("{\"role\"")
+    if i>=0: print(json.loads(l[i:])["xstats"].get("rx_q0_zc_lent", -1))' "$WORK/rx.out")
+[ "${lent:--1}" -gt 0 ] || fail "integrity rx: no buffer lent (rx_q0_zc_lent=$lent): zero-copy not exercised"
+m0=$(json_field "$WORK/rx.out" mbufs_in_use_start)
+m1=$(json_field "$WORK/rx.out" mbufs_in_use_end)
+[ "$m0" = "$m1" ] || fail "integrity rx: $m1 mbufs in use at the end, $m0 at the start"
+say "integrity: $got frames of 60..9000 bytes verified, 0 lost, 0 reordered, 0 corrupt; $lent buffers lent zero-copy from BAR2, every mbuf back"
 say "PASS"
