@@ -135,12 +135,31 @@ bar_open(struct rte_eth_dev *dev)
 	return 0;
 }
 
+/* Devices whose BAR2 holds buffers the application still has (zero-copy):
+ * the bus glue never unmaps them. */
+static const struct rte_pci_device *pinned[RTE_MAX_ETHPORTS];
+
+bool
+ivsh_bar_pinned(const struct rte_pci_device *pci)
+{
+	for (unsigned int i = 0; i < RTE_DIM(pinned); i++)
+		if (pinned[i] == pci)
+			return true;
+	return false;
+}
+
 static void
 bar_close(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	struct rte_intr_handle *h = dev->intr_handle;
 
+	if (ad->map_pinned && !ivsh_bar_pinned(RTE_ETH_DEV_TO_PCI(dev)))
+		for (unsigned int i = 0; i < RTE_DIM(pinned); i++)
+			if (pinned[i] == NULL) {
+				pinned[i] = RTE_ETH_DEV_TO_PCI(dev);
+				break;
+			}
 	if (ad->n_vectors != 0) {
 		rte_intr_disable(h);
 		rte_intr_efd_disable(h);

@@ -30,6 +30,7 @@
 #define UNLOCK(ad)	pthread_mutex_unlock(&(ad)->ctl.lock)
 
 static void ctl_alarm(void *arg);
+static void bus_cb(void *arg);
 
 static int
 ctl_attach(struct rte_eth_dev *dev)
@@ -106,7 +107,8 @@ ctl_aim(struct rte_eth_dev *dev, bool force)
 
 	if (ad->n_vectors == 0)
 		return;
-	if (c->attached && pv->cfg_ok && pv->state >= IVR_STATE_READY &&
+	if (c->attached && !__atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED) &&
+			pv->cfg_ok && pv->state >= IVR_STATE_READY &&
 			!c->peer_left && pv->cfg.doorbell_id != IVR_NO_DOORBELL &&
 			ad->tp->reachable(dev, pv->cfg.doorbell_id))
 		id = pv->cfg.doorbell_id;
@@ -163,7 +165,10 @@ ctl_poll(struct rte_eth_dev *dev)
 		/* The bus saw this incarnation of the peer go: no need to
 		 * wait for its heartbeat to stop. A new incarnation has a
 		 * new epoch and clears the flag. */
-		if (c->target_id >= 0 && !ad->tp->reachable(dev, (uint16_t)c->target_id))
+		/* A bus that went quiet for good (a server that died) says
+		 * nothing of the peer: only its doorbells stop (ctl_aim). */
+		if (c->target_id >= 0 && c->bus_fd >= 0 &&
+				!ad->tp->reachable(dev, (uint16_t)c->target_id))
 			c->peer_left = true;
 		if (c->peer_left && pv->epoch != c->target_epoch)
 			c->peer_left = false;
@@ -184,16 +189,33 @@ ctl_poll(struct rte_eth_dev *dev)
 	return dev->data->dev_conf.intr_conf.lsc != 0;
 }
 
-/* A control step from the interrupt thread, unless the port is closing. */
+/*
+ * A control step from the interrupt thread, unless the port is closing;
+ * rearm: the alarm's own step, which sets the next one. The application's
+ * LSC callback comes last: it may close the port, and nothing of the port
+ * is touched after it.
+ */
 static void
-ctl_step(struct rte_eth_dev *dev)
+ctl_step(struct rte_eth_dev *dev, bool rearm)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	bool lsc = false;
 
 	LOCK(ad);
-	if (ad->ctl.open)
+	if (ad->ctl.open) {
 		lsc = ctl_poll(dev);
+		/* close clears open, then cancels: a re-arm it misses is
+		 * cancelled */
+		if (rearm && rte_eal_alarm_set(IVSH_ALARM_US, ctl_alarm, dev) != 0)
+			IVSH_LOG(ERR, dev, "cannot re-arm the link alarm: link state will not follow the peer");
+		/* A hung-up socket would call us forever: stop watching it. */
+		if (ad->ctl.bus_fd < 0 && ad->ctl.watch[0] != NULL &&
+				!ad->ctl.bus_unwatched) {
+			rte_intr_callback_unregister_pending(ad->ctl.watch[0], bus_cb,
+					dev, NULL);
+			ad->ctl.bus_unwatched = true;
+		}
+	}
 	UNLOCK(ad);
 	if (lsc)
 		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
@@ -202,15 +224,7 @@ ctl_step(struct rte_eth_dev *dev)
 static void
 ctl_alarm(void *arg)
 {
-	struct rte_eth_dev *dev = arg;
-	struct ivsh_adapter *ad = ivsh_adapter(dev);
-
-	ctl_step(dev);
-	LOCK(ad);
-	/* close clears open, then cancels: a re-arm it misses is cancelled */
-	if (ad->ctl.open && rte_eal_alarm_set(IVSH_ALARM_US, ctl_alarm, dev) != 0)
-		IVSH_LOG(ERR, dev, "cannot re-arm the link alarm: link state will not follow the peer");
-	UNLOCK(ad);
+	ctl_step(arg, true);
 }
 
 /* Vector 0 rang: the peer's lifecycle changed. EXT handles are not read
@@ -225,24 +239,14 @@ lsc_cb(void *arg)
 	if (read(rte_intr_fd_get(ad->ctl.watch[1]), &n, sizeof(n)) < 0 &&
 			errno != EAGAIN)
 		IVSH_LOG(DEBUG, dev, "vector 0 read: %s", strerror(errno));
-	ctl_step(dev);
+	ctl_step(dev, false);
 }
 
 /* The bus has news of peers. */
 static void
 bus_cb(void *arg)
 {
-	struct rte_eth_dev *dev = arg;
-	struct ivsh_adapter *ad = ivsh_adapter(dev);
-	bool gone;
-
-	ctl_step(dev);
-	LOCK(ad);
-	gone = ad->ctl.open && ad->ctl.bus_fd < 0;
-	UNLOCK(ad);
-	/* A hung-up socket would call us forever: stop watching it. */
-	if (gone)
-		rte_intr_callback_unregister_pending(ad->ctl.watch[0], bus_cb, dev, NULL);
+	ctl_step(arg, false);
 }
 
 static int
@@ -279,8 +283,17 @@ unwatch(struct rte_eth_dev *dev, unsigned int slot, rte_intr_callback_fn cb)
 
 	if (ad->ctl.watch[slot] == NULL)
 		return;
-	/* -EAGAIN: the callback is running right now; try again. A bus
-	 * callback that unregistered itself leaves -ENOENT. */
+	/* On the interrupt thread (the application closes the port from
+	 * its LSC callback), the callback that is running would never end:
+	 * EAL drops it, and frees nothing of ours, once it returns; the
+	 * handle is left to it. Elsewhere, -EAGAIN: the callback is running
+	 * right now; try again. A bus callback that unregistered itself
+	 * leaves -ENOENT. */
+	if (rte_thread_is_intr()) {
+		rte_intr_callback_unregister_pending(ad->ctl.watch[slot], cb, dev, NULL);
+		ad->ctl.watch[slot] = NULL;
+		return;
+	}
 	while (rte_intr_callback_unregister(ad->ctl.watch[slot], cb, dev) == -EAGAIN)
 		rte_delay_us_sleep(1000);
 	rte_intr_instance_free(ad->ctl.watch[slot]);
@@ -298,7 +311,11 @@ ctl_drain(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 
-	for (unsigned int ms = 0; ms < IVSH_DRAIN_MS; ms++) {
+	uint64_t hz = rte_get_timer_hz();
+	uint64_t start = rte_get_timer_cycles(), beat = start;
+
+	/* bounded by time, not by rounds: a loaded machine sleeps longer */
+	while (rte_get_timer_cycles() - start < hz / 1000 * IVSH_DRAIN_MS) {
 		bool done = true;
 
 		for (uint16_t q = 0; q < RTE_DIM(ad->ctl.txq) && done; q++) {
@@ -308,8 +325,10 @@ ctl_drain(struct rte_eth_dev *dev)
 		}
 		/* The alarm waits for the lock: keep beating, or a peer with
 		 * a short timeout declares us dead meanwhile. */
-		if (ms % 20 == 0)
+		if (rte_get_timer_cycles() - beat >= hz / 1000 * 20) {
 			ivr_heartbeat(&ad->region);
+			beat = rte_get_timer_cycles();
+		}
 		ivr_poll_peer(&ad->region, ivr_now_ns());
 		/* A consumer that is not running reads nothing now; what it
 		 * did not take stays in the ring for its next session. */

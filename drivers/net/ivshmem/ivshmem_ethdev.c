@@ -112,22 +112,23 @@ ivsh_dev_stop(struct rte_eth_dev *dev)
 	return 0;
 }
 
-/* Lent buffers go back to the producer, or, if the application keeps
- * them, the region stays mapped for good. */
+/* Lent buffers go back to the producer; those the application still holds
+ * after IVSH_ZC_WAIT_MS keep the bookkeeping for the queue's next setup. */
 static void
 rxq_zc_destroy(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	bool ours = ad->ctl.attached &&
+		!__atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED);
 	uint64_t held;
 
 	if (rxq->zc == NULL)
 		return;
-	held = ivsh_zc_destroy(rxq->zc, ad->ctl.attached ? &rxq->ring : NULL,
-			IVSH_ZC_WAIT_MS);
+	held = ivsh_zc_destroy(rxq->zc, ours ? &rxq->ring : NULL, IVSH_ZC_WAIT_MS);
 	if (held != 0) {
-		IVSH_LOG(WARNING, dev, "RX queue %u released while the application holds %" PRIu64 " of its zero-copy mbufs: the region stays mapped until the process exits",
+		IVSH_LOG(WARNING, dev, "RX queue %u released while the application holds %" PRIu64 " of its zero-copy mbufs: they stay valid",
 				rxq->queue_id, held);
-		ad->map_pinned = true;
+		ad->zc_kept[rxq->queue_id] = rxq->zc;
 	}
 	rxq->zc = NULL;
 }
@@ -193,7 +194,17 @@ ivsh_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = qid;
 	rxq->copy_break = ad->opts.rx_copy_break;
-	if (ad->opts.zero_copy) {
+	if (ad->opts.zero_copy &&
+			(rte_pktmbuf_priv_flags(mp) & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF)) {
+		IVSH_LOG(ERR, dev, "RX queue %u: zero_copy=yes attaches the peer's buffers to the mbufs, which mempool %s cannot take (its mbufs have pinned external buffers): use a plain pktmbuf pool",
+				qid, mp->name);
+		rte_free(rxq);
+		return -EINVAL;
+	}
+	if (ad->opts.zero_copy && ad->zc_kept[qid] != NULL) {
+		rxq->zc = ad->zc_kept[qid];
+		ad->zc_kept[qid] = NULL;
+	} else if (ad->opts.zero_copy) {
 		rxq->zc = ivsh_zc_create(dev->data->name, qid, ad->opts.ring_size,
 				(int)socket);
 		if (rxq->zc == NULL) {
@@ -474,9 +485,17 @@ ivsh_xstats_reset(struct rte_eth_dev *dev)
 int
 ivsh_ethdev_uninit(struct rte_eth_dev *dev)
 {
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
 	ivsh_ctl_stop(dev);
 	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++)
 		ivsh_rx_queue_release(dev, q);
+	for (uint16_t q = 0; q < RTE_DIM(ad->zc_kept); q++)
+		if (ad->zc_kept[q] != NULL) {
+			IVSH_LOG(WARNING, dev, "closed while the application holds zero-copy mbufs of RX queue %u: the region stays mapped until the process exits",
+					q);
+			ad->map_pinned = true;
+		}
 	ivsh_ctl_close(dev);
 	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++)
 		ivsh_tx_queue_release(dev, q);

@@ -81,6 +81,7 @@ struct ivsh_ctl {
 	uint64_t resets;	/* rte_eth_dev_reset calls that re-attached */
 	enum ivr_down_reason last_why;
 	int bus_fd;		/* the transport's news fd, -1: none (more) */
+	bool bus_unwatched;	/* bus_fd went -1 while watched: dropped */
 	int target_id;		/* peer doorbell id we ring, or -1 */
 	uint32_t target_epoch;	/* of the peer incarnation */
 	struct ivsh_bell lsc_bell;	/* the peer's vector 0 */
@@ -102,6 +103,9 @@ struct ivsh_adapter {
 	uint64_t intr_spin_tsc;		/* opts.intr_spin_us in TSC cycles */
 	bool map_pinned;		/* lent buffers outlived the port: keep the
 					 * region mapped until the process exits */
+	/* zero-copy bookkeeping of released RX queues whose buffers the
+	 * application still holds: the queue's next setup takes it back */
+	struct ivsh_zc *zc_kept[IVR_MAX_QUEUES];
 	struct ivsh_ctl ctl;
 };
 

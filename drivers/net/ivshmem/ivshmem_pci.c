@@ -37,30 +37,12 @@ ivsh_pci_init(struct rte_eth_dev *dev)
 	return ivsh_ethdev_init(dev);
 }
 
-/* Devices whose BARs hold buffers the application still has (zero-copy):
- * never unmapped. */
-static const struct rte_pci_device *pinned[RTE_MAX_ETHPORTS];
-
 static int
 ivsh_pci_uninit(struct rte_eth_dev *dev)
 {
-	int ret;
-
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
-	ret = ivsh_ethdev_uninit(dev);
-	if (ivsh_adapter(dev)->map_pinned)
-		pinned[dev->data->port_id] = RTE_ETH_DEV_TO_PCI(dev);
-	return ret;
-}
-
-static bool
-is_pinned(const struct rte_pci_device *pci)
-{
-	for (unsigned int i = 0; i < RTE_DIM(pinned); i++)
-		if (pinned[i] == pci)
-			return true;
-	return false;
+	return ivsh_ethdev_uninit(dev);
 }
 
 /*
@@ -96,7 +78,8 @@ ivsh_pci_remove(struct rte_pci_device *pci)
 {
 	int ret = rte_eth_dev_pci_generic_remove(pci, ivsh_pci_uninit);
 
-	if (ret == 0 && !is_pinned(pci))
+	/* BAR2 holding buffers the application still has stays mapped */
+	if (ret == 0 && !ivsh_bar_pinned(pci))
 		rte_pci_unmap_device(pci);
 	return ret;
 }

@@ -101,4 +101,9 @@ extern const struct ivsh_transport ivsh_shm_transport;
 extern const struct ivsh_transport ivsh_server_transport;
 extern const struct ivsh_transport ivsh_bar_transport;
 
+struct rte_pci_device;
+/* Whether BAR2 of pci holds zero-copy buffers the application still has
+ * (its port closed meanwhile): the PCI bus glue must not unmap it. */
+bool ivsh_bar_pinned(const struct rte_pci_device *pci);
+
 #endif /* IVSHMEM_TRANSPORT_H */

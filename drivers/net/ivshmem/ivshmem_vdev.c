@@ -61,6 +61,8 @@ ivsh_vdev_probe(struct rte_vdev_device *vdev)
 	return 0;
 }
 
+/* As net_null: the port is closed here unless the application closed it
+ * (which released it), then released once. */
 static int
 ivsh_vdev_remove(struct rte_vdev_device *vdev)
 {
@@ -69,7 +71,7 @@ ivsh_vdev_remove(struct rte_vdev_device *vdev)
 	if (dev == NULL)
 		return 0;
 	if (rte_eal_process_type() == RTE_PROC_PRIMARY)
-		rte_eth_dev_close(dev->data->port_id);
+		ivsh_ethdev_uninit(dev);
 	return rte_eth_dev_release_port(dev);
 }
 

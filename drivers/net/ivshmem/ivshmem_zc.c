@@ -24,6 +24,7 @@ zc_free_cb(void *addr __rte_unused, void *opaque)
 struct ivsh_zc *
 ivsh_zc_create(const char *port, uint16_t qid, uint32_t n, int socket)
 {
+	static uint32_t seq;	/* ring names are global: every one new */
 	char name[RTE_RING_NAMESIZE];
 	struct ivsh_zc *zc;
 
@@ -31,8 +32,8 @@ ivsh_zc_create(const char *port, uint16_t qid, uint32_t n, int socket)
 			RTE_CACHE_LINE_SIZE, socket);
 	if (zc == NULL)
 		return NULL;
-	/* ring names are global: the port's name and the queue make it ours */
-	snprintf(name, sizeof(name), "ivzc_%s_%u", port, qid);
+	snprintf(name, sizeof(name), "ivzc%u_q%u_%.12s",
+			__atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED), qid, port);
 	zc->ring = rte_ring_create_elem(name, sizeof(uint32_t), 2 * n, socket,
 			RING_F_SC_DEQ | RING_F_EXACT_SZ);
 	if (zc->ring == NULL) {
@@ -60,8 +61,10 @@ ivsh_zc_destroy(struct ivsh_zc *zc, struct ivr_rx *q, unsigned int wait_ms)
 		if (q != NULL && ivsh_zc_take_back(zc, q) != 0)
 			ivr_rx_flush(q);
 		/* detached: the part is not ours to write any more */
-		while (q == NULL && rte_ring_sc_dequeue_elem(zc->ring, &id, sizeof(id)) == 0)
+		while (q == NULL && rte_ring_sc_dequeue_elem(zc->ring, &id, sizeof(id)) == 0) {
+			zc->slot[id].busy = false;
 			zc->back++;
+		}
 		held = ivsh_zc_held(zc);
 		if (held == 0 || ms >= wait_ms)
 			break;

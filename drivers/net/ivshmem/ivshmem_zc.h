@@ -33,6 +33,7 @@ struct ivsh_zc_slot {
 	struct rte_mbuf_ext_shared_info shinfo;	/* fcb_opaque = this slot */
 	struct ivsh_zc *zc;
 	uint32_t id;
+	bool busy;		/* RX lcore: lent and not yet taken back */
 	uint64_t gen;		/* RX session the buffer was lent in */
 };
 
@@ -73,41 +74,55 @@ ivsh_zc_held(const struct ivsh_zc *zc)
 }
 
 /*
- * Takes back what the application freed: each id goes to the return ring
- * if it was lent in the current session. Returns how many went back.
+ * Takes back everything the application freed: each id goes to the return
+ * ring if it was lent in the current session (the producer took back all
+ * its buffers when a new one began), and its slot may be lent again. After
+ * an eviction the part is not ours: nothing is returned. Returns how many
+ * went back.
  */
 static inline uint32_t
 ivsh_zc_take_back(struct ivsh_zc *zc, struct ivr_rx *q)
 {
+	bool evicted = __atomic_load_n(&q->r->evicted, __ATOMIC_RELAXED);
 	uint32_t ids[64], n, ret = 0;
 
-	n = rte_ring_sc_dequeue_burst_elem(zc->ring, ids, sizeof(ids[0]),
-			RTE_DIM(ids), NULL);
-	for (uint32_t i = 0; i < n; i++) {
-		/* ids came from our slots: < zc->n */
-		if (likely(zc->slot[ids[i]].gen == q->expect_tx_sync)) {
-			ivr_rx_ret(q, ids[i]);
-			ret++;
-		} else {
-			zc->stale++;
+	do {
+		n = rte_ring_sc_dequeue_burst_elem(zc->ring, ids, sizeof(ids[0]),
+				RTE_DIM(ids), NULL);
+		for (uint32_t i = 0; i < n; i++) {
+			/* ids came from our slots: < zc->n */
+			struct ivsh_zc_slot *slot = &zc->slot[ids[i]];
+
+			slot->busy = false;
+			if (likely(slot->gen == q->expect_tx_sync && !evicted)) {
+				ivr_rx_ret(q, ids[i]);
+				ret++;
+			} else {
+				zc->stale++;
+			}
 		}
-	}
-	zc->back += n;
+		zc->back += n;
+	} while (n == RTE_DIM(ids));
 	return ret;
 }
 
-/* Whether every segment of f can be lent: a known id whose slot the
- * application does not hold (a producer that sends an id twice gets a
- * copy the second time). */
+/*
+ * Whether every segment of f can be lent: a known id whose buffer is not
+ * lent already, this frame included (a producer that sends an id again
+ * before it came back gets a copy, and so does a chain that names one id
+ * twice).
+ */
 static inline bool
 ivsh_zc_can_lend(const struct ivsh_zc *zc, const struct ivr_frame *f)
 {
 	for (uint32_t s = 0; s < f->nseg; s++) {
 		uint32_t id = f->seg[s].id;
 
-		if (id >= zc->n ||
-				rte_mbuf_ext_refcnt_read(&zc->slot[id].shinfo) != 0)
+		if (id >= zc->n || zc->slot[id].busy)
 			return false;
+		for (uint32_t t = 0; t < s; t++)
+			if (f->seg[t].id == id)
+				return false;
 	}
 	return true;
 }
@@ -120,6 +135,7 @@ ivsh_zc_lend(struct ivsh_zc *zc, struct rte_mbuf *m, const struct ivr_frame *f,
 	struct ivsh_zc_slot *slot = &zc->slot[f->seg[s].id];
 
 	slot->gen = gen;
+	slot->busy = true;
 	rte_mbuf_ext_refcnt_set(&slot->shinfo, 1);
 	/* The region is not DPDK memory: no IOVA (a copy is needed to hand
 	 * it to a device that does DMA). */
