@@ -11,14 +11,19 @@ FILE=/dev/shm/ivshmem-$SCEN-link
 DEV=(--ivshmem-plain "$FILE:16M")
 BDF=0000:00:10.0
 FRAMES=${VM_FRAMES:-20000}
+# A guest under TCG on a loaded host can miss heartbeats for longer than
+# the default 500 ms: the new sender would then take the live receiver's
+# slot instead of the dead sender's. 5 s covers the stalls seen; the
+# receiver's link goes down that much later after the kill.
+DEAD_MS=5000
 rm -f "$FILE"
 
 vm_start rx "${DEV[@]}" --timeout 300 -- sh -c "
-	$INTEG $GAPP_EAL --file-prefix rx -a $BDF -- --role rx --restart-ok --count $FRAMES \
-		--min-size 60 --max-size 1514 --idle 30 --timeout 200 --progress 2 --json"
+	$INTEG $GAPP_EAL --file-prefix rx -a $BDF,peer_timeout_ms=$DEAD_MS -- --role rx --restart-ok --count $FRAMES \
+		--min-size 60 --max-size 1514 --idle 60 --timeout 240 --progress 2 --json"
 # First sender: runs until its VM is killed.
 vm_start tx1 "${DEV[@]}" --timeout 300 -- sh -c "
-	$INTEG $GAPP_EAL --file-prefix tx -a $BDF -- --role tx --count 0 --min-size 60 --max-size 1514 \
+	$INTEG $GAPP_EAL --file-prefix tx -a $BDF,peer_timeout_ms=$DEAD_MS -- --role tx --count 0 --min-size 60 --max-size 1514 \
 		--wait-link 90 --timeout 200 --progress 2"
 # Wait for traffic (the receiver reports progress), then pull the plug.
 for _ in $(seq 120); do
@@ -33,7 +38,7 @@ sleep 3
 # Second sender, new VM on the same file: it takes over the dead peer's
 # slot once its heartbeat has been silent, then sends a known count.
 vm_start tx2 "${DEV[@]}" --timeout 300 -- sh -c "
-	$INTEG $GAPP_EAL --file-prefix tx -a $BDF -- --role tx --count $FRAMES --min-size 60 --max-size 1514 \
+	$INTEG $GAPP_EAL --file-prefix tx -a $BDF,peer_timeout_ms=$DEAD_MS -- --role tx --count $FRAMES --min-size 60 --max-size 1514 \
 		--wait-link 90 --timeout 200 --json"
 rc_tx=0; rc_rx=0
 vm_wait tx2 > /dev/null || rc_tx=$?
