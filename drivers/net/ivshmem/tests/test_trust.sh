@@ -8,6 +8,10 @@
 #     refused, and both ports keep running, every frame checked.
 #  2. A server handing out named memory (-m, unsealed): the port still
 #     works, and says loudly that any client could crash it.
+#  3. shm= joins: a symbolic link (to a valid region, or dangling) is
+#     refused, and so is a file larger than any region the devargs can
+#     make (size=64G at most); one of another size than this port would
+#     create is joined without prefaulting it.
 #
 # Usage: test_trust.sh PLUGIN.so ivshmem-integrity ivshmem-server ivshmem-probe
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -77,4 +81,66 @@ t_check "$IN_STATUS == 0 || $IN_STATUS == 1" "a port joins a server with named m
 W=$(grep -m1 'not sealed' "$T_DIR/named.log")
 t_check "-n \"\$W\"" "the port warns: ${W:-nothing}"
 
-t_pass "a client's truncate cannot hurt the ports; named memory is warned about"
+# ---- 3. shm= joins: symbolic links, sizes
+EAL=(-l "0,1" --no-pci --no-huge -m 128)
+
+# probe_fails NAME DEVARGS WORDS: testpmd's probe of DEVARGS fails, logs WORDS
+probe_fails() {
+    local name=$1 args=$2 want=$3 log=$T_DIR/$1.log st
+    "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "$name")" -d "$T_PLUGIN" \
+        --vdev "net_ivshmem0,$args" -- -i --total-num-mbufs=2048 < /dev/null > "$log" 2>&1
+    st=$?
+    (( st > 128 )) && t_fail "$name: testpmd died of signal $((st - 128))"
+    grep -qF -- "$want" "$log" || t_fail "$name: no log line with '$want'; log: $log"
+    grep -qF 'No probed ethernet devices' "$log" || t_fail "$name: a port was created"
+    t_ok "$name: probe refused ($(grep -F -- "$want" "$log" | head -n 1))"
+}
+
+# probe_joins NAME DEVARGS: testpmd's probe of DEVARGS creates port 0
+probe_joins() {
+    local name=$1 args=$2 log=$T_DIR/$1.log st
+    "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "$name")" -d "$T_PLUGIN" \
+        --log-level='pmd.net.ivshmem.*:info' \
+        --vdev "net_ivshmem0,$args" -- -i --total-num-mbufs=2048 < /dev/null > "$log" 2>&1
+    st=$?
+    (( st > 128 )) && t_fail "$name: testpmd died of signal $((st - 128))"
+    grep -qF 'No probed ethernet devices' "$log" && t_fail "$name: no port (log $log)"
+    return 0
+}
+
+REGION=$(t_shm region)
+probe_joins create "shm=$REGION"
+[[ -f $REGION ]] || t_fail "the first port did not create $REGION"
+LINK=$(t_shm link)
+ln -s "$REGION" "$LINK"
+probe_fails symlink "shm=$LINK" "is a symbolic link"
+DANGLING=$(t_shm dangling)
+ln -s "$T_DIR/nowhere" "$DANGLING"
+probe_fails dangling "shm=$DANGLING" "is a symbolic link"
+[[ -e $T_DIR/nowhere ]] && t_fail "a refused probe created the dangling link's target"
+
+# Larger than size=64G could make: in a private 16 MiB tmpfs where one can
+# be mounted, so that a driver which did map and prefault it could take no
+# more than that.
+BIG_DIR=$T_DIR/small-tmpfs
+mkdir -p "$BIG_DIR"
+if mount -t tmpfs -o size=16M,mode=0700 "$T_TAG-small" "$BIG_DIR" 2>/dev/null; then
+    # unmounted before lib.sh's cleanup, which sees the test's status
+    trap 'st=$?; umount "$BIG_DIR"; (exit "$st"); t_cleanup' EXIT
+    BIG=$BIG_DIR/big
+else
+    t_log "cannot mount a private tmpfs: the oversized file goes to /dev/shm (sparse)"
+    BIG=$(t_shm big)
+fi
+truncate -s $(( (64 << 30) + 4096 )) "$BIG"
+probe_fails oversize "shm=$BIG" "68719480832 bytes, more than the largest region"
+
+# Another size than ours, within the limit: joined, not prefaulted.
+OTHER=$(t_shm other)
+probe_joins other-create "shm=$OTHER,size=32M"
+probe_joins other-join "shm=$OTHER"
+W=$(grep -m1 'without prefaulting' "$T_DIR/other-join.log")
+t_check "-n \"\$W\"" "a region of another size is mapped lazily: ${W:-no such log line}"
+grep -q 'without prefaulting' "$T_DIR/create.log" &&
+    t_fail "the port that created its region did not prefault it"
+t_pass "a client's truncate cannot hurt the ports; named memory warned about; shm= links and oversized files refused"
