@@ -31,6 +31,7 @@ static const struct option ivsrv_long_options[] = {
 	{ "socket",      required_argument, NULL, 'S' },
 	{ "shm",         required_argument, NULL, 'm' },
 	{ "shm-path",    required_argument, NULL, 'M' },
+	{ "hugetlb",     no_argument,       NULL, 'H' },
 	{ "size",        required_argument, NULL, 'l' },
 	{ "vectors",     required_argument, NULL, 'n' },
 	{ "max-peers",   required_argument, NULL, 'p' },
@@ -97,8 +98,11 @@ ivsrv_usage(FILE *f)
 "(QEMU -device ivshmem-doorbell,chardev=...) and other clients.\n"
 "\n"
 "  -S, --socket PATH       UNIX socket to listen on (default " IVSRV_DEFAULT_SOCKET ")\n"
-"  -m, --shm NAME          POSIX shared memory object (default " IVSRV_DEFAULT_SHM_NAME ")\n"
-"  -M, --shm-path FILE     use FILE instead (e.g. on hugetlbfs); excludes -m\n"
+"  -m, --shm NAME          a POSIX shared memory object instead of the default\n"
+"                          anonymous memory; for mutually trusting clients only\n"
+"  -M, --shm-path FILE     a file instead (e.g. on hugetlbfs); excludes -m; for\n"
+"                          mutually trusting clients only\n"
+"  -H, --hugetlb           the default anonymous memory in huge pages\n"
 "  -l, --size SIZE         memory size (default %s):\n"
 "                          %s\n"
 "  -n, --vectors N         interrupt vectors per peer, equal to the devices'\n"
@@ -118,8 +122,12 @@ ivsrv_usage(FILE *f)
 "\n"
 "Numbers are decimal, without sign, 0x or leading zeros; a size may end in\n"
 "K, M, G or T (either case: 2^10, 2^20, 2^30, 2^40 bytes).\n"
-"An existing shm object or file is used as is (its size must match) and\n"
-"left in place on exit; one the server created is removed on exit.\n",
+"Without -m or -M the memory is anonymous (memfd), sealed against shrinking\n"
+"and growing: no client can truncate it under the others (which would kill\n"
+"them with SIGBUS). Anyone who can open a named object or file (-m, -M), and\n"
+"every client, can. An existing shm object or file is used as is (its size\n"
+"must match) and left in place on exit; one the server created is removed\n"
+"on exit.\n",
 		dsize, size, IVSRV_DEFAULT_VECTORS, vectors,
 		IVSRV_DEFAULT_MAX_PEERS, peers, IVP_ID_COUNT, ids,
 		IVSRV_DEFAULT_SOCKET_MODE);
@@ -228,7 +236,7 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 
 	opterr = 0;
 	while (rc == 0 &&
-	       (c = getopt_long(argc, argv, ":S:m:M:l:n:p:FP:vh",
+	       (c = getopt_long(argc, argv, ":S:m:M:Hl:n:p:FP:vh",
 				ivsrv_long_options, NULL)) != -1) {
 		switch (c) {
 		case 'S':
@@ -242,6 +250,9 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 		case 'M':
 			rc = ivsrv_parse_path("--shm-path", optarg, 0,
 					      &o->shm_path);
+			break;
+		case 'H':
+			o->hugetlb = true;
 			break;
 		case 'l':
 		case 'n':
@@ -289,8 +300,13 @@ ivsrv_options_parse(struct ivsrv_options *o, int argc, char **argv)
 			"each other: give one\n");
 		return IVSRV_PARSE_ERROR;
 	}
-	if (o->shm_name == NULL && o->shm_path == NULL)
-		o->shm_name = IVSRV_DEFAULT_SHM_NAME;
+	if (o->hugetlb && (o->shm_name != NULL || o->shm_path != NULL)) {
+		fprintf(stderr, PROG ": -H/--hugetlb is for the default "
+			"anonymous memory: it excludes -m/--shm and "
+			"-M/--shm-path (for a file in huge pages, give -M a "
+			"path on hugetlbfs)\n");
+		return IVSRV_PARSE_ERROR;
+	}
 	if (o->id_count < o->max_peers) {
 		const struct ivn_spec ids = IVN_UINT(o->max_peers, IVP_ID_COUNT);
 		char allowed[64];

@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #define IVSRV_DEFAULT_SOCKET "/run/ivshmem.sock"
-#define IVSRV_DEFAULT_SHM_NAME "/ivshmem"
 #define IVSRV_DEFAULT_PID_FILE "/run/ivshmem-server.pid"
 #define IVSRV_DEFAULT_SIZE (4ULL << 20)
 #define IVSRV_DEFAULT_VECTORS 1
@@ -20,9 +19,14 @@
 
 struct ivsrv_options {
 	const char *socket_path;
-	/* Exactly one of the two is set after parsing. */
+	/*
+	 * At most one of the two; neither (the default): an anonymous memfd
+	 * sealed against resizing, which no client can shrink under the
+	 * others. Named objects are for mutually trusting clients only.
+	 */
 	const char *shm_name;	/* POSIX shm object, "/name" */
 	const char *shm_path;	/* file, e.g. on hugetlbfs */
+	bool hugetlb;		/* the memfd in huge pages (MFD_HUGETLB) */
 	uint64_t size;
 	unsigned int vectors;
 	unsigned int max_peers;

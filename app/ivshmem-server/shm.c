@@ -2,6 +2,12 @@
 /*
  * The shared memory every client maps. Clients get it as an fd, so its
  * name only matters to us (cleanup) and to tools that open it by name.
+ *
+ * By default it has no name: a memfd sealed against shrinking and growing
+ * (and against further seals), so that no client can truncate it under
+ * the others, whose mappings would then fault with SIGBUS. A named object
+ * (-m, -M) can be truncated by anyone who can open it, and by every client
+ * through its fd: for mutually trusting clients only.
  */
 #include "shm.h"
 
@@ -20,16 +26,47 @@
 #define HUGETLBFS_MAGIC 0x958458f6
 #endif
 
+/* What a client may not do to the memory: resize it, or unseal that. */
+#define IVSRV_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
 static const char *
 ivsrv_shm_what(const struct ivsrv_shm *s)
 {
-	return s->name != NULL ? "-m/--shm" : "-M/--shm-path";
+	return s->name != NULL ? "-m/--shm" : s->path != NULL ?
+	       "-M/--shm-path" : "anonymous memory";
 }
 
 static const char *
 ivsrv_shm_where(const struct ivsrv_shm *s)
 {
-	return s->name != NULL ? s->name : s->path;
+	return s->name != NULL ? s->name : s->path != NULL ? s->path :
+	       "(memfd)";
+}
+
+/* The default: nameless, so nobody else can open it; sealed once sized. */
+static int
+ivsrv_shm_memfd(struct ivsrv_shm *s, bool hugetlb)
+{
+	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+
+	if (hugetlb)
+		flags |= MFD_HUGETLB;
+	s->fd = memfd_create("ivshmem-server", flags);
+	if (s->fd >= 0)
+		return 0;
+	IVSRV_ERR("anonymous memory: memfd_create%s: %s",
+		  hugetlb ? " with MFD_HUGETLB" : "", strerror(errno));
+	return -1;
+}
+
+static int
+ivsrv_shm_seal(struct ivsrv_shm *s)
+{
+	if (fcntl(s->fd, F_ADD_SEALS, IVSRV_SEALS) == 0)
+		return 0;
+	IVSRV_ERR("anonymous memory: cannot seal it against resizing: %s",
+		  strerror(errno));
+	return -1;
 }
 
 static int
@@ -76,8 +113,8 @@ ivsrv_shm_size_it(struct ivsrv_shm *s, const struct stat *st,
 	}
 	if (s->hugetlbfs && s->size % (uint64_t)fs->f_bsize != 0) {
 		IVSRV_ERR("-l/--size %" PRIu64 " is not a multiple of the huge "
-			  "page size %ld of %s", s->size, (long)fs->f_bsize,
-			  s->path);
+			  "page size %ld of %s %s", s->size, (long)fs->f_bsize,
+			  ivsrv_shm_what(s), ivsrv_shm_where(s));
 		return -1;
 	}
 	if (ftruncate(s->fd, (off_t)s->size) < 0) {
@@ -96,7 +133,7 @@ ivsrv_shm_size_it(struct ivsrv_shm *s, const struct stat *st,
 		if (rc != 0) {
 			IVSRV_ERR("%s %s: cannot reserve %" PRIu64 " bytes of "
 				  "huge pages: %s", ivsrv_shm_what(s),
-				  s->path, s->size, strerror(rc));
+				  ivsrv_shm_where(s), s->size, strerror(rc));
 			return -1;
 		}
 	}
@@ -115,7 +152,8 @@ ivsrv_shm_open(struct ivsrv_shm *s, const struct ivsrv_options *o)
 		.name = o->shm_name,
 		.path = o->shm_path,
 	};
-	if (ivsrv_shm_create_or_open(s) < 0)
+	if (s->name == NULL && s->path == NULL ?
+	    ivsrv_shm_memfd(s, o->hugetlb) < 0 : ivsrv_shm_create_or_open(s) < 0)
 		return -1;
 	if (fstat(s->fd, &st) < 0 || fstatfs(s->fd, &fs) < 0) {
 		IVSRV_ERR("%s %s: fstat: %s", ivsrv_shm_what(s),
@@ -132,6 +170,19 @@ ivsrv_shm_open(struct ivsrv_shm *s, const struct ivsrv_options *o)
 	s->hugetlbfs = fs.f_type == HUGETLBFS_MAGIC;
 	if (ivsrv_shm_size_it(s, &st, &fs) < 0)
 		goto fail;
+	if (s->name == NULL && s->path == NULL) {
+		if (ivsrv_shm_seal(s) < 0)
+			goto fail;
+		IVSRV_INFO("created anonymous sealed memory%s: %" PRIu64
+			   " bytes, no client can resize it",
+			   s->hugetlbfs ? " in huge pages" : "", s->size);
+		return 0;
+	}
+	IVSRV_WARN("%s %s: named memory, which any client (and anyone who "
+		   "can open it) can truncate, killing every other client "
+		   "with SIGBUS: for mutually trusting clients only; the "
+		   "default anonymous memory cannot be resized",
+		   ivsrv_shm_what(s), ivsrv_shm_where(s));
 	IVSRV_INFO("%s %s shared memory %s: %" PRIu64 " bytes%s",
 		   s->created ? "created" : "opened existing",
 		   s->name != NULL ? "POSIX" : s->hugetlbfs ? "hugetlbfs" :

@@ -53,6 +53,7 @@ tx_resume(struct ivr_tx *t)
 	/* slots = 0 and in_session = false: the next ivr_tx_space checks
 	 * the session again (tx_session resumes it) and counts the slots.
 	 * last_kick = 0 costs at most one spurious doorbell. */
+	t->armed_prod = prod - n;
 }
 
 void
@@ -79,6 +80,9 @@ ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
 		t->free[i] = n - 1 - i;
 	t->n_free = n;
 	t->fhead = 0;
+	/* Nothing read of armed yet: any consumer index within a ring of
+	 * prod will do (ivr_tx_publish). */
+	t->armed_prod = 0 - n;
 	tx_resume(t);
 }
 
@@ -127,6 +131,28 @@ peer_epoch_if_ready(const struct ivr_region *r)
 }
 
 /*
+ * Whether a new consumer session may start now. Each one costs a rebuild
+ * of the free list (O(ring size)), and a consumer can ask for one before
+ * every burst of ours by faking restarts (new epoch, matching rx.sync). So
+ * after the first, one waits until IVR_TX_SESSION_CALLS refreshes or
+ * IVR_TX_SESSION_NS have passed since the last: while it waits, each
+ * burst comes back here (not in session), so a faked restart per burst
+ * costs a rebuild per IVR_TX_SESSION_CALLS bursts at most, plus one per
+ * IVR_TX_SESSION_NS; a real restart is never that close to the last.
+ */
+static bool
+tx_session_due(struct ivr_tx *t, uint64_t *now)
+{
+	if (t->st.sessions == 0 || t->since_session >= IVR_TX_SESSION_CALLS)
+		return true;
+	*now = ivr_now_ns();
+	if (*now - t->session_ns >= IVR_TX_SESSION_NS)
+		return true;
+	t->st.sessions_deferred++;
+	return false;
+}
+
+/*
  * TX session: starts once the consumer's rx.sync names our epoch and its
  * own current one. All our buffers come back (whatever the old consumer
  * held is ours again) and our indices restart at 0, then tx.sync tells
@@ -137,6 +163,7 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 {
 	struct ivr_region *r = t->r;
 	uint32_t pe = peer_epoch_if_ready(r), n = t->mask + 1;
+	uint64_t now = 0;
 
 	if (pe == 0 || rx_sync != IVR_SYNC(pe, r->epoch)) {
 		t->in_session = false;
@@ -147,6 +174,10 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 	if (rx_sync == t->expect_rx_sync) {
 		t->in_session = true;
 		return true;
+	}
+	if (!tx_session_due(t, &now)) {
+		t->in_session = false;
+		return false;
 	}
 	t->st.dropped_inflight += n - t->n_free;
 	for (uint32_t i = 0; i < n; i++) {
@@ -159,6 +190,7 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 	t->prod = 0;
 	t->rcons = 0;
 	t->last_kick = 0;
+	t->armed_prod = 0 - n;
 	t->slots = n;
 	session_publish(&t->ctl->tx.sync, &t->ctl->tx.prod, &t->ctl->tx.rcons,
 			IVR_SYNC(r->epoch, pe));
@@ -166,6 +198,8 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 	t->expect_rx_sync = rx_sync;
 	t->in_session = true;
 	t->st.sessions++;
+	t->since_session = 0;
+	t->session_ns = now != 0 ? now : ivr_now_ns();
 	return true;
 }
 
@@ -180,6 +214,8 @@ ivr_tx_refresh(struct ivr_tx *t)
 		t->in_session = false;
 		return 0;
 	}
+	if (t->since_session < IVR_TX_SESSION_CALLS)
+		t->since_session++;
 	/* [P9] pairs with the store-release of rx.sync in rx_session. */
 	sync = ivr_load_acquire64(&t->peer_ctl->rx.sync);
 

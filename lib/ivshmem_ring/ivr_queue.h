@@ -35,13 +35,29 @@
 #define IVR_LIKELY(x)	__builtin_expect(!!(x), 1)
 #define IVR_UNLIKELY(x)	__builtin_expect(!!(x), 0)
 
+/*
+ * What a consumer can make the producer do, bounded (doc/spec.md 6.3 and
+ * 7.4). A new consumer session rebuilds the free list, O(ring size): a
+ * second one within IVR_TX_SESSION_CALLS refreshes (ivr_tx_space calls
+ * that looked further than the shadows; every burst does while a session
+ * waits) and IVR_TX_SESSION_NS of the previous one waits until either has
+ * passed. A consumer restarts by re-attaching, which takes longer than
+ * that: only one that fakes restarts ever waits.
+ */
+#define IVR_TX_SESSION_CALLS	64
+#define IVR_TX_SESSION_NS	1000000ULL
+
 struct ivr_tx_stats {
 	uint64_t descs;		/* descriptors published */
 	uint64_t kicks;		/* peer was asleep: doorbell needed */
 	uint64_t kicks_suppressed; /* published to a peer that was awake */
+	uint64_t kicks_refused;	/* armed anew, but behind what we had
+				 * published: not asleep (7.4), no doorbell */
 	uint64_t bad_ret;	/* invalid ids from the peer's return ring */
 	uint64_t bad_index;	/* peer indices out of range */
 	uint64_t sessions;	/* session (re)starts */
+	uint64_t sessions_deferred; /* refreshes that found a new consumer
+				 * session too soon after the last one */
 	uint64_t dropped_inflight; /* buffers lost to a peer restart */
 };
 
@@ -54,6 +70,8 @@ struct ivr_tx {
 	uint32_t mask;
 	uint32_t buf_size;
 	uint32_t last_kick;	/* peer arm sequence we already rang */
+	uint32_t armed_prod;	/* prod when we last read the consumer's
+				 * armed word: see ivr_tx_publish */
 	struct ivr_desc *ring;	/* our descriptor ring */
 	uint8_t *part;		/* our part: descriptor offsets are from here */
 	uint64_t buf_off;	/* offset of this queue's buffer 0 */
@@ -68,6 +86,9 @@ struct ivr_tx {
 	const uint32_t *peer_ret; /* the consumer's return ring */
 	struct ivr_region *r;
 	bool draining;		/* set up again mid-session: see tx_resume */
+	uint32_t since_session;	/* refreshes since the last new session,
+				 * up to IVR_TX_SESSION_CALLS */
+	uint64_t session_ns;	/* when it started (ivr_now_ns) */
 	struct ivr_tx_stats st;
 	uint8_t *inflight;	/* [id]: 1 while the peer holds the buffer */
 	bool notify;		/* the consumer can be rung: look for sleepers */
@@ -201,6 +222,17 @@ ivr_tx_push(struct ivr_tx *t, uint32_t id, uint32_t len, uint16_t flags)
 /*
  * Makes pushed descriptors visible, then looks for a sleeping consumer.
  * Returns true when the caller must ring the peer's doorbell.
+ *
+ * A consumer that arms anew (an odd value we have not seen) without having
+ * consumed all we had published when we last read its armed word is not
+ * asleep on it. Asleep, it wrote that value after the one we last read, so
+ * its re-check (after its [P6] fence, which follows ours of that read) saw
+ * our index of then or a later one, and it sleeps only having consumed all
+ * it saw; and since it did not see what we publish now, its fence precedes
+ * ours, so its rx.cons, stored before that fence, is what we read after
+ * ours. Such an arm is not kicked, now or later: a consumer gets at most
+ * one doorbell per burst in which it caught up, whatever it writes to
+ * armed (doc/spec.md 7.4).
  */
 static inline bool
 ivr_tx_publish(struct ivr_tx *t, uint32_t pushed)
@@ -223,10 +255,20 @@ ivr_tx_publish(struct ivr_tx *t, uint32_t pushed)
 	ivr_fence_store_load();
 	armed = ivr_read_once32(&t->peer_ctl->notify.armed);
 	if (IVR_UNLIKELY((armed & 1) && armed != t->last_kick)) {
+		/* [P6] the consumer's rx.cons, stored before its fence */
+		uint32_t cons = ivr_read_once32(&t->peer_ctl->rx.cons);
+		bool behind = t->prod - cons > t->prod - t->armed_prod;
+
 		t->last_kick = armed;
+		t->armed_prod = t->prod;
+		if (behind) {
+			t->st.kicks_refused++;
+			return false;
+		}
 		t->st.kicks++;
 		return true;
 	}
+	t->armed_prod = t->prod;
 	t->st.kicks_suppressed++;
 	return false;
 }

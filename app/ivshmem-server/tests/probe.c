@@ -11,6 +11,10 @@
  *			  as the kernel reports it -> "count ID VEC N"
  *	  wait VEC MS     wait for our own VEC -> "rung VEC N" / "timeout VEC"
  *	  peers           -> "peers ID ID ..." (sorted)
+ *	  seals           seals of the shm fd -> "seals [shrink] [grow]
+ *			  [write] [seal]" or "seals none" (or the error)
+ *	  truncate        what a hostile client can try: ftruncate the shm
+ *			  fd to 0 -> "truncate ok" / "truncate ERROR"
  *	  quit
  *	Exits 0 on stdin EOF or quit, 1 when the server misbehaves or goes.
  *
@@ -22,6 +26,7 @@
  *	or connect and never read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -133,6 +138,20 @@ wait_own(const struct ivc_client *c, unsigned int vec, int ms)
 		printf("timeout %u\n", vec);
 }
 
+static void
+print_seals(const struct ivc_client *c)
+{
+	int s = fcntl(ivc_shm_fd(c), F_GET_SEALS);
+
+	if (s < 0) {
+		printf("seals %s\n", strerror(errno));
+		return;
+	}
+	printf("seals%s%s%s%s%s\n", s & F_SEAL_SHRINK ? " shrink" : "",
+	       s & F_SEAL_GROW ? " grow" : "", s & F_SEAL_WRITE ? " write" : "",
+	       s & F_SEAL_SEAL ? " seal" : "", s == 0 ? " none" : "");
+}
+
 /* Returns 1 to go on, 0 to quit. */
 static int
 command(const struct ivc_client *c, const char *line)
@@ -153,6 +172,11 @@ command(const struct ivc_client *c, const char *line)
 		wait_own(c, vec, ms);
 	} else if (strncmp(line, "peers", 5) == 0) {
 		print_peers(c);
+	} else if (strncmp(line, "seals", 5) == 0) {
+		print_seals(c);
+	} else if (strncmp(line, "truncate", 8) == 0) {
+		rc = ftruncate(ivc_shm_fd(c), 0);
+		printf("truncate %s\n", rc == 0 ? "ok" : strerror(errno));
 	} else if (strncmp(line, "quit", 4) == 0) {
 		return 0;
 	} else {

@@ -90,6 +90,8 @@ done <<EOF
 --socket-mode 01777|--socket-mode=01777: not an octal mode; allowed: an octal mode in 0..0777
 -m a/b|--shm=a/b: not a POSIX shm name; allowed: [/]NAME
 -m /x -M /tmp/y|-m/--shm and -M/--shm-path exclude each other
+-H -m /x|-H/--hugetlb is for the default anonymous memory: it excludes -m/--shm and -M/--shm-path
+-H -M /tmp/y|-H/--hugetlb is for the default anonymous memory: it excludes -m/--shm and -M/--shm-path
 -S $long_path|--socket=$long_path: longer than 107 bytes; allowed: up to 107 bytes
 --bogus|unknown option --bogus
 -n|option -n needs a value
@@ -117,6 +119,30 @@ out=$(ulimit -Sn 64; ulimit -Hn 64; "$SERVER" -F -S "$T/lim.sock" \
 	-m "$SHM" -p 256 -n 4 2>&1)
 rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"needs up to 1296 file descriptors, the limit is 64"* ]]
 check $? "fd budget above RLIMIT_NOFILE is refused up front: $out"
+
+# --- the default memory: anonymous, sealed, nothing to name or remove ------
+ls /dev/shm > "$T/shm.before"
+start_fg "$T/m.log" -S "$T/m.sock" -l 64K
+check $? "server starts without -m or -M"
+grep -q "created anonymous sealed memory: 65536 bytes" "$T/m.log" &&
+	! grep -q "mutually trusting" "$T/m.log"
+check $? "... logs anonymous sealed memory, no warning"
+out=$(printf 'seals\ntruncate\nquit\n' | "$PROBE" client "$T/m.sock" 1)
+[[ "$out" == *"shm 65536"* ]] && [[ "$out" == *"seals shrink grow seal"* ]] &&
+	[[ "$out" == *"truncate Operation not permitted"* ]]
+check $? "a client gets 64K sealed against shrink, grow and new seals; its ftruncate fails: $(grep -E "^(seals|truncate)" <<< "$out" | tr "\n" " ")"
+ls /dev/shm > "$T/shm.after"
+stop "$spid"
+check $? "... and exits 0 on SIGTERM"
+diff -q "$T/shm.before" "$T/shm.after" >/dev/null
+check $? "the default memory has no name in /dev/shm"
+start_fg "$T/n.log" -S "$T/n.sock" -m "$SHM" -l 64K
+grep -q "mutually trusting" "$T/n.log"
+check $? "-m warns that named memory is for mutually trusting clients"
+out=$(printf 'seals\nquit\n' | "$PROBE" client "$T/n.sock" 1)
+[[ "$out" != *"shrink"* ]]
+check $? "... whose fd carries no shrink seal: $(echo "$out" | grep seals)"
+stop "$spid"
 
 # --- a live server, then everything that must not disturb it --------------
 start_fg "$T/a.log" -S "$T/a.sock" -m "$SHM" --socket-mode 0600
@@ -222,6 +248,20 @@ if grep -q " /dev/hugepages hugetlbfs" /proc/mounts &&
 		rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"not a multiple of the huge page size"* ]] &&
 			[ ! -e "/dev/hugepages/$SHM" ]
 		check $? "hugetlbfs: size below the huge page size refused: $out"
+	fi
+	start_fg "$T/hh.log" -S "$T/hh.sock" -H -l 4M
+	check $? "-H: server starts with anonymous memory in huge pages"
+	grep -q "created anonymous sealed memory in huge pages: 4194304 bytes" "$T/hh.log"
+	check $? "-H: logged as anonymous sealed memory in huge pages"
+	out=$(printf 'seals\ntruncate\nquit\n' | "$PROBE" client "$T/hh.sock" 1)
+	[[ "$out" == *"shm 4194304"* ]] && [[ "$out" == *"seals shrink grow seal"* ]] &&
+		[[ "$out" == *"truncate Operation not permitted"* ]]
+	check $? "-H: a client gets 4M sealed; its ftruncate fails"
+	stop "$spid"
+	if [ "$hp" -gt 4 ]; then
+		out=$("$SERVER" -F -S "$T/hi.sock" -H -l 4k 2>&1)
+		rc=$?; [ "$rc" -ne 0 ] && [[ "$out" == *"not a multiple of the huge page size"* ]]
+		check $? "-H: size below the huge page size refused: $out"
 	fi
 else
 	echo "# SKIP hugetlbfs checks: no /dev/hugepages mount with 2 free pages"

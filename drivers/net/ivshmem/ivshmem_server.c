@@ -6,6 +6,7 @@
  * server hands out the region and one eventfd per vector for every peer.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -155,6 +156,29 @@ srv_close(struct rte_eth_dev *dev)
 	ad->tp_priv = NULL;
 }
 
+/*
+ * The seals that keep the region's size fixed: without F_SEAL_SHRINK any
+ * other client of the server can truncate the memory and kill us (our
+ * mapping faults with SIGBUS past the new end). ivshmem-server seals its
+ * default memory; named memory (its -m, -M) cannot be sealed. We warn
+ * rather than refuse: a server of mutually trusting clients is legitimate.
+ */
+#define SRV_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+static void
+srv_check_seals(const char *name, const char *server, int fd)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+	int missing = seals < 0 ? SRV_SEALS : SRV_SEALS & ~seals;
+
+	if (missing == 0)
+		return;
+	IVSH_INIT_LOG(WARNING, "%s: server=%s: the shared memory is not sealed (missing:%s%s%s): any client of this server can truncate it and kill this process with SIGBUS; only share such a server with trusted clients (ivshmem-server seals its memory unless given -m or -M)",
+			name, server, missing & F_SEAL_SHRINK ? " shrink" : "",
+			missing & F_SEAL_GROW ? " grow" : "",
+			missing & F_SEAL_SEAL ? " seal" : "");
+}
+
 /* Connects, maps the region the server hands out, and sets up vectors. */
 static int
 srv_open(struct rte_eth_dev *dev)
@@ -186,6 +210,7 @@ srv_open(struct rte_eth_dev *dev)
 				ad->opts.queues, need, need);
 		return -EINVAL;
 	}
+	srv_check_seals(name, ad->opts.server, ivc_shm_fd(s->client));
 	ad->map_len = ivc_shm_size(s->client);
 	ad->map = mmap(NULL, ad->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			ivc_shm_fd(s->client), 0);

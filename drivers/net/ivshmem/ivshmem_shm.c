@@ -4,6 +4,12 @@
  * created with the right size if absent, joined if present. This is how two
  * host processes are peers, and how the transport is tested without VMs.
  * A file carries no doorbells: polling only, link changes seen by the alarm.
+ *
+ * Whoever can open the file can also truncate it and so kill every process
+ * that maps it (SIGBUS): shm= is for mutually trusting processes. Within
+ * that, the joiner still checks what it opens: the path itself, never a
+ * symbolic link, and no larger than the largest region the devargs can
+ * make; a size other than ours is mapped without prefaulting it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,13 +54,19 @@ shm_map(const char *name, struct ivsh_adapter *ad)
 	struct stat st;
 	uint64_t page = 4096;
 	bool created = false;
+	int populate = MAP_POPULATE;
 	int fd;
 
-	fd = open(o->shm, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+	fd = open(o->shm, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0660);
 	if (fd >= 0)
 		created = true;
 	else if (errno == EEXIST)
-		fd = open(o->shm, O_RDWR | O_CLOEXEC);
+		fd = open(o->shm, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 && errno == ELOOP) {
+		IVSH_INIT_LOG(ERR, "%s: shm=%s is a symbolic link: refused (give the path of the file itself)",
+				name, o->shm);
+		return -ELOOP;
+	}
 	if (fd < 0) {
 		IVSH_INIT_LOG(ERR, "%s: shm=%s: cannot open: %s", name, o->shm,
 				strerror(errno));
@@ -83,6 +95,12 @@ shm_map(const char *name, struct ivsh_adapter *ad)
 			rte_delay_us_sleep(1000);
 		}
 		ad->map_len = (uint64_t)st.st_size;
+		if (ad->map_len > IVSH_SIZE_MAX) {
+			IVSH_INIT_LOG(ERR, "%s: shm=%s has %" PRIu64 " bytes, more than the largest region (%" PRIu64 " bytes, size=" RTE_STR(IVSH_SIZE_MAX_GB) "G): refused",
+					name, o->shm, ad->map_len, IVSH_SIZE_MAX);
+			close(fd);
+			return -EFBIG;
+		}
 		if (o->size != 0 && o->size != ad->map_len) {
 			IVSH_INIT_LOG(ERR, "%s: shm=%s exists with %" PRIu64 " bytes but size=%" PRIu64 " was given: drop size= or remove the file",
 					name, o->shm, ad->map_len, o->size);
@@ -90,8 +108,15 @@ shm_map(const char *name, struct ivsh_adapter *ad)
 			return -EINVAL;
 		}
 	}
+	/* Prefault what we would have made; another size is the creator's
+	 * choice, and taking all of its pages up front is not ours. */
+	if (!created && ad->map_len != size_for(o, page)) {
+		populate = 0;
+		IVSH_INIT_LOG(INFO, "%s: shm=%s has %" PRIu64 " bytes, not the %" PRIu64 " this port would create: mapped without prefaulting",
+				name, o->shm, ad->map_len, size_for(o, page));
+	}
 	ad->map = mmap(NULL, ad->map_len, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_POPULATE, fd, 0);
+			MAP_SHARED | populate, fd, 0);
 	if (ad->map == MAP_FAILED) {
 		IVSH_INIT_LOG(ERR, "%s: shm=%s: cannot map %" PRIu64 " bytes: %s",
 				name, o->shm, ad->map_len, strerror(errno));

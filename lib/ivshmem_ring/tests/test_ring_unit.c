@@ -511,6 +511,11 @@ test_sessions(void)
 	CHECK(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0, "re-attach b");
 	ivr_rx_init(&q.rx, &p.b, 0);
 	CHECK(recv_frames(&q.rx, 64, lens, seeds) == 0, "new consumer: session first");
+	/* so soon after the producer's own session start, the new one waits
+	 * (a consumer cannot really restart this fast: test_hostile_consumer) */
+	CHECK(ivr_tx_space(q.tx, 1) == 0 && q.tx->st.sessions_deferred == 1,
+			"a new session within IVR_TX_SESSION_NS of the last waits");
+	usleep(IVR_TX_SESSION_NS / 1000 + 100);
 	CHECK(ivr_tx_space(q.tx, 1) == base_cfg.ring_size, "all buffers back");
 	/* 5 unread frames plus frame "2", returned by the old consumer but
 	 * not yet reclaimed: the producer never got those buffers back. */
@@ -721,6 +726,156 @@ test_notify(void)
 	pair_close(&p);
 }
 
+/* ---- a consumer that makes the producer work or ring ---- */
+
+/* One burst of up to n 64-byte frames, published at once. */
+static uint32_t
+send_burst(struct ivr_tx *t, uint32_t n)
+{
+	uint32_t space = ivr_tx_space(t, n), i;
+
+	for (i = 0; i < n && i < space; i++) {
+		uint32_t id = ivr_tx_buf_get(t);
+
+		memset(ivr_tx_buf(t, id), 7, 64);
+		ivr_tx_push(t, id, 64, 0);
+	}
+	ivr_tx_publish(t, i);
+	return i;
+}
+
+/* Reads all that waits but the last `leave` frames; returns them. (A
+ * refresh, not ivr_rx_begin: that counts from the last index it read.) */
+static void
+recv_leaving(struct ivr_rx *q, uint32_t leave)
+{
+	uint32_t avail = ivr_rx_refresh(q), n = 0;
+	struct ivr_frame f;
+
+	while (n + leave < avail && ivr_rx_next(q, &f))
+		n++;
+	ivr_rx_end(q, n);
+}
+
+enum hostile_arm {
+	ARM_NONE,	/* never sleeps */
+	ARM_RAW,	/* writes a fresh odd value before each burst */
+	ARM_API,	/* ivr_rx_arm, as an honest consumer about to sleep */
+};
+
+#define HOSTILE_BURSTS	4096
+#define HOSTILE_BURST	4
+#define KICKS_PER_SESSION UINT64_MAX	/* max_kicks: one per session */
+
+/*
+ * Before each burst of the producer, the consumer does what its row says.
+ * Rows that fake restarts count new sessions (each rebuilds the free
+ * list); rows that arm count doorbells. The bounds are the producer's
+ * (ivr_queue.h): a new session per IVR_TX_SESSION_CALLS bursts or per
+ * IVR_TX_SESSION_NS, a doorbell per time the consumer caught up. The
+ * honest sleeper is kicked for every sleep: no bound may cost a wakeup.
+ */
+static void
+test_hostile_consumer(void)
+{
+	static const struct {
+		const char *name;
+		bool restart;		/* new epoch and matching rx.sync */
+		enum hostile_arm arm;
+		int leave;		/* frames left unread; -1: reads nothing */
+		uint64_t min_kicks, max_kicks;
+	} cases[] = {
+		{ "fakes a restart before each burst", true, ARM_NONE, -1, 0, 0 },
+		{ "fakes a restart and arms before each burst", true, ARM_RAW, -1,
+		  0, KICKS_PER_SESSION },
+		{ "arms before each burst, reads nothing", false, ARM_RAW, -1, 1, 1 },
+		{ "arms before each burst, leaves one frame", false, ARM_RAW, 1, 1, 1 },
+		{ "honest sleeper: reads all, arms", false, ARM_API, 0,
+		  HOSTILE_BURSTS, HOSTILE_BURSTS },
+		{ "reads all, arms raw (as honest as it looks)", false, ARM_RAW, 0,
+		  HOSTILE_BURSTS, HOSTILE_BURSTS },
+	};
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct pair p;
+		struct qpair q;
+		uint64_t t0, ns, sessions, max_sessions, kicks;
+		uint32_t armed = 0;
+
+		pair_open(&p, &base_cfg, &base_cfg);
+		qpair_init(&q, &p, 0);
+		ivr_rx_begin(&q.rx);
+		send_burst(q.tx, HOSTILE_BURST);
+		recv_leaving(&q.rx, 0);
+		t0 = ivr_now_ns();
+		for (int b = 0; b < HOSTILE_BURSTS; b++) {
+			if (cases[c].restart) {
+				uint32_t e = p.b.self->epoch + 1;
+
+				p.b.self->epoch = e != 0 ? e : 1;
+				q.rx.ctl->rx.cons = 0;
+				q.rx.ctl->rx.rprod = 0;
+				q.rx.ctl->rx.sync = IVR_SYNC(p.b.self->epoch, p.a.epoch);
+			}
+			if (cases[c].leave >= 0)
+				recv_leaving(&q.rx, (uint32_t)cases[c].leave);
+			if (cases[c].arm == ARM_RAW) {
+				armed = (armed + 1) | 1;
+				q.rx.ctl->notify.armed = armed;
+			} else if (cases[c].arm == ARM_API) {
+				CHECK(ivr_rx_arm(&q.rx), "'%s': arm refused at burst %d",
+						cases[c].name, b);
+			}
+			send_burst(q.tx, HOSTILE_BURST);
+			if (cases[c].arm == ARM_API)
+				ivr_rx_disarm(&q.rx);
+		}
+		ns = ivr_now_ns() - t0;
+		sessions = q.tx->st.sessions;
+		kicks = q.tx->st.kicks;
+		/* the first session, then the bound over the run */
+		max_sessions = 1 + (cases[c].restart ? 1 + HOSTILE_BURSTS /
+				IVR_TX_SESSION_CALLS + ns / IVR_TX_SESSION_NS : 0);
+		CHECK(sessions <= max_sessions,
+				"'%s': %llu sessions in %d bursts (%.3f per burst), at most %llu (%.1f ms)",
+				cases[c].name, (unsigned long long)sessions,
+				HOSTILE_BURSTS, (double)sessions / HOSTILE_BURSTS,
+				(unsigned long long)max_sessions, ns / 1e6);
+		if (cases[c].max_kicks == KICKS_PER_SESSION)
+			CHECK(kicks <= sessions, "'%s': %llu kicks, more than the %llu sessions",
+					cases[c].name, (unsigned long long)kicks,
+					(unsigned long long)sessions);
+		else
+			CHECK(kicks >= cases[c].min_kicks && kicks <= cases[c].max_kicks,
+				"'%s': %llu kicks in %d bursts (%.3f per burst), want %llu..%llu",
+				cases[c].name, (unsigned long long)kicks, HOSTILE_BURSTS,
+				(double)kicks / HOSTILE_BURSTS,
+				(unsigned long long)cases[c].min_kicks,
+				(unsigned long long)cases[c].max_kicks);
+		printf("hostile consumer '%s': %llu sessions, %llu kicks in %d bursts\n",
+				cases[c].name, (unsigned long long)sessions,
+				(unsigned long long)kicks, HOSTILE_BURSTS);
+		/* The consumer behaves again: a real restart a quiet while later
+		 * is served at once; a sleep after catching up is kicked. */
+		usleep(2 * IVR_TX_SESSION_NS / 1000);
+		ivr_detach(&p.b);
+		CHECK(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0,
+				"re-attach b: %s", p.b.errmsg);
+		ivr_rx_init(&q.rx, &p.b, 0);
+		ivr_rx_begin(&q.rx);
+		CHECK(send_burst(q.tx, HOSTILE_BURST) == HOSTILE_BURST &&
+				q.tx->st.sessions == sessions + 1,
+				"'%s': a real restart is served at once", cases[c].name);
+		recv_leaving(&q.rx, 0);
+		CHECK(ivr_rx_arm(&q.rx), "'%s': arm when idle", cases[c].name);
+		send_burst(q.tx, HOSTILE_BURST);
+		CHECK(q.tx->st.kicks == kicks + 1, "'%s': the honest sleep is kicked",
+				cases[c].name);
+		free(q.tx);
+		pair_close(&p);
+	}
+}
+
 int
 main(void)
 {
@@ -736,6 +891,7 @@ main(void)
 	test_len_wrap();
 	test_queue_resetup();
 	test_notify();
+	test_hostile_consumer();
 	printf("ring unit: %d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }

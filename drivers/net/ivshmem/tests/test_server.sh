@@ -18,7 +18,8 @@ SERVER=${3:-}
 [[ -x $SERVER ]] || t_fail "ivshmem-server not built: $SERVER"
 
 SOCK=$T_DIR/ivshmem.sock
-"$SERVER" -F -S "$SOCK" -m "/$T_TAG-srv" -l 16M -n 2 > "$T_DIR/server.log" 2>&1 &
+# The server's default memory: anonymous, sealed (test_trust.sh)
+"$SERVER" -F -S "$SOCK" -l 16M -n 2 > "$T_DIR/server.log" 2>&1 &
 T_PIDS+=("$!")
 t_wait_log "$T_DIR/server.log" 'listening on' 10 || t_fail "server did not start"
 VDEV="net_ivshmem0,server=$SOCK"
