@@ -35,29 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include "ivshmem_client.h"
 #include "ivshmem_parse.h"
-
-static int
-unix_connect(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -1;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
+#include "t_helpers.h"
 
 /* An argument through lib/ivshmem_parse; false after saying what is wrong. */
 static bool
@@ -279,7 +260,7 @@ hmp_read(int fd, bool print)
 static int
 run_hmp(const char *path, const char *cmd)
 {
-	int fd = unix_connect(path);
+	int fd = t_unix_connect(path);
 	int rc = 1;
 
 	if (fd < 0) {
@@ -305,7 +286,7 @@ run_raw(const char *path, const char *mode, const char *arg)
 	if (strcmp(mode, "hold") == 0 && arg != NULL &&
 	    !probe_num("MS", arg, &hold_spec, &hold_ms))
 		return 2;
-	fd = unix_connect(path);
+	fd = t_unix_connect(path);
 	if (fd < 0) {
 		fprintf(stderr, "raw: cannot connect to %s: %s\n", path,
 			strerror(errno));

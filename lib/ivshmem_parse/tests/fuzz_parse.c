@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "ivshmem_parse.h"
+#include "t_helpers.h"
 
 #define MI	(1ULL << 20)
 #define GI	(1ULL << 30)
@@ -111,21 +112,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef IVN_LIBFUZZER
-static int
+/* A broken invariant aborts, as under libFuzzer. */
+static void
 replay_file(const char *path)
 {
 	static uint8_t buf[4096];
 	FILE *f = fopen(path, "rb");
 	size_t n;
 
-	if (f == NULL) {
-		perror(path);
-		return -1;
-	}
+	if (f == NULL)
+		t_fail("%s: %s", path, strerror(errno));
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
 	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
 }
 
 /* Replays each file named on the command line, and each file in each
@@ -135,14 +134,14 @@ main(int argc, char **argv)
 {
 	int files = 0;
 
+	t_init("fuzz_parse_replay");
 	for (int i = 1; i < argc; i++) {
 		DIR *d = opendir(argv[i]);
 		struct dirent *e;
 		char path[4096];
 
 		if (d == NULL) {
-			if (replay_file(argv[i]) != 0)
-				return 1;
+			replay_file(argv[i]);
 			files++;
 			continue;
 		}
@@ -150,15 +149,12 @@ main(int argc, char **argv)
 			if (e->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			if (replay_file(path) != 0) {
-				closedir(d);
-				return 1;
-			}
+			replay_file(path);
 			files++;
 		}
 		closedir(d);
 	}
-	printf("%d inputs replayed, no invariant broken\n", files);
-	return files > 0 ? 0 : 1;
+	T_EXPECT(files > 0, "%d inputs replayed, no invariant broken", files);
+	return t_finish();
 }
 #endif

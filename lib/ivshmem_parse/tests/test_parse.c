@@ -6,33 +6,12 @@
  * (quoting, truncation, a NULL value, no buffer).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ivshmem_parse.h"
-
-static int failures, checks;
-
-/* Counts a check; says where and why when it fails. */
-static void __attribute__((format(printf, 3, 4)))
-check(bool ok, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	if (ok)
-		return;
-	failures++;
-	fprintf(stderr, "FAIL test_parse.c:%d: ", line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-#define CHECK(ok, ...)	check((ok), __LINE__, __VA_ARGS__)
+#include "t_helpers.h"
 
 #define KI	(1ULL << 10)
 #define MI	(1ULL << 20)
@@ -215,15 +194,15 @@ test_table(void)
 
 		err[0] = '\0';
 		ret = ivn_parse("k", c->val, c->sp, &v, err, sizeof(err));
-		CHECK(ret == c->ret, "'%s': returned %d, want %d (%s)", c->val,
-				ret, c->ret, err);
+		T_EXPECT(ret == c->ret, "'%s' returns %d (%d, \"%s\")", c->val,
+				c->ret, ret, err);
 		if (c->ret == 0) {
-			CHECK(v == c->want, "'%s': %llu, want %llu", c->val,
-					(unsigned long long)v,
-					(unsigned long long)c->want);
+			T_EXPECT(v == c->want, "'%s' is %llu (%llu)", c->val,
+					(unsigned long long)c->want,
+					(unsigned long long)v);
 			continue;
 		}
-		CHECK(v == 12345, "'%s': *out written on error", c->val);
+		T_EXPECT(v == 12345, "'%s': *out untouched on error", c->val);
 		ivn_allowed(c->sp, allowed, sizeof(allowed));
 		/* the value as quoted: unprintables as '?' */
 		snprintf(want, sizeof(want), "k=%s: %s; allowed: %s", c->val,
@@ -231,8 +210,8 @@ test_table(void)
 		for (char *p = want; *p != '\0'; p++)
 			if ((unsigned char)*p < 0x20)
 				*p = '?';
-		CHECK(strcmp(err, want) == 0, "'%s':\n  got  '%s'\n  want '%s'",
-				c->val, err, want);
+		T_EXPECT(strcmp(err, want) == 0, "'%s': the message is\n  '%s'\n  got '%s'",
+				c->val, want, err);
 	}
 }
 
@@ -263,9 +242,10 @@ test_allowed(void)
 		char buf[128];
 		int n = ivn_allowed(&rows[i].sp, buf, sizeof(buf));
 
-		CHECK(strcmp(buf, rows[i].want) == 0, "got '%s', want '%s'",
-				buf, rows[i].want);
-		CHECK(n == (int)strlen(rows[i].want), "returned %d", n);
+		T_EXPECT(strcmp(buf, rows[i].want) == 0, "allowed: '%s' (got '%s')",
+				rows[i].want, buf);
+		T_EXPECT(n == (int)strlen(rows[i].want), "ivn_allowed returns the length, %d",
+				n);
 	}
 }
 
@@ -287,8 +267,8 @@ test_format_size(void)
 		char buf[32];
 
 		ivn_format_size(rows[i].v, buf, sizeof(buf));
-		CHECK(strcmp(buf, rows[i].want) == 0, "%llu: got '%s', want '%s'",
-				(unsigned long long)rows[i].v, buf, rows[i].want);
+		T_EXPECT(strcmp(buf, rows[i].want) == 0, "%llu is written '%s' (got '%s')",
+				(unsigned long long)rows[i].v, rows[i].want, buf);
 	}
 }
 
@@ -329,37 +309,40 @@ test_messages(void)
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		ivn_parse(rows[i].key, rows[i].val, rows[i].sp, &v, err, sizeof(err));
-		CHECK(strcmp(err, rows[i].want) == 0, "\n  got  '%s'\n  want '%s'",
-				err, rows[i].want);
+		T_EXPECT(strcmp(err, rows[i].want) == 0, "the message is\n  '%s'\n  got '%s'",
+				rows[i].want, err);
 	}
 
 	/* A long value is cut short; the reason and what is allowed stay. */
 	memset(longval, '7', sizeof(longval) - 1);
 	longval[sizeof(longval) - 1] = '\0';
 	ret = ivn_parse("queues", longval, &queues, &v, err, sizeof(err));
-	CHECK(ret == -ERANGE, "%d", ret);
-	CHECK(strstr(err, "...: too large; allowed: an integer in 1..16") != NULL &&
-			strlen(err) < 160, "%s", err);
+	T_EXPECT(ret == -ERANGE, "a 199-digit value is too large (%d)", ret);
+	T_EXPECT(strstr(err, "...: too large; allowed: an integer in 1..16") != NULL &&
+			strlen(err) < 160, "a long value is cut short, the reason and "
+			"what is allowed stay: %s", err);
 
 	/* A short buffer gets a cut, terminated message; none gets nothing. */
 	memset(tiny, 'x', sizeof(tiny));
 	ret = ivn_parse("queues", "0", &queues, &v, tiny, sizeof(tiny));
-	CHECK(ret == -ERANGE && strlen(tiny) == sizeof(tiny) - 1 &&
+	T_EXPECT(ret == -ERANGE && strlen(tiny) == sizeof(tiny) - 1 &&
 			strncmp(tiny, "queues=0: o", sizeof(tiny) - 1) == 0,
-			"'%s'", tiny);
+			"a short buffer gets a cut, terminated message: '%s'", tiny);
 	ret = ivn_parse("queues", "0", &queues, &v, NULL, 0);
-	CHECK(ret == -ERANGE && v == 7, "%d", ret);
+	T_EXPECT(ret == -ERANGE && v == 7, "no buffer: the error, *out untouched (%d)",
+			ret);
 	ret = ivn_parse("queues", "3", &queues, &v, NULL, 0);
-	CHECK(ret == 0 && v == 3, "%d %llu", ret, (unsigned long long)v);
+	T_EXPECT(ret == 0 && v == 3, "no buffer: a good value parses (%d, %llu)", ret,
+			(unsigned long long)v);
 }
 
 int
 main(void)
 {
+	t_init("test_parse");
 	test_table();
 	test_allowed();
 	test_format_size();
 	test_messages();
-	printf("%d checks, %d failures\n", checks, failures);
-	return failures == 0 ? 0 : 1;
+	return t_finish();
 }

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Helpers of the protocol tests (the client's here, the server's in
- * app/ivshmem-server/tests): result lines, fd counts, a private directory,
- * a real ivshmem-server run in the foreground on a private socket and shm
- * object, and clients whose events are collected as they arrive.
- *
- * Results: one "ok - ..." or "FAIL - ..." line per check, and a closing
- * "N passed, M failed" line.
+ * Fixtures of the protocol tests (the client's here, the server's in
+ * app/ivshmem-server/tests), on top of the common test vocabulary
+ * (t_helpers.h: checks, verdict, directory, processes): a real
+ * ivshmem-server run in the foreground on a private socket and shm object
+ * in the test's directory, and clients whose events are collected as they
+ * arrive. A failed run keeps the directory, and shows the server's log.
  */
 #ifndef IVP_TEST_H
 #define IVP_TEST_H
@@ -17,37 +16,25 @@
 #include <sys/types.h>
 
 #include "ivshmem_client.h"
+#include "t_helpers.h"
 
 #define IVPT_MAX_EVENTS 8192	/* kept per client */
 #define IVPT_MAX_CLIENTS 64
 
-void ivpt_check(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Prints the closing line (and the server log's tail after a failure),
- * removes the private directory if all passed; returns the exit code. */
-int ivpt_finish(void);
-
-int64_t ivpt_now_ms(void);
-void ivpt_sleep_ms(int ms);
-/* Open fds of @pid (ours without the one that counts them); -1: no procfs. */
-int ivpt_count_fds(pid_t pid);
-/* A blocking connected UNIX stream socket, or -1. */
-int ivpt_unix_connect(const char *path);
-
 /*
- * Private directory /tmp/@tag.XXXXXX with the server's socket and log
- * paths in it, and a shm object name of our own. Ignores SIGPIPE.
+ * The server's socket and log paths in the test's directory (t_tmpdir),
+ * and a shm object name of our own. Ignores SIGPIPE.
  */
-bool ivpt_setup(const char *tag);
-extern char ivpt_dir[64], ivpt_sock_path[96], ivpt_log_path[96];
+void ivpt_setup(const char *tag);
+extern char ivpt_sock_path[108], ivpt_log_path[256];
 extern char ivpt_shm_name[64];
 
 /* ---- the real server ---------------------------------------------------- */
 
 extern pid_t ivpt_srv_pid;
 
-/* Foreground server @bin on our socket and shm, plus @args (NULL-ended);
- * true once it logs that it listens. */
+/* Foreground server @bin on our socket and shm, plus @args (NULL-ended),
+ * killed if the test ends first; true once it logs that it listens. */
 bool ivpt_server_start(const char *bin, const char *const *args);
 /* SIGTERM and reap it; true if it exited 0. */
 bool ivpt_server_stop(void);

@@ -160,7 +160,7 @@ fake_send(int sock, const struct fake_msg *m)
 		memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
 	}
 	if (sendmsg(sock, &mh, MSG_NOSIGNAL) < 0)
-		perror("fake server: sendmsg");
+		t_log("fake server: sendmsg: %s", strerror(errno));
 	for (i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -210,15 +210,15 @@ fake_start(struct fake_server *f, const char *name,
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int sent[2];
 
-	snprintf(f->path, sizeof(f->path), "%s/fake.sock", ivpt_dir);
+	snprintf(f->path, sizeof(f->path), "%s/fake.sock", t_tmpdir());
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
 	unlink(f->path);
-	f->fds_before = ivpt_count_fds(getpid());
+	f->fds_before = t_count_fds(getpid());
 	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (f->lfd < 0 ||
 	    bind(f->lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(f->lfd, 1) < 0 || pipe2(sent, O_CLOEXEC) < 0) {
-		ivpt_check(false, "fake server for '%s': %s", name,
+		t_failed("fake server for '%s': %s", name,
 			   strerror(errno));
 		if (f->lfd >= 0)
 			close(f->lfd);
@@ -258,7 +258,7 @@ fake_stop(struct fake_server *f, const char *name)
 {
 	close(f->sent);
 	close(f->lfd);
-	ivpt_check(ivpt_count_fds(getpid()) == f->fds_before,
+	T_EXPECT(t_count_fds(getpid()) == f->fds_before,
 		   "  no fd leaked by the client on '%s'", name);
 	waitpid(f->pid, NULL, 0);
 	unlink(f->path);
@@ -276,24 +276,24 @@ fake_case_run(const struct fake_case *fc, const struct fake_msg *msg)
 		return;
 	c = ivc_connect(f.path, fc->vectors, 1000, err, sizeof(err));
 	if (fc->expect == NULL) {
-		ivpt_check(c != NULL, "client accepts '%s'%s%s", fc->name,
+		T_EXPECT(c != NULL, "client accepts '%s'%s%s", fc->name,
 			   c ? "" : ": ", c ? "" : err);
 		if (c != NULL && fc->events != NULL) {
 			fake_wait_sent(&f);
 			fake_events(c, events, sizeof(events));
-			ivpt_check(fnmatch(fc->events, events, 0) == 0,
+			T_EXPECT(fnmatch(fc->events, events, 0) == 0,
 				   "  '%s': events \"%s\", want \"%s\"",
 				   fc->name, events, fc->events);
 		}
 		if (c != NULL && msg[1].value == 7)
-			ivpt_check(ivc_id(c) == 7 && ivc_peer_count(c) == 1 &&
+			T_EXPECT(ivc_id(c) == 7 && ivc_peer_count(c) == 1 &&
 				   ivc_peer_at(c, 0)->id == 3 &&
 				   ivc_shm_size(c) == 4096,
 				   "  '%s': id %u, %u peer(s), shm %llu",
 				   fc->name, ivc_id(c), ivc_peer_count(c),
 				   (unsigned long long)ivc_shm_size(c));
 	} else {
-		ivpt_check(c == NULL && strstr(err, fc->expect) != NULL,
+		T_EXPECT(c == NULL && strstr(err, fc->expect) != NULL,
 			   "client rejects '%s': \"%s\"", fc->name,
 			   c ? "(accepted!)" : err);
 	}
@@ -382,7 +382,7 @@ budget_case(void)
 	if (!fake_start(&f, name, m, n))
 		return;
 	c = ivc_connect(f.path, 1, 1000, err, sizeof(err));
-	ivpt_check(c != NULL, "client accepts '%s'%s%s", name, c ? "" : ": ",
+	T_EXPECT(c != NULL, "client accepts '%s'%s%s", name, c ? "" : ": ",
 		   c ? "" : err);
 	if (c == NULL) {
 		fake_stop(&f, name);
@@ -404,11 +404,11 @@ budget_case(void)
 		if (rc < 0)
 			break;
 	}
-	ivpt_check(rounds > 1 && first <= IVC_PROCESS_BUDGET,
+	T_EXPECT(rounds > 1 && first <= IVC_PROCESS_BUDGET,
 		   "  '%s': the first round takes %u events, at most %d, and "
 		   "leaves the socket readable (%u rounds)", name, first,
 		   IVC_PROCESS_BUDGET, rounds);
-	ivpt_check(rc == 0 && bad == 0 && total == 2 * PAIRS,
+	T_EXPECT(rc == 0 && bad == 0 && total == 2 * PAIRS,
 		   "  '%s': all %u events arrive in order over the rounds",
 		   name, total);
 	ivc_close(c);
@@ -428,23 +428,23 @@ stall_cases(void)
 	int lfd, filler, acc;
 	int64_t t0;
 
-	snprintf(path, sizeof(path), "%s/stall.sock", ivpt_dir);
+	snprintf(path, sizeof(path), "%s/stall.sock", t_tmpdir());
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    listen(lfd, 0) < 0) {
-		ivpt_check(false, "stalling server: %s", strerror(errno));
+		t_failed("stalling server: %s", strerror(errno));
 		return;
 	}
 	/* Backlog 0 still queues one connection: fill it. */
 	filler = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	connect(filler, (struct sockaddr *)&sa, sizeof(sa));
-	t0 = ivpt_now_ms();
+	t0 = t_now_ms();
 	c = ivc_connect(path, 1, 300, err, sizeof(err));
-	ivpt_check(c == NULL && strstr(err, "not accepting") != NULL &&
-		   ivpt_now_ms() - t0 < 2000, "client gives up on a server "
+	T_EXPECT(c == NULL && strstr(err, "not accepting") != NULL &&
+		   t_now_ms() - t0 < 2000, "client gives up on a server "
 		   "that never accepts, after %lld ms: \"%s\"",
-		   (long long)(ivpt_now_ms() - t0),
+		   (long long)(t_now_ms() - t0),
 		   c ? "(accepted!)" : err);
 	ivc_close(c);
 	acc = accept(lfd, NULL, NULL);	/* frees the backlog slot */
@@ -452,12 +452,12 @@ stall_cases(void)
 	if (acc >= 0)
 		close(acc);
 
-	t0 = ivpt_now_ms();
+	t0 = t_now_ms();
 	c = ivc_connect(path, 1, 300, err, sizeof(err));
-	ivpt_check(c == NULL && strstr(err, "no protocol version") != NULL &&
-		   ivpt_now_ms() - t0 < 2000, "client gives up on a silent "
+	T_EXPECT(c == NULL && strstr(err, "no protocol version") != NULL &&
+		   t_now_ms() - t0 < 2000, "client gives up on a silent "
 		   "server after %lld ms: \"%s\"",
-		   (long long)(ivpt_now_ms() - t0), c ? "(accepted!)" : err);
+		   (long long)(t_now_ms() - t0), c ? "(accepted!)" : err);
 	ivc_close(c);
 	close(lfd);
 	unlink(path);
@@ -475,48 +475,48 @@ real_server(const char *server_bin)
 	int fds0, fds1, fds2;
 
 	if (!ivpt_server_start(server_bin, args)) {
-		ivpt_check(false, "server starts (see %s)", ivpt_log_path);
+		t_failed("server starts (see %s)", ivpt_log_path);
 		return;
 	}
 	a = ivpt_connect("A", VECTORS, err, sizeof(err));
 	b = a ? ivpt_connect("B", VECTORS, err, sizeof(err)) : NULL;
 	c = b ? ivpt_connect("C", VECTORS, err, sizeof(err)) : NULL;
-	ivpt_check(c != NULL, "3 clients connect%s%s", c ? "" : ": ",
+	T_EXPECT(c != NULL, "3 clients connect%s%s", c ? "" : ": ",
 		   c ? "" : err);
 	if (c == NULL)
 		return;
 	ivpt_settle(50);
 
-	fds0 = ivpt_count_fds(getpid());
+	fds0 = t_count_fds(getpid());
 	ivpt_close(b);
-	fds1 = ivpt_count_fds(getpid());
-	ivpt_check(ivpt_expect(a, IVC_EV_PEER_LEFT, 1) &&
+	fds1 = t_count_fds(getpid());
+	T_EXPECT(ivpt_expect(a, IVC_EV_PEER_LEFT, 1) &&
 		   ivpt_expect(c, IVC_EV_PEER_LEFT, 1) &&
 		   !ivpt_knows(a, 1, VECTORS) && !ivpt_knows(c, 1, 0),
 		   "A and C, told B left, forget it");
-	fds2 = ivpt_count_fds(getpid());
-	ivpt_check(fds2 == fds1 - 2 * VECTORS, "... and close the %d "
+	fds2 = t_count_fds(getpid());
+	T_EXPECT(fds2 == fds1 - 2 * VECTORS, "... and close the %d "
 		   "eventfds each held for it: %d -> %d fds (B's own: %d)",
 		   VECTORS, fds1, fds2, fds0 - fds1);
-	ivpt_check(ivc_notify(a->c, 1, 0) == -ENOENT,
+	T_EXPECT(ivc_notify(a->c, 1, 0) == -ENOENT,
 		   "ringing departed peer 1 fails with ENOENT");
 
 	h = ivpt_connect("H", 3, err, sizeof(err));
-	ivpt_check(h == NULL && strstr(err, "we use 3 vectors"),
+	T_EXPECT(h == NULL && strstr(err, "we use 3 vectors"),
 		   "client wanting 3 vectors from a 2-vector server fails: "
 		   "\"%s\"", h ? "(accepted!)" : err);
 	ivpt_server_quiet();
-	fds0 = ivpt_count_fds(getpid());
+	fds0 = t_count_fds(getpid());
 	h = ivpt_connect("H", 1, err, sizeof(err));
-	fds1 = ivpt_count_fds(getpid());
+	fds1 = t_count_fds(getpid());
 	/* Its socket, the shm, its own eventfd, one per peer (A and C). */
-	ivpt_check(h && ivpt_knows(h, ivc_id(a->c), 1) &&
+	T_EXPECT(h && ivpt_knows(h, ivc_id(a->c), 1) &&
 		   ivpt_knows(h, ivc_id(c->c), 1) && ivc_own_fd(h->c, 1) < 0 &&
 		   fds1 - fds0 == 5, "client wanting 1 vector takes 1 per "
 		   "peer, closes the rest: %d fds", fds1 - fds0);
 	ivpt_server_quiet();
 	for (unsigned int i = 0; i < ivpt_nb_clients; i++)
-		ivpt_check(!ivpt_clients[i]->broken, "client %s saw no "
+		T_EXPECT(!ivpt_clients[i]->broken, "client %s saw no "
 			   "protocol error", ivpt_clients[i]->name);
 }
 
@@ -525,17 +525,14 @@ main(int argc, char **argv)
 {
 	int fds_start;
 
+	t_init("test-client");
 	if (!(argc == 2 && strcmp(argv[1], "fake") == 0) &&
-	    !(argc == 3 && strcmp(argv[1], "server") == 0)) {
-		fprintf(stderr, "usage: %s fake | server SERVER_BINARY\n",
-			argv[0]);
-		return 2;
-	}
-	if (!ivpt_setup("ivc-test"))
-		return 1;
-	fds_start = ivpt_count_fds(getpid());
+	    !(argc == 3 && strcmp(argv[1], "server") == 0))
+		t_fail("usage: %s fake | server SERVER_BINARY", argv[0]);
+	ivpt_setup("ivc-test");
+	fds_start = t_count_fds(getpid());
 	if (argc == 2) {
-		printf("# the client against scripted servers\n");
+		t_log("the client against scripted servers");
 		for (size_t i = 0; i < sizeof(fake_cases) /
 		     sizeof(fake_cases[0]); i++)
 			fake_case_run(&fake_cases[i], fake_cases[i].msg);
@@ -543,13 +540,13 @@ main(int argc, char **argv)
 		budget_case();
 		stall_cases();
 	} else {
-		printf("# the client against the real server %s\n", argv[2]);
+		t_log("the client against the real server %s", argv[2]);
 		real_server(argv[2]);
 		ivpt_close_all();
-		ivpt_check(ivpt_count_fds(getpid()) == fds_start,
+		T_EXPECT(t_count_fds(getpid()) == fds_start,
 			   "test process holds no fd from any client after "
 			   "ivc_close");
 		ivpt_server_stop();
 	}
-	return ivpt_finish();
+	return t_finish();
 }

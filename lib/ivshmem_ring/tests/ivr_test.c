@@ -1,18 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Helpers shared by the ring tests (ivr_test.h).
+ * Fixtures of the ring tests (ivr_test.h).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ivr_test.h"
@@ -73,7 +70,7 @@ ivt_random_seed(void)
 	uint64_t s = 0;
 
 	if (getrandom(&s, sizeof(s), 0) != sizeof(s))
-		s = ivt_now_ns() ^ ((uint64_t)getpid() << 32);
+		s = t_now_ns() ^ ((uint64_t)getpid() << 32);
 	return s;
 }
 
@@ -87,7 +84,7 @@ ivt_parse(const char *opt, const char *s, const struct ivn_spec *sp,
 
 	if (ivn_parse(opt, s, sp, out, err, sizeof(err)) == 0)
 		return true;
-	fprintf(stderr, "%s\n", err);
+	t_log("%s", err);
 	return false;
 }
 
@@ -100,14 +97,14 @@ ivt_cpus(int cpu[2])
 	int n = 0;
 
 	if (sched_getaffinity(0, sizeof(set), &set) != 0) {
-		printf("sched_getaffinity: %s: not pinning\n", strerror(errno));
+		t_log("sched_getaffinity: %s: not pinning", strerror(errno));
 		return 0;
 	}
 	for (int c = 0; c < CPU_SETSIZE && n < 2; c++)
 		if (CPU_ISSET(c, &set))
 			cpu[n++] = c;
 	if (n < 2)
-		printf("only %d CPU available: both sides share it, not pinning\n", n);
+		t_log("only %d CPU available: both sides share it, not pinning", n);
 	return n;
 }
 
@@ -171,26 +168,6 @@ ivt_shm_region(uint64_t size, char *err, size_t errlen)
 }
 
 void
-ivt_child_init(pid_t parent)
-{
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
-		_exit(1);	/* the parent is gone already */
-}
-
-void *
-ivt_shared_anon(size_t size)
-{
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED) {
-		perror("mmap shared anonymous");
-		exit(1);
-	}
-	return p;
-}
-
-void
 ivt_unmap_region(void *p, uint64_t size)
 {
 	long page = sysconf(_SC_PAGESIZE);
@@ -213,15 +190,6 @@ ivt_sum_u64(const void *first, size_t stride, unsigned int n, size_t off)
 }
 
 /* ---- time ---- */
-
-uint64_t
-ivt_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void
 ivt_spin(uint32_t loops)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Helpers shared by the ring stress, restart and hostile tests: a seeded
- * PRNG, strict option parsing, CPU pinning, shared mappings, and
- * self-checking frames sent and received through the burst API.
+ * Fixtures of the ring stress, restart and hostile tests, on top of the
+ * common test vocabulary (t_helpers.h: results, time, processes): a
+ * seeded PRNG, strict option parsing, CPU pinning, a region in a shared
+ * file, and self-checking frames sent and received through the burst API.
  *
  * A frame starts with struct ivt_hdr: the run's stamp, the producer's
  * incarnation (its epoch) and sequence number, the frame length and a
@@ -21,8 +22,8 @@
 #include "ivr_queue.h"
 #include "ivshmem_parse.h"
 #include "ivshmem_ring.h"
+#include "t_helpers.h"
 
-#define IVT_SKIP	77	/* meson: test skipped */
 #define IVT_MAX_BURST	64	/* frames per burst, either side */
 
 /* xoshiro256**, seeded through splitmix64: fast and reproducible. */
@@ -61,21 +62,12 @@ int ivt_pin(int cpu);
  */
 void *ivt_shm_region(uint64_t size, char *err, size_t errlen);
 void ivt_unmap_region(void *p, uint64_t size);
-/*
- * First call in a forked child: it dies with its parent (a parent killed
- * by a timeout or a watchdog must not leave a child spinning for ever).
- */
-void ivt_child_init(pid_t parent);
-
-/* Anonymous MAP_SHARED memory for a control block shared with children. */
-void *ivt_shared_anon(size_t size);
 
 /* Sum of the uint64_t counter at byte offset off of n structs, stride
  * bytes apart (per-queue stats). */
 uint64_t ivt_sum_u64(const void *first, size_t stride, unsigned int n,
 		size_t off);
 
-uint64_t ivt_now_ns(void);
 void ivt_spin(uint32_t loops);
 /* Random short stall: mostly nothing, sometimes a spin, rarely a sleep. */
 void ivt_stall(struct ivt_rng *g);

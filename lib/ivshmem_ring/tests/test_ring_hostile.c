@@ -25,11 +25,10 @@
  * control lines, descriptor rings), and the error counters show that the
  * checks were reached. The region has PROT_NONE guard pages either side.
  *
- * Exit 0 pass, 1 fail, 77 skip.
+ * Exit T_EXIT_PASS, T_EXIT_FAIL or T_EXIT_SKIP (t_helpers.h).
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,35 +91,17 @@ struct victim {
 	uint64_t checks;
 };
 
-static uint64_t failures;
-
-static void
-vfail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-vfail(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (failures++ >= 20)
-		return;
-	va_start(ap, fmt);
-	fputs("FAIL: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
 static void
 watchdog(int sig)
 {
-	static const char msg[] = "FAIL: watchdog: one victim loop turn took over "
-		"5 s (an endless loop on hostile input?)\n";
+	/* write(2) only: this runs in a signal handler. */
+	static const char msg[] = "test_ring_hostile: FAIL: watchdog: one victim "
+		"loop turn took over 5 s (an endless loop on hostile input?)\n";
 
 	(void)sig;
-	if (write(2, msg, sizeof(msg) - 1) < 0)
-		_exit(3);
-	_exit(3);
+	if (write(1, msg, sizeof(msg) - 1) < 0)
+		_exit(T_EXIT_FAIL);
+	_exit(T_EXIT_FAIL);
 }
 
 static struct ivr_queue_ctl *
@@ -176,7 +157,7 @@ victim_tx(struct victim *v, uint16_t q)
 	uint8_t *lo = v->r.part[v->r.slot] + v->r.lay.data_off + (uint64_t)q * RING * BUF;
 
 	if (n > RING) {
-		vfail("queue %u: ivr_tx_space says %u buffers, ring has %u", q, n, RING);
+		t_failed("queue %u: ivr_tx_space says %u buffers, ring has %u", q, n, RING);
 		return;
 	}
 	if (n > want)
@@ -191,12 +172,12 @@ victim_tx(struct victim *v, uint16_t q)
 			uint32_t slot = t->prod & (RING - 1);
 
 			if (id >= RING) {
-				vfail("queue %u: buffer id %u from the free list", q, id);
+				t_failed("queue %u: buffer id %u from the free list", q, id);
 				return;
 			}
 			b = ivr_tx_buf(t, id);
 			if (b < lo || b + BUF > lo + (uint64_t)RING * BUF) {
-				vfail("queue %u: buffer %u outside our data area", q, id);
+				t_failed("queue %u: buffer %u outside our data area", q, id);
 				return;
 			}
 			memset(b, (int)(id & 0xff), len < 64 ? len : 64);
@@ -223,7 +204,7 @@ victim_frame(struct victim *v, uint16_t q, const struct ivr_frame *f)
 
 	if (f->nseg < 1 || f->nseg > IVR_MAX_CHAIN ||
 			f->len > hostile_cfg.max_frame) {
-		vfail("queue %u: frame of %u segments, %u bytes", q, f->nseg, f->len);
+		t_failed("queue %u: frame of %u segments, %u bytes", q, f->nseg, f->len);
 		v->escapes++;
 		return;
 	}
@@ -232,7 +213,7 @@ victim_frame(struct victim *v, uint16_t q, const struct ivr_frame *f)
 
 		if (d < lo || d >= hi || f->seg[s].len > (uint64_t)(hi - d) ||
 				f->seg[s].len == 0) {
-			vfail("queue %u: segment %u at offset %td, %u bytes: outside the peer's data area",
+			t_failed("queue %u: segment %u at offset %td, %u bytes: outside the peer's data area",
 					q, s, d - v->r.part[!v->r.slot], f->seg[s].len);
 			v->escapes++;
 			return;
@@ -240,7 +221,7 @@ victim_frame(struct victim *v, uint16_t q, const struct ivr_frame *f)
 		total += f->seg[s].len;
 	}
 	if (total != f->len) {
-		vfail("queue %u: frame len %u, segments add up to %u", q, f->len, total);
+		t_failed("queue %u: frame len %u, segments add up to %u", q, f->len, total);
 		v->escapes++;
 		return;
 	}
@@ -298,7 +279,7 @@ victim_rx(struct victim *v, uint16_t q)
 	struct ivr_frame f;
 
 	if (avail > RING)
-		vfail("queue %u: %u descriptors waiting in a ring of %u", q, avail, RING);
+		t_failed("queue %u: %u descriptors waiting in a ring of %u", q, avail, RING);
 	/* held buffers belong to the session they were lent in */
 	if (rx->st.sessions != sessions) {
 		v->dropped_held += x->n_held;
@@ -344,12 +325,12 @@ victim_check_own(struct victim *v)
 
 	v->checks++;
 	if (memcmp(self, v->line0, IVR_CACHE_LINE) != 0) {
-		vfail("our lifecycle line changed: state %u epoch %u",
+		t_failed("our lifecycle line changed: state %u epoch %u",
 				v->r.self->state, v->r.self->epoch);
 		v->own_bad++;
 	}
 	if (memcmp(self + 2 * IVR_CACHE_LINE, v->line2, IVR_CACHE_LINE) != 0) {
-		vfail("our config line changed");
+		t_failed("our config line changed");
 		v->own_bad++;
 	}
 	for (uint16_t q = 0; q < QUEUES; q++) {
@@ -365,7 +346,7 @@ victim_check_own(struct victim *v)
 				c->rx.rprod != x->exp_rprod || c->rx.sync != rxs ||
 				c->notify.armed != x->rx.armed ||
 				c->notify.vector != q + 1) {
-			vfail("queue %u: our control lines changed: tx %u/%u %#llx (want %u/%u %#llx), rx %u/%u %#llx (want %u/%u %#llx), armed %u (want %u) vector %u",
+			t_failed("queue %u: our control lines changed: tx %u/%u %#llx (want %u/%u %#llx), rx %u/%u %#llx (want %u/%u %#llx), armed %u (want %u) vector %u",
 					q, c->tx.prod, c->tx.rcons,
 					(unsigned long long)c->tx.sync,
 					x->tx->prod, x->tx->rcons,
@@ -377,7 +358,7 @@ victim_check_own(struct victim *v)
 			v->own_bad++;
 		}
 		if (memcmp(x->tx->ring, x->mirror, sizeof(x->mirror)) != 0) {
-			vfail("queue %u: our descriptor ring changed", q);
+			t_failed("queue %u: our descriptor ring changed", q);
 			v->own_bad++;
 		}
 	}
@@ -430,7 +411,7 @@ parse(int argc, char **argv, struct opts *o)
 			if (!ivt_parse(a, val, &seed_spec, &o->seed))
 				return -1;
 		} else {
-			fprintf(stderr, "unknown option '%s' (--help lists them)\n", a);
+			t_log("unknown option '%s' (--help lists them)", a);
 			return -1;
 		}
 	}
@@ -495,51 +476,44 @@ main(int argc, char **argv)
 	double elapsed;
 	pid_t parent, pid;
 	int st;
-	bool ok;
 
+	t_init("test_ring_hostile");
 	if (parse(argc, argv, &o) != 0)
-		return 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	C = ivt_shared_anon(sizeof(*C));
+		t_fail("bad command line (above)");
+	C = t_shared_anon(sizeof(*C));
 	size = ivr_region_size_for(&hostile_cfg);
 	base = ivt_shm_region(size, err, sizeof(err));
-	if (base == NULL) {
-		printf("SKIP: needs a shared file: %s\n", err);
-		return IVT_SKIP;
-	}
-	printf("ring hostile: at least %.1f s, %d queues of %d, region %llu bytes, seed %llu\n",
+	if (base == NULL)
+		t_skip("needs a shared file: %s", err);
+	t_log("ring hostile: at least %.1f s, %d queues of %d, region %llu bytes, seed %llu",
 			o.seconds, QUEUES, RING, (unsigned long long)size,
 			(unsigned long long)o.seed);
 	ivt_rng_seed(&v->g, o.seed);
 	v->copy = malloc(hostile_cfg.max_frame);
 	for (int q = 0; q < QUEUES; q++)
 		v->q[q].tx = malloc(ivr_tx_size(RING));
-	if (ivr_attach(&v->r, base, size, &hostile_cfg, &ao) != 0) {
-		fprintf(stderr, "victim attach: %s\n", v->r.errmsg);
-		return 1;
-	}
+	if (ivr_attach(&v->r, base, size, &hostile_cfg, &ao) != 0)
+		t_fail("victim attach: %s", v->r.errmsg);
 	victim_bind(v);
 	parent = getpid();
 	pid = fork();
-	if (pid < 0) {
-		perror("fork");
-		return 1;
-	}
+	if (pid < 0)
+		t_fail("fork: %s", strerror(errno));
 	if (pid == 0) {
-		ivt_child_init(parent);
+		t_child_init(parent);
 		hostile_main(base, size, C, ivt_mix(o.seed));
 	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = watchdog;
 	sigaction(SIGALRM, &sa, NULL);
-	t0 = ivt_now_ns();
+	t0 = t_now_ns();
 	end = t0 + (uint64_t)(o.seconds * 1e9);
 	hard_end = t0 + (uint64_t)(5 * o.seconds * 1e9);
 	/* At least --seconds; longer (up to 5x) while some check has not
 	 * been reached yet, as on a loaded machine. */
 	for (uint64_t now = t0; now < end || (now < hard_end && goals(v, got) > 0);
-			now = ivt_now_ns()) {
+			now = t_now_ns()) {
 		alarm(WATCHDOG_S);
 		for (uint16_t q = 0; q < QUEUES; q++) {
 			victim_tx(v, q);
@@ -561,17 +535,17 @@ main(int argc, char **argv)
 	}
 	alarm(0);
 	__atomic_store_n(&C->stop, 1, __ATOMIC_RELEASE);
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		vfail("hostile process ended with status %#x", st);
+	T_EXPECT(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			"the hostile process ended with status 0 (%#x)", st);
 	victim_check_own(v);
-	elapsed = (double)(ivt_now_ns() - t0) / 1e9;
+	elapsed = (double)(t_now_ns() - t0) / 1e9;
 
-	printf("  hostile writes: garbage %llu, smart %llu, smart+churn %llu, header %llu\n",
+	t_log("  hostile writes: garbage %llu, smart %llu, smart+churn %llu, header %llu",
 			(unsigned long long)C->writes[0],
 			(unsigned long long)C->writes[1],
 			(unsigned long long)C->writes[2],
 			(unsigned long long)C->header_writes);
-	printf("  victim: sent %llu descriptors, took %llu frames (%llu bytes copied), evicted %llu times, attached again %llu, attach refused: proto %llu timeout %llu busy %llu other %llu\n",
+	t_log("  victim: sent %llu descriptors, took %llu frames (%llu bytes copied), evicted %llu times, attached again %llu, attach refused: proto %llu timeout %llu busy %llu other %llu",
 			(unsigned long long)v->sent, (unsigned long long)v->frames,
 			(unsigned long long)v->bytes_copied,
 			(unsigned long long)v->evictions,
@@ -580,47 +554,51 @@ main(int argc, char **argv)
 			(unsigned long long)v->reattach_fail[1],
 			(unsigned long long)v->reattach_fail[2],
 			(unsigned long long)v->reattach_fail[3]);
-	printf("  zero-copy queues: lent %llu buffers, returned %llu (in any order), dropped %llu held across a producer restart\n",
+	t_log("  zero-copy queues: lent %llu buffers, returned %llu (in any order), dropped %llu held across a producer restart",
 			(unsigned long long)v->lent, (unsigned long long)v->returned,
 			(unsigned long long)v->dropped_held);
-	printf("  rx: bad_desc %llu, bad_index %llu, ret_full %llu, stale %llu, sessions %llu, arms %llu\n",
+	t_log("  rx: bad_desc %llu, bad_index %llu, ret_full %llu, stale %llu, sessions %llu, arms %llu",
 			(unsigned long long)RX(bad_desc), (unsigned long long)RX(bad_index),
 			(unsigned long long)RX(ret_full), (unsigned long long)RX(stale),
 			(unsigned long long)RX(sessions), (unsigned long long)RX(arms));
-	printf("  tx: bad_ret %llu, bad_index %llu, dropped in flight %llu, sessions %llu, kicks %llu\n",
+	t_log("  tx: bad_ret %llu, bad_index %llu, dropped in flight %llu, sessions %llu, kicks %llu",
 			(unsigned long long)TX(bad_ret), (unsigned long long)TX(bad_index),
 			(unsigned long long)TX(dropped_inflight),
 			(unsigned long long)TX(sessions), (unsigned long long)TX(kicks));
-	printf("  link (polls):");
-	for (int i = 0; i < 8; i++)
-		printf(" %s %llu", why_name[i], (unsigned long long)v->why[i]);
-	printf("\n  own part checks: %llu, changed %llu; frames outside the peer's data area %llu\n",
+	{
+		char polls[512];
+		size_t k = 0;
+
+		for (int i = 0; i < 8 && k < sizeof(polls); i++)
+			k += (size_t)snprintf(polls + k, sizeof(polls) - k, " %s %llu",
+					why_name[i], (unsigned long long)v->why[i]);
+		t_log("  link (polls):%s", polls);
+	}
+	t_log("  own part checks: %llu, changed %llu; frames outside the peer's data area %llu",
 			(unsigned long long)v->checks, (unsigned long long)v->own_bad,
 			(unsigned long long)v->escapes);
 
 	/* The hostile side must have reached every check it aims at. */
 	goals(v, got);
 	for (size_t i = 0; i < GOALS; i++)
-		if (got[i] == 0)
-			vfail("%s stayed 0 in %.1f s: the hostile side never reached that check",
-					goal_name[i], elapsed);
-	if (v->lent == 0 || v->returned == 0)
-		vfail("zero-copy queues lent %llu and returned %llu buffers: both must happen",
-				(unsigned long long)v->lent, (unsigned long long)v->returned);
-	ok = failures == 0;
-	printf("ring hostile: bad_desc %llu, bad_index %llu, bad_ret %llu, ret_full %llu, bad_config polls %llu, own part changed %llu, escapes %llu, failures %llu: %s\n",
+		T_EXPECT(got[i] > 0, "the hostile side reached %s: %llu in %.1f s",
+				goal_name[i], (unsigned long long)got[i], elapsed);
+	T_EXPECT(v->lent > 0 && v->returned > 0,
+			"zero-copy queues lent %llu and returned %llu buffers: both happened",
+			(unsigned long long)v->lent, (unsigned long long)v->returned);
+	T_EXPECT(v->own_bad == 0 && v->escapes == 0,
+			"ring hostile: bad_desc %llu, bad_index %llu, bad_ret %llu, ret_full %llu, bad_config polls %llu, own part changed %llu, escapes %llu",
 			(unsigned long long)RX(bad_desc),
 			(unsigned long long)(RX(bad_index) + TX(bad_index)),
 			(unsigned long long)TX(bad_ret),
 			(unsigned long long)RX(ret_full),
 			(unsigned long long)v->why[IVR_DOWN_BAD_CONFIG],
 			(unsigned long long)v->own_bad,
-			(unsigned long long)v->escapes,
-			(unsigned long long)failures, ok ? "PASS" : "FAIL");
+			(unsigned long long)v->escapes);
 	for (uint16_t q = 0; q < QUEUES; q++)
 		free(v->q[q].tx);
 	free(v->copy);
 	ivr_detach(&v->r);
 	ivt_unmap_region(base, size);
-	return ok ? 0 : 1;
+	return t_finish();
 }

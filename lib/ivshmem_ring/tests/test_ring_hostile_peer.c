@@ -236,12 +236,12 @@ hostile_churn(struct hostile *h)
 	struct ivr_config c = hostile_cfg;
 	struct ivr_layout lay;
 
-	if (ivt_now_ns() < h->silent_until)
+	if (t_now_ns() < h->silent_until)
 		return;		/* let the victim see it dead */
 	hostile_be_valid(h);
 	switch (ivt_range(&h->g, 0, 5)) {
 	case 0:
-		h->silent_until = ivt_now_ns() + 2 * IVR_DEAD_MS_MIN * 1000000ULL;
+		h->silent_until = t_now_ns() + 2 * IVR_DEAD_MS_MIN * 1000000ULL;
 		break;
 	case 1:
 		w32(&h->b->buf_size, 100);
@@ -276,7 +276,7 @@ hostile_smart(struct hostile *h, bool churn)
 	struct ivr_queue_ctl *c = &h->ctl[q];
 	const struct ivr_queue_ctl *vc = &h->vctl[q];
 	uint32_t ve = r32(&h->vb->epoch), vp, k, room;
-	uint64_t now = ivt_now_ns();
+	uint64_t now = t_now_ns();
 
 	/* keep looking like a live peer, unless falling silent */
 	if (now >= h->silent_until)
@@ -413,10 +413,8 @@ hostile_main(void *region, uint64_t region_size, struct hostile_ctl *ctl,
 	C = ctl;
 	memset(&h, 0, sizeof(h));
 	ivt_rng_seed(&h.g, seed);
-	if (ivr_attach(&h.r, base, size, &hostile_cfg, &ao) != 0) {
-		fprintf(stderr, "hostile: attach: %s\n", h.r.errmsg);
-		_exit(2);
-	}
+	if (ivr_attach(&h.r, base, size, &hostile_cfg, &ao) != 0)
+		t_fail("hostile: attach: %s", h.r.errmsg);
 	ivr_set_running(&h.r, true);
 	h.part = h.r.part[1];
 	h.b = (struct ivr_peer_block *)h.part;
@@ -429,9 +427,9 @@ hostile_main(void *region, uint64_t region_size, struct hostile_ctl *ctl,
 	h.part_size = h.r.part_size;
 	h.data_off = h.r.lay.data_off;
 	h.epoch = h.r.epoch;
-	t0 = ivt_now_ns();
+	t0 = t_now_ns();
 	while (!__atomic_load_n(&C->stop, __ATOMIC_ACQUIRE)) {
-		uint64_t now = ivt_now_ns(), phase = (now - t0) / PHASE_NS % 4;
+		uint64_t now = t_now_ns(), phase = (now - t0) / PHASE_NS % 4;
 
 		if (phase != last_phase) {
 			/* a smart phase starts from a valid block; the header

@@ -26,11 +26,11 @@
  * After each restart the parent waits for frames to flow again, so a
  * session that never comes back fails the test too.
  *
- * Exit 0 pass, 1 fail, 77 skip.
+ * Exit T_EXIT_PASS, T_EXIT_FAIL or T_EXIT_SKIP (t_helpers.h); every child
+ * counts its failures into the same verdict.
  */
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,32 +78,9 @@ struct ctl {
 	/* counters folded in by children that end or re-attach cleanly */
 	uint64_t stale, torn, bad_desc, bad_index, bad_ret, ret_full;
 	uint64_t rx_sessions, tx_sessions, dropped_inflight, sent;
-	uint64_t failures;
-	int err_set;
-	char err[320];
 };
 
 static struct ctl *C;
-
-static void
-failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-failf(const char *fmt, ...)
-{
-	va_list ap;
-	int zero = 0;
-	char msg[320];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (__atomic_fetch_add(&C->failures, 1, __ATOMIC_RELAXED) < 20)
-		fprintf(stderr, "FAIL [%d]: %s\n", (int)getpid(), msg);
-	if (__atomic_compare_exchange_n(&C->err_set, &zero, 1, false,
-			__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		memcpy(C->err, msg, sizeof(msg));
-}
 
 static void
 add(uint64_t *p, uint64_t v)
@@ -123,15 +100,15 @@ attach(struct ivr_region *r, enum role role)
 	struct ivr_attach_opts ao = {
 		.slot = (int)role, .dead_ms = DEAD_MS, .claim_ms = 5000,
 	};
-	uint64_t t0 = ivt_now_ns();
+	uint64_t t0 = t_now_ns();
 	int ret = ivr_attach(r, C->base, C->size, &C->cfg, &ao);
 
 	if (C->verbose)
-		printf("  %s attached in %.1f ms, epoch %u\n", role_name[role],
-				(double)(ivt_now_ns() - t0) / 1e6, r->epoch);
+		t_log("  %s attached in %.1f ms, epoch %u", role_name[role],
+				(double)(t_now_ns() - t0) / 1e6, r->epoch);
 
 	if (ret != 0) {
-		failf("%s attach: %s", role_name[role], r->errmsg);
+		t_failed("%s attach: %s", role_name[role], r->errmsg);
 		return false;
 	}
 	ivr_set_running(r, true);
@@ -167,7 +144,7 @@ reattach(struct ivr_region *r, enum role role, struct ivt_rng *g)
 static void
 beat(struct ivr_region *r, uint64_t *next)
 {
-	uint64_t now = ivt_now_ns();
+	uint64_t now = t_now_ns();
 
 	if (now >= *next) {
 		*next = now + BEAT_NS;
@@ -253,27 +230,27 @@ check_frame(struct ivt_receiver *rcv, int q, uint32_t i, struct seen *seen)
 	uint32_t last_inc = (uint32_t)(last >> 32), last_seq = (uint32_t)last;
 
 	if (v != IVT_OK) {
-		failf("queue %d: corrupt frame (%s): len %u, header len %u inc %u seq %llu",
+		t_failed("queue %d: corrupt frame (%s): len %u, header len %u inc %u seq %llu",
 				q, ivt_verdict_name(v), rcv->len[i], h.len,
 				h.incarnation, (unsigned long long)h.seq);
 		return;
 	}
 	if (h.incarnation != rcv->rx->peer_epoch)
-		failf("queue %d: frame of producer incarnation %u delivered in a session with %u",
+		t_failed("queue %d: frame of producer incarnation %u delivered in a session with %u",
 				q, h.incarnation, rcv->rx->peer_epoch);
 	if (h.incarnation < last_inc) {
-		failf("queue %d: stale frame: incarnation %u seq %llu after a frame of incarnation %u",
+		t_failed("queue %d: stale frame: incarnation %u seq %llu after a frame of incarnation %u",
 				q, h.incarnation, (unsigned long long)h.seq, last_inc);
 		return;
 	}
 	if (h.incarnation == last_inc) {
 		if (seen->inc[q] == h.incarnation && h.seq != (uint64_t)last_seq + 1)
-			failf("queue %d: incarnation %u: seq %llu after %u in one session (%s)",
+			t_failed("queue %d: incarnation %u: seq %llu after %u in one session (%s)",
 					q, h.incarnation, (unsigned long long)h.seq,
 					last_seq, h.seq > last_seq ? "gap" :
 					"reordered or duplicate");
 		else if (seen->inc[q] != h.incarnation && h.seq <= last_seq)
-			failf("queue %d: incarnation %u: seq %llu after %u, across a consumer restart (redelivered)",
+			t_failed("queue %d: incarnation %u: seq %llu after %u, across a consumer restart (redelivered)",
 					q, h.incarnation, (unsigned long long)h.seq,
 					last_seq);
 	} else {
@@ -351,12 +328,10 @@ spawn(enum role role, uint64_t seed)
 {
 	pid_t parent = getpid(), pid = fork();
 
-	if (pid < 0) {
-		perror("fork");
-		exit(1);
-	}
+	if (pid < 0)
+		t_fail("fork: %s", strerror(errno));
 	if (pid == 0) {
-		ivt_child_init(parent);
+		t_child_init(parent);
 		if (C->ncpu >= 2)
 			ivt_pin(C->cpu[role]);
 		if (role == PRODUCER)
@@ -375,7 +350,7 @@ children_alive(pid_t pid[2])
 		int st;
 
 		if (waitpid(pid[i], &st, WNOHANG) == pid[i]) {
-			failf("%s process ended unexpectedly (status %#x)",
+			t_failed("%s process ended unexpectedly (status %#x)",
 					role_name[i], st);
 			pid[i] = 0;
 			return false;
@@ -392,18 +367,18 @@ dump_region(const char *why)
 	const struct ivr_region_hdr *h = (const void *)base;
 	uint64_t psize = h->part_size;
 
-	fprintf(stderr, "region after %s: slot owners %#llx %#llx\n", why,
+	t_log("region after %s: slot owners %#llx %#llx", why,
 			(unsigned long long)h->slot[0].owner,
 			(unsigned long long)h->slot[1].owner);
 	for (int s = 0; s < IVR_SLOTS; s++) {
 		const struct ivr_peer_block *b = (const void *)(base + IVR_HDR_SIZE + s * psize);
 		const struct ivr_queue_ctl *ctl = (const void *)(b + 1);
 
-		fprintf(stderr, "  slot %d (%s): state %s epoch %u heartbeat %llu\n",
+		t_log("  slot %d (%s): state %s epoch %u heartbeat %llu",
 				s, role_name[s], ivr_state_name(b->state), b->epoch,
 				(unsigned long long)b->heartbeat);
 		for (int q = 0; q < QUEUES; q++)
-			fprintf(stderr, "    q%d tx prod %u rcons %u sync %#llx | rx cons %u rprod %u sync %#llx | armed %u\n",
+			t_log("    q%d tx prod %u rcons %u sync %#llx | rx cons %u rprod %u sync %#llx | armed %u",
 					q, ctl[q].tx.prod, ctl[q].tx.rcons,
 					(unsigned long long)ctl[q].tx.sync,
 					ctl[q].rx.cons, ctl[q].rx.rprod,
@@ -417,14 +392,14 @@ static bool
 wait_progress(pid_t pid[2], uint64_t wait_s, const char *after)
 {
 	uint64_t base = __atomic_load_n(&C->verified, __ATOMIC_RELAXED);
-	uint64_t t0 = ivt_now_ns();
+	uint64_t t0 = t_now_ns();
 
 	while (__atomic_load_n(&C->verified, __ATOMIC_RELAXED) < base + PROGRESS) {
-		if (!children_alive(pid) || C->failures)
+		if (!children_alive(pid) || t_failures() != 0)
 			return false;
-		if (ivt_now_ns() - t0 > wait_s * 1000000000ULL) {
+		if (t_now_ns() - t0 > wait_s * 1000000000ULL) {
 			dump_region(after);
-			failf("no frames for %llu s after %s: the session did not come back",
+			t_failed("no frames for %llu s after %s: the session did not come back",
 					(unsigned long long)wait_s, after);
 			return false;
 		}
@@ -436,13 +411,13 @@ wait_progress(pid_t pid[2], uint64_t wait_s, const char *after)
 static bool
 wait_ack(pid_t pid[2], enum role role, uint64_t wait_s)
 {
-	uint64_t t0 = ivt_now_ns();
+	uint64_t t0 = t_now_ns();
 
 	while (__atomic_load_n(&C->ack[role], __ATOMIC_ACQUIRE) != C->cmd[role]) {
 		if (!children_alive(pid))
 			return false;
-		if (ivt_now_ns() - t0 > wait_s * 1000000000ULL) {
-			failf("%s did not re-attach within %llu s", role_name[role],
+		if (t_now_ns() - t0 > wait_s * 1000000000ULL) {
+			t_failed("%s did not re-attach within %llu s", role_name[role],
 					(unsigned long long)wait_s);
 			return false;
 		}
@@ -486,7 +461,7 @@ parse(int argc, char **argv, struct opts *o)
 			if (!ivt_parse(a, val, &wait_spec, &o->wait_s))
 				return -1;
 		} else {
-			fprintf(stderr, "unknown option '%s' (--help lists them)\n", a);
+			t_log("unknown option '%s' (--help lists them)", a);
 			return -1;
 		}
 	}
@@ -504,10 +479,10 @@ main(int argc, char **argv)
 	double s;
 	bool ok = true;
 
+	t_init("test_ring_restart");
 	if (parse(argc, argv, &o) != 0)
-		return 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	C = ivt_shared_anon(sizeof(*C));
+		t_fail("bad command line (above)");
+	C = t_shared_anon(sizeof(*C));
 	C->cfg = (struct ivr_config){
 		.n_queues = QUEUES, .ring_size = 256, .buf_size = 2048,
 		.max_frame = 9018, .mac = { 2, 0, 0, 0, 0, 2 },
@@ -515,20 +490,18 @@ main(int argc, char **argv)
 	};
 	C->size = ivr_region_size_for(&C->cfg);
 	C->base = ivt_shm_region(C->size, err, sizeof(err));
-	if (C->base == NULL) {
-		printf("SKIP: needs a shared file: %s\n", err);
-		return IVT_SKIP;
-	}
+	if (C->base == NULL)
+		t_skip("needs a shared file: %s", err);
 	C->seed = o.seed;
 	C->stamp = ivt_mix(o.seed ^ 0x5245535441525400ULL);
 	C->ncpu = ivt_cpus(C->cpu);
 	C->verbose = o.verbose;
 	ivt_rng_seed(&g, o.seed);
-	printf("ring restart: %llu restarts, %d queues, dead_ms %d, seed %llu\n",
+	t_log("ring restart: %llu restarts, %d queues, dead_ms %d, seed %llu",
 			(unsigned long long)o.restarts, QUEUES, DEAD_MS,
 			(unsigned long long)o.seed);
 
-	t0 = ivt_now_ns();
+	t0 = t_now_ns();
 	pid[PRODUCER] = spawn(PRODUCER, ivt_rand(&g));
 	pid[CONSUMER] = spawn(CONSUMER, ivt_rand(&g));
 	ok = wait_progress(pid, o.wait_s, "the start");
@@ -557,11 +530,11 @@ main(int argc, char **argv)
 		}
 		done[role][kind]++;
 		total++;
-		t1 = ivt_now_ns();
+		t1 = t_now_ns();
 		ok = ok && wait_progress(pid, o.wait_s, what);
 		if (o.verbose)
-			printf("%s: %d frames again after %.1f ms\n", what,
-					PROGRESS, (double)(ivt_now_ns() - t1) / 1e6);
+			t_log("%s: %d frames again after %.1f ms", what,
+					PROGRESS, (double)(t_now_ns() - t1) / 1e6);
 	}
 	__atomic_store_n(&C->stop, 1, __ATOMIC_RELEASE);
 	for (int i = 0; i < 2; i++) {
@@ -571,21 +544,19 @@ main(int argc, char **argv)
 			continue;
 		if (waitpid(pid[i], &st, 0) != pid[i] || !WIFEXITED(st) ||
 				WEXITSTATUS(st) != 0) {
-			failf("%s process ended with status %#x", role_name[i], st);
+			t_failed("%s process ended with status %#x", role_name[i], st);
 		}
 	}
-	s = (double)(ivt_now_ns() - t0) / 1e9;
-	if (C->failures)
-		ok = false;
+	s = (double)(t_now_ns() - t0) / 1e9;
 
-	printf("  restarts: producer re-attach %llu, kill %llu, requeue %llu; consumer re-attach %llu, kill %llu, requeue %llu\n",
+	t_log("  restarts: producer re-attach %llu, kill %llu, requeue %llu; consumer re-attach %llu, kill %llu, requeue %llu",
 			(unsigned long long)done[PRODUCER][CLEAN],
 			(unsigned long long)done[PRODUCER][KILL],
 			(unsigned long long)done[PRODUCER][REQUEUE],
 			(unsigned long long)done[CONSUMER][CLEAN],
 			(unsigned long long)done[CONSUMER][KILL],
 			(unsigned long long)done[CONSUMER][REQUEUE]);
-	printf("  clean-ending sides: sent %llu, tx sessions %llu, dropped in flight %llu, rx sessions %llu, stale %llu, torn bursts %llu\n",
+	t_log("  clean-ending sides: sent %llu, tx sessions %llu, dropped in flight %llu, rx sessions %llu, stale %llu, torn bursts %llu",
 			(unsigned long long)C->sent,
 			(unsigned long long)C->tx_sessions,
 			(unsigned long long)C->dropped_inflight,
@@ -595,17 +566,15 @@ main(int argc, char **argv)
 	/* Reads torn by a producer re-initialising its part under a burst
 	 * (zeroed descriptors, zeroed rcons) may count as bad_desc or
 	 * ret_full; rx_end then discards the whole burst. */
-	printf("  counters (may count torn reads): bad_desc %llu, bad_index %llu, bad_ret %llu, ret_full %llu\n",
+	t_log("  counters (may count torn reads): bad_desc %llu, bad_index %llu, bad_ret %llu, ret_full %llu",
 			(unsigned long long)C->bad_desc,
 			(unsigned long long)C->bad_index,
 			(unsigned long long)C->bad_ret,
 			(unsigned long long)C->ret_full);
-	if (!ok && C->err_set)
-		printf("  first failure: %s\n", C->err);
-	printf("ring restart: restarts %llu, frames verified %llu, producer incarnations seen %llu, failures %llu, elapsed %.1f s: %s\n",
-			(unsigned long long)total,
+	T_EXPECT(ok && total == o.restarts, "ring restart: %llu of %llu restarts, frames "
+			"verified %llu, producer incarnations seen %llu, elapsed %.1f s",
+			(unsigned long long)total, (unsigned long long)o.restarts,
 			(unsigned long long)C->verified,
-			(unsigned long long)C->incarnations,
-			(unsigned long long)C->failures, s, ok ? "PASS" : "FAIL");
-	return ok ? 0 : 1;
+			(unsigned long long)C->incarnations, s);
+	return t_finish();
 }

@@ -12,7 +12,7 @@
  *               (the mode the TSan build runs)
  *   --procs     two processes over a file in /dev/shm mapped MAP_SHARED
  *
- * Exit 0 pass, 1 fail, 77 skip (with the reason on the last line).
+ * Exit T_EXIT_PASS, T_EXIT_FAIL or T_EXIT_SKIP (t_helpers.h).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -89,7 +89,7 @@ side_pin(struct shared *sh, struct side *s, int which)
 		if (ret == 0)
 			s->pinned = sh->cpu[which];
 		else
-			printf("pinning to CPU %d: %s: running unpinned\n",
+			t_log("pinning to CPU %d: %s: running unpinned",
 					sh->cpu[which], strerror(-ret));
 	}
 }
@@ -102,7 +102,7 @@ maybe_beat(struct ivr_region *r, struct side *s, uint64_t turn, uint64_t *next)
 
 	if ((turn & 255) != 0)
 		return;
-	now = ivt_now_ns();
+	now = t_now_ns();
 	if (now < *next)
 		return;
 	*next = now + HEARTBEAT_NS;
@@ -187,13 +187,14 @@ report(uint64_t *reports, const char *fmt, ...)
 {
 	va_list ap;
 
+	char msg[512];
+
 	if ((*reports)++ >= MAX_REPORTS)
 		return;
 	va_start(ap, fmt);
-	fputs("consumer: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	t_log("consumer: %s", msg);
 }
 
 static void
@@ -309,10 +310,10 @@ consumer_thread(void *arg)
 static bool
 watch(struct shared *sh, bool (*done)(void *), void *arg)
 {
-	uint64_t last = 0, last_ns = ivt_now_ns();
+	uint64_t last = 0, last_ns = t_now_ns();
 
 	while (!done(arg)) {
-		uint64_t now = ivt_now_ns(), got;
+		uint64_t now = t_now_ns(), got;
 
 		usleep(20000);
 		got = __atomic_load_n(&sh->received, __ATOMIC_RELAXED);
@@ -321,7 +322,7 @@ watch(struct shared *sh, bool (*done)(void *), void *arg)
 			last_ns = now;
 		} else if (now - last_ns > sh->o.stall_s * 1000000000ULL &&
 				!aborted(sh)) {
-			fprintf(stderr, "no progress for %llu s: consumer stuck at %llu of %llu frames\n",
+			t_failed("no progress for %llu s: consumer stuck at %llu of %llu frames",
 					(unsigned long long)sh->o.stall_s,
 					(unsigned long long)got,
 					(unsigned long long)sh->o.packets);
@@ -354,11 +355,11 @@ run_threads(struct shared *sh)
 	struct threads t = { .joined = { false, false } };
 
 	if (pthread_create(&t.th[0], NULL, producer_thread, sh) != 0) {
-		fprintf(stderr, "pthread_create failed\n");
+		t_failed("pthread_create of the producer failed");
 		return -1;
 	}
 	if (pthread_create(&t.th[1], NULL, consumer_thread, sh) != 0) {
-		fprintf(stderr, "pthread_create failed\n");
+		t_failed("pthread_create of the consumer failed");
 		__atomic_store_n(&sh->abort, 1, __ATOMIC_RELAXED);
 		pthread_join(t.th[0], NULL);
 		return -1;
@@ -405,13 +406,13 @@ run_procs(struct shared *sh)
 		pid_t pid = fork();
 
 		if (pid < 0) {
-			perror("fork");
+			t_failed("fork: %s", strerror(errno));
 			__atomic_store_n(&sh->abort, 1, __ATOMIC_RELAXED);
 			ok = -1;
 			break;
 		}
 		if (pid == 0) {
-			ivt_child_init(parent);
+			t_child_init(parent);
 			if (i == 0)
 				run_producer(sh);
 			else
@@ -431,7 +432,7 @@ run_procs(struct shared *sh)
 		if (p.pid[i] != 0 && waitpid(p.pid[i], &p.status[i], 0) < 0)
 			p.status[i] = -1;
 		if (!WIFEXITED(p.status[i]) || WEXITSTATUS(p.status[i]) != 0) {
-			fprintf(stderr, "%s process ended with status %#x\n",
+			t_failed("%s process ended with status %#x",
 					i == 0 ? "producer" : "consumer", p.status[i]);
 			ok = -1;
 		}
@@ -523,14 +524,14 @@ parse(int argc, char **argv, struct opts *o)
 			if (!ivt_parse(a, val, &stall_spec, &o->stall_s))
 				return -1;
 		} else {
-			fprintf(stderr, "unknown option '%s'\n", a);
 			usage(argv[0]);
+			t_log("unknown option '%s'", a);
 			return -1;
 		}
 	}
 	if (mode != 1) {
-		fprintf(stderr, "give exactly one of --threads and --procs\n");
 		usage(argv[0]);
+		t_log("give exactly one of --threads and --procs");
 		return -1;
 	}
 	return 0;
@@ -552,12 +553,12 @@ main(int argc, char **argv)
 	int ret;
 	double s;
 
+	t_init("test_ring_stress");
 	if (parse(argc, argv, &o) != 0)
-		return 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
+		t_fail("bad command line (above)");
 	/* Shared with the children in --procs mode; plain memory would do
 	 * for --threads, but one path is simpler. */
-	sh = ivt_shared_anon(sizeof(*sh));
+	sh = t_shared_anon(sizeof(*sh));
 	sh->o = o;
 	nq = o.queues;
 	sh->cfg = (struct ivr_config){
@@ -569,40 +570,39 @@ main(int argc, char **argv)
 	sh->stamp = ivt_mix(o.seed ^ 0x5354524553530000ULL);
 	if (o.procs) {
 		sh->base = ivt_shm_region(sh->size, err, sizeof(err));
-		if (sh->base == NULL) {
-			printf("SKIP: --procs needs a shared file: %s\n", err);
-			return IVT_SKIP;
-		}
+		if (sh->base == NULL)
+			t_skip("--procs needs a shared file: %s", err);
 	} else if (posix_memalign(&sh->base, IVR_PART_ALIGN, sh->size) != 0) {
-		fprintf(stderr, "cannot allocate a %llu-byte region\n",
+		t_fail("cannot allocate a %llu-byte region",
 				(unsigned long long)sh->size);
-		return 1;
 	} else {
 		memset(sh->base, 0, sh->size);
 	}
 	sh->ncpu = ivt_cpus(sh->cpu);
-	printf("ring stress (%s): %llu packets, %u queue(s), ring %u, buffers %u, frames %u..%u bytes, seed %llu\n",
+	t_log("ring stress (%s): %llu packets, %u queue(s), ring %u, buffers %u, frames %u..%u bytes, seed %llu",
 			o.procs ? "procs" : "threads",
 			(unsigned long long)o.packets, nq, o.ring,
 			sh->cfg.buf_size, IVT_MIN_FRAME, o.max_len,
 			(unsigned long long)o.seed);
 
-	t0 = ivt_now_ns();
+	t0 = t_now_ns();
 	ret = o.procs ? run_procs(sh) : run_threads(sh);
-	ns = ivt_now_ns() - t0;
+	ns = t_now_ns() - t0;
 	s = (double)ns / 1e9;
 
 	if (sh->prod.failed)
-		fprintf(stderr, "%s\n", sh->prod.err);
+		t_failed("%s", sh->prod.err);
 	if (sh->cons.failed)
-		fprintf(stderr, "%s\n", sh->cons.err);
-	printf("  producer: CPU %d, %llu frames, %llu kicks, %llu beats, sessions %llu, dropped in flight %llu\n",
+		t_failed("%s", sh->cons.err);
+	if (ret != 0 && t_failures() == 0)
+		t_failed("the two sides did not end cleanly");
+	t_log("  producer: CPU %d, %llu frames, %llu kicks, %llu beats, sessions %llu, dropped in flight %llu",
 			sh->prod.pinned, (unsigned long long)sh->prod.frames,
 			(unsigned long long)sh->prod.kicks,
 			(unsigned long long)sh->prod.beats,
 			(unsigned long long)TX(sessions),
 			(unsigned long long)TX(dropped_inflight));
-	printf("  consumer: CPU %d, %llu frames, sessions %llu, stale %llu, torn bursts %llu, wrong epoch %llu\n",
+	t_log("  consumer: CPU %d, %llu frames, sessions %llu, stale %llu, torn bursts %llu, wrong epoch %llu",
 			sh->cons.pinned, (unsigned long long)sh->cons.frames,
 			(unsigned long long)RX(sessions),
 			(unsigned long long)RX(stale),
@@ -612,11 +612,12 @@ main(int argc, char **argv)
 		sh->cons.wrong_epoch + sh->cons.torn + RX(bad_desc) +
 		RX(bad_index) + RX(ret_full) + RX(stale) + TX(bad_ret) +
 		TX(bad_index) + TX(dropped_inflight);
-	if (sh->cons.frames != o.packets || sh->prod.frames != o.packets)
-		bad++;
-	if (sh->prod.failed || sh->cons.failed || ret != 0)
-		bad++;
-	printf("ring stress (%s): packets %llu, bytes %llu, loss %llu, reorder %llu, corrupt %llu, bad_desc %llu, bad_ret %llu, bad_index %llu, ret_full %llu, elapsed %.2f s, %.3f Mpps, %.2f Gbit/s: %s\n",
+	T_EXPECT(sh->cons.frames == o.packets && sh->prod.frames == o.packets,
+			"all %llu frames sent (%llu) and received (%llu)",
+			(unsigned long long)o.packets,
+			(unsigned long long)sh->prod.frames,
+			(unsigned long long)sh->cons.frames);
+	T_EXPECT(bad == 0, "ring stress (%s): packets %llu, bytes %llu, loss %llu, reorder %llu, corrupt %llu, bad_desc %llu, bad_ret %llu, bad_index %llu, ret_full %llu, elapsed %.2f s, %.3f Mpps, %.2f Gbit/s",
 			o.procs ? "procs" : "threads",
 			(unsigned long long)sh->cons.frames,
 			(unsigned long long)sh->cons.bytes,
@@ -628,11 +629,10 @@ main(int argc, char **argv)
 			(unsigned long long)(RX(bad_index) + TX(bad_index)),
 			(unsigned long long)RX(ret_full), s,
 			(double)sh->cons.frames / s / 1e6,
-			(double)sh->cons.bytes * 8 / s / 1e9,
-			bad ? "FAIL" : "PASS");
+			(double)sh->cons.bytes * 8 / s / 1e9);
 	if (o.procs)
 		ivt_unmap_region(sh->base, sh->size);
 	else
 		free(sh->base);
-	return bad ? 1 : 0;
+	return t_finish();
 }

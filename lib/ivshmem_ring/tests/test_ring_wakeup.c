@@ -22,6 +22,7 @@
 #include "ivr_queue.h"
 #include "ivshmem_parse.h"
 #include "ivshmem_ring.h"
+#include "t_helpers.h"
 
 #define WATCHDOG_MS	2000
 
@@ -109,14 +110,13 @@ dump(const struct shared *sh)
 {
 	const struct ivr_queue_ctl *rc = sh->rx.ctl, *tc = sh->tx->ctl;
 
-	fprintf(stderr,
-		"state: sender prod=%u (ctl %u) last_kick=%u kicks=%" PRIu64 " sent=%" PRIu64 "\n"
-		"       receiver cons=%u (ctl %u) armed=%u (ctl %u) received=%" PRIu64 " sleeps=%" PRIu64 "\n"
-		"       sessions tx=%d rx=%d\n",
+	t_log("state: sender prod=%u (ctl %u) last_kick=%u kicks=%" PRIu64 " sent=%" PRIu64,
 		sh->tx->prod, tc->tx.prod, sh->tx->last_kick, sh->kicks,
-		__atomic_load_n(&sh->sent, __ATOMIC_ACQUIRE),
+		__atomic_load_n(&sh->sent, __ATOMIC_ACQUIRE));
+	t_log("       receiver cons=%u (ctl %u) armed=%u (ctl %u) received=%" PRIu64 " sleeps=%" PRIu64,
 		sh->rx.cons, rc->rx.cons, sh->rx.armed, rc->notify.armed,
-		sh->received, sh->sleeps, sh->tx->in_session, sh->rx.in_session);
+		sh->received, sh->sleeps);
+	t_log("       sessions tx=%d rx=%d", sh->tx->in_session, sh->rx.in_session);
 }
 
 int
@@ -129,6 +129,7 @@ main(int argc, char **argv)
 	pthread_t th;
 	int failed = 0;
 
+	t_init("test_ring_wakeup");
 	memset(&sh, 0, sizeof(sh));
 	sh.seed = 1;
 	for (int i = 1; i < argc; i++) {
@@ -139,25 +140,19 @@ main(int argc, char **argv)
 			strcmp(a, "--seed") == 0 ? &seed_spec : NULL;
 		char err[IVN_ERR_LEN];
 
-		if (sp == NULL) {
-			fprintf(stderr, "usage: %s [--cycles N] [--seed S]\n", argv[0]);
-			return 2;
-		}
+		if (sp == NULL)
+			t_fail("usage: %s [--cycles N] [--seed S]", argv[0]);
 		if (ivn_parse(a, val, sp, sp == &seed_spec ? &sh.seed : &cycles,
-				err, sizeof(err)) != 0) {
-			fprintf(stderr, "%s\n", err);
-			return 2;
-		}
+				err, sizeof(err)) != 0)
+			t_fail("%s", err);
 	}
 	s = sh.seed * 7 + 3;
 	if (posix_memalign(&base, 4096, size) != 0)
-		return 1;
+		t_fail("posix_memalign of %llu bytes failed", (unsigned long long)size);
 	memset(base, 0, size);
 	if (ivr_attach(&sh.a, base, size, &cfg, NULL) != 0 ||
-			ivr_attach(&sh.b, base, size, &cfg, NULL) != 0) {
-		fprintf(stderr, "attach: %s %s\n", sh.a.errmsg, sh.b.errmsg);
-		return 1;
-	}
+			ivr_attach(&sh.b, base, size, &cfg, NULL) != 0)
+		t_fail("attach: %s %s", sh.a.errmsg, sh.b.errmsg);
 	sh.tx = calloc(1, ivr_tx_size(cfg.ring_size));
 	ivr_tx_init(sh.tx, &sh.a, 0);
 	ivr_tx_set_notify(sh.tx, true);
@@ -179,7 +174,7 @@ main(int argc, char **argv)
 
 			memcpy(&seq, f.seg[0].data, sizeof(seq));
 			if (seq != expect) {
-				fprintf(stderr, "FAIL: got seq %" PRIu64 ", expected %" PRIu64 "\n",
+				t_failed("got seq %" PRIu64 ", expected %" PRIu64,
 						seq, expect);
 				failed = 1;
 			}
@@ -187,7 +182,7 @@ main(int argc, char **argv)
 			n++;
 		}
 		if (!ivr_rx_end(&sh.rx, n)) {
-			fprintf(stderr, "FAIL: session changed mid-test\n");
+			t_failed("session changed mid-test");
 			failed = 1;
 		}
 		__atomic_store_n(&sh.received, sh.received + n, __ATOMIC_RELEASE);
@@ -198,14 +193,14 @@ main(int argc, char **argv)
 			int r = poll(&p, 1, WATCHDOG_MS);
 
 			if (r == 0) {
-				fprintf(stderr, "FAIL: lost wakeup: asleep for %d ms with the sender running\n",
+				t_failed("lost wakeup: asleep for %d ms with the sender running",
 						WATCHDOG_MS);
 				dump(&sh);
 				failed = 1;
 				break;
 			}
 			if (r < 0 || read(sh.efd, &cnt, sizeof(cnt)) != sizeof(cnt)) {
-				perror("poll/read");
+				t_failed("poll/read of the eventfd: %s", strerror(errno));
 				failed = 1;
 			}
 			ivr_rx_disarm(&sh.rx);
@@ -214,12 +209,11 @@ main(int argc, char **argv)
 	}
 	__atomic_store_n(&sh.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
-	printf("ring wakeup: %" PRIu64 " sleep/wake cycles, %" PRIu64 " frames in order, "
-			"%" PRIu64 " kicks (%.3f per frame), %s\n",
-			sh.sleeps, sh.received, sh.kicks,
-			sh.received ? (double)sh.kicks / (double)sh.received : 0.0,
-			failed ? "FAILED" : "no lost wakeup");
+	T_EXPECT(sh.sleeps == cycles, "%" PRIu64 " of %" PRIu64 " sleep/wake cycles, "
+			"%" PRIu64 " frames in order, %" PRIu64 " kicks (%.3f per frame)",
+			sh.sleeps, cycles, sh.received, sh.kicks,
+			sh.received ? (double)sh.kicks / (double)sh.received : 0.0);
 	free(sh.tx);
 	free(base);
-	return failed;
+	return t_finish();
 }
