@@ -24,10 +24,12 @@
 # Usage: check-docs.sh    (checks the tree that holds it)
 
 set -euo pipefail
-PROG=check-docs.sh
 # shellcheck source=devtools/lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
-ivshmem_need_git_tree
+# shellcheck source=devtools/testlib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/testlib.sh"
+ivshmem_git_tree || t_skip "$IVSHMEM_ROOT is not a git checkout, and the list of files in the tree comes from git"
+t_init
 cd -- "$IVSHMEM_ROOT"
 
 problems=0
@@ -236,8 +238,5 @@ check_readme_paths
 check_labels
 check_links
 
-if (( problems > 0 )); then
-    log "$problems problem(s): the documents say what the tree does not"
-    exit 1
-fi
-log "README paths, ordering labels and doc links agree with the tree"
+(( problems == 0 )) || t_fail "$problems problem(s): the documents say what the tree does not"
+t_pass "README paths, ordering labels and doc links agree with the tree"

@@ -14,10 +14,12 @@
 # Usage: check-shell.sh    (checks the tree that holds it)
 
 set -euo pipefail
-PROG=check-shell.sh
 # shellcheck source=devtools/lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
-ivshmem_need_git_tree
+# shellcheck source=devtools/testlib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/testlib.sh"
+ivshmem_git_tree || t_skip "$IVSHMEM_ROOT is not a git checkout, and the list of files in the tree comes from git"
+t_init
 cd -- "$IVSHMEM_ROOT"
 
 # A shell's shebang: sh, bash, dash, ksh, directly, through env or busybox.
@@ -35,15 +37,10 @@ while IFS= read -r -d '' f; do
     esac
 done < <(ivshmem_tree_files)
 
-if ! command -v shellcheck > /dev/null; then
-    log "SKIP: shellcheck is not installed (devtools/setup.sh installs it; apt-get install shellcheck): ${#scripts[@]} shell scripts NOT checked"
-    exit 77
-fi
+command -v shellcheck > /dev/null ||
+    t_skip "shellcheck is not installed (devtools/setup.sh installs it; apt-get install shellcheck): ${#scripts[@]} shell scripts NOT checked"
 
-log "$(shellcheck --version | sed -n 's/^version: /shellcheck /p') over ${#scripts[@]} scripts"
-if shellcheck --format=gcc -- "${scripts[@]}"; then
-    log "all ${#scripts[@]} shell scripts are clean"
-    exit 0
-fi
-log "shellcheck found problems (above, FILE:LINE:COLUMN)"
-exit 1
+t_log "$(shellcheck --version | sed -n 's/^version: /shellcheck /p') over ${#scripts[@]} scripts"
+shellcheck --format=gcc -- "${scripts[@]}" ||
+    t_fail "shellcheck found problems (above, FILE:LINE:COLUMN)"
+t_pass "all ${#scripts[@]} shell scripts are clean"

@@ -23,38 +23,21 @@
 #
 #   test_qemu.sh SERVER_BINARY PROBE_BINARY
 set -u
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=devtools/testlib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../../../devtools/testlib.sh"
 
 SERVER=$1
 PROBE_BIN=$2
 QEMU=${QEMU:-qemu-system-x86_64}
 VECTORS=2
 
-if ! command -v "$QEMU" >/dev/null; then
-	echo "SKIP: $QEMU not found (apt-get install qemu-system-x86); QEMU interoperability NOT tested"
-	exit 77
-fi
+command -v "$QEMU" >/dev/null ||
+	t_skip "$QEMU not found (apt-get install qemu-system-x86); QEMU interoperability NOT tested"
 
-T=$(mktemp -d /tmp/ivsrv-qemu.XXXXXX)
-qpids=()
+t_init
+T=$T_DIR
 spid=
 PROBE_PID=
-
-cleanup() {
-	local p
-	for p in "${qpids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	[ -n "${PROBE_PID:-}" ] && kill "$PROBE_PID" 2>/dev/null
-	[ -n "$spid" ] && kill -KILL "$spid" 2>/dev/null
-	wait 2>/dev/null
-	if [ "$fail" -eq 0 ]; then
-		rm -rf "$T"
-	else
-		echo "# kept $T (server.log, probe.out, q*.out)"
-	fi
-}
-trap cleanup EXIT
 
 efds() {	# number of eventfds process $1 holds
 	local f n=0
@@ -64,6 +47,7 @@ efds() {	# number of eventfds process $1 holds
 	echo $n
 }
 
+# shellcheck disable=SC2317 # called by t_wait_for
 efds_is() { [ "$(efds "$1")" -eq "$2" ]; }
 
 # snap_efds NAME...: remember each QEMU's eventfd count
@@ -80,7 +64,7 @@ efds_moved() {
 	local d=$1 q
 	shift
 	for q in "$@"; do
-		wait_for 10 efds_is "${qpid[$q]}" $((efd_base[$q] + d)) || return 1
+		t_wait_for 10 efds_is "${qpid[$q]}" $((efd_base[$q] + d)) || return 1
 	done
 }
 
@@ -131,11 +115,11 @@ start_qemu() {	# NAME: sets qpid[NAME], qid[NAME]
 		-monitor unix:"$T/$name.mon",server=on,wait=off \
 		</dev/null >"$T/$name.out" 2>&1 &
 	p=$!
-	qpids+=("$p")
+	T_PIDS+=("$p")
 	qpid[$name]=$p
-	wait_for 20 grep -q "connected (pid $p," "$T/server.log" &&
-		wait_for 20 test -S "$T/$name.mon" &&
-		wait_for 20 hmp "$name" "info version" >/dev/null || return 1
+	t_wait_for 20 grep -q "connected (pid $p," "$T/server.log" &&
+		t_wait_for 20 test -S "$T/$name.mon" &&
+		t_wait_for 20 hmp "$name" "info version" >/dev/null || return 1
 	qid[$name]=$(sed -n "s/.*peer \([0-9]*\) connected (pid $p,.*/\1/p" \
 		"$T/server.log" | tail -n 1)
 	[ -n "${qid[$name]}" ]
@@ -144,7 +128,7 @@ start_qemu() {	# NAME: sets qpid[NAME], qid[NAME]
 stop_qemu() {	# NAME: HMP quit, wait for the process
 	local p=${qpid[$1]}
 	hmp "$1" quit >/dev/null 2>&1
-	wait_for 20 eval "! kill -0 $p 2>/dev/null"
+	t_wait_for 20 eval "! kill -0 $p 2>/dev/null"
 	wait "$p"
 }
 
@@ -158,10 +142,10 @@ check_device() {	# NAME
 	end=$(echo "$bar" | sed -n 's/.*\[\(0x[0-9a-f]*\)\].*/\1/p')
 	size=$(( end - start + 1 ))
 	[[ "$out" == *"1af4:1110"* ]] && [ "$size" -eq $((4 << 20)) ]
-	check $? "$name: info pci shows 1af4:1110, BAR2 $((size >> 20))M ($bar)"
+	t_expect "$? == 0" "$name: info pci shows 1af4:1110, BAR2 $((size >> 20))M ($bar)"
 	out=$(hmp "$name" "info ramblock" | grep "ivshmem.bar2")
 	[[ "$out" =~ 0x0*400000 ]]
-	check $? "$name: 4M RAM block made from the server's shm fd: $(tr -s " \n" " " <<< "$out")"
+	t_expect "$? == 0" "$name: 4M RAM block made from the server's shm fd: $(tr -s " \n" " " <<< "$out")"
 }
 
 # ring every vector of NAME from the probe; QEMU must consume each ring
@@ -170,9 +154,9 @@ check_rings() {	# NAME
 	for v in $(seq 0 $((VECTORS - 1))); do
 		pcmd ring "$id" "$v"
 		pexpect "^ring $id $v ok" 5 &&
-			wait_for 5 pcount_is "$id" "$v" 0 || ok=1
+			t_wait_for 5 pcount_is "$id" "$v" 0 || ok=1
 	done
-	check $ok "probe rings $name (ID $id) on all $VECTORS vectors; QEMU consumes each ring"
+	t_expect "$ok == 0" "probe rings $name (ID $id) on all $VECTORS vectors; QEMU consumes each ring"
 }
 
 # --- the run ----------------------------------------------------------------
@@ -180,36 +164,38 @@ check_rings() {	# NAME
 "$SERVER" -F -v -S "$T/ivshmem.sock" -l 4M -n $VECTORS \
 	2>"$T/server.log" &
 spid=$!
-wait_for 10 grep -q "listening on" "$T/server.log"
-check $? "server listening ($VECTORS vectors, 4M)"
+T_PIDS+=("$spid")
+t_wait_log "$T/server.log" "listening on" 10
+t_expect "$? == 0" "server listening ($VECTORS vectors, 4M)"
 grep -q "created anonymous sealed memory: 4194304 bytes" "$T/server.log"
-check $? "server memory: anonymous sealed memfd"
+t_expect "$? == 0" "server memory: anonymous sealed memfd"
 
 coproc PROBE { "$PROBE_BIN" client "$T/ivshmem.sock" $VECTORS; }
+T_PIDS+=("$PROBE_PID")
 pexpect "^ready" 10 && grep -q "peer 0 connected" "$T/server.log"
-check $? "probe connected as ID 0"
+t_expect "$? == 0" "probe connected as ID 0"
 
 pcmd ring 0 0
 pexpect "^ring 0 0 ok" 5 && sleep 0.3 && pcount_is 0 0 1
-check $? "control: a ring nobody consumes stays pending (probe's own vector 0)"
+t_expect "$? == 0" "control: a ring nobody consumes stays pending (probe's own vector 0)"
 pcmd wait 0 1000
 pexpect "^rung 0 1" 5
-check $? "control: the probe then sees its own ring"
+t_expect "$? == 0" "control: the probe then sees its own ring"
 
 # two QEMUs
 start_qemu q1
-check $? "q1 connected: ID ${qid[q1]:-?} (pid ${qpid[q1]})"
+t_expect "$? == 0" "q1 connected: ID ${qid[q1]:-?} (pid ${qpid[q1]})"
 pexpect "^joined ${qid[q1]:-x}$" 10
-check $? "probe told q1 (ID ${qid[q1]:-?}) joined with $VECTORS eventfds"
+t_expect "$? == 0" "probe told q1 (ID ${qid[q1]:-?}) joined with $VECTORS eventfds"
 check_device q1
 snap_efds q1
 
 start_qemu q2
-check $? "q2 connected: ID ${qid[q2]:-?} (pid ${qpid[q2]})"
+t_expect "$? == 0" "q2 connected: ID ${qid[q2]:-?} (pid ${qpid[q2]})"
 pexpect "^joined ${qid[q2]:-x}$" 10
-check $? "probe told q2 joined"
+t_expect "$? == 0" "probe told q2 joined"
 efds_moved $VECTORS q1
-check $? "q1 took q2's $VECTORS eventfds (q1 holds $(efds "${qpid[q1]}"), was ${efd_base[q1]})"
+t_expect "$? == 0" "q1 took q2's $VECTORS eventfds (q1 holds $(efds "${qpid[q1]}"), was ${efd_base[q1]})"
 check_device q2
 check_rings q1
 check_rings q2
@@ -217,11 +203,11 @@ check_rings q2
 # three QEMUs
 snap_efds q1 q2
 start_qemu q3
-check $? "q3 connected: ID ${qid[q3]:-?}"
+t_expect "$? == 0" "q3 connected: ID ${qid[q3]:-?}"
 pexpect "^joined ${qid[q3]:-x}$" 10
-check $? "probe told q3 joined"
+t_expect "$? == 0" "probe told q3 joined"
 efds_moved $VECTORS q1 q2
-check $? "q1 and q2 each took q3's $VECTORS eventfds"
+t_expect "$? == 0" "q1 and q2 each took q3's $VECTORS eventfds"
 check_device q3
 check_rings q3
 q3_start=$(efds "${qpid[q3]}")	# holds 3 peers' eventfds
@@ -230,27 +216,27 @@ q3_start=$(efds "${qpid[q3]}")	# holds 3 peers' eventfds
 snap_efds q1 q3
 old_q2=${qid[q2]}
 stop_qemu q2
-check $? "q2 quit through its monitor, exit status 0"
+t_expect "$? == 0" "q2 quit through its monitor, exit status 0"
 pexpect "^left $old_q2$" 10 && grep -q "peer $old_q2 disconnected" "$T/server.log"
-check $? "q2's departure (ID $old_q2) logged and announced to the probe"
+t_expect "$? == 0" "q2's departure (ID $old_q2) logged and announced to the probe"
 efds_moved -$VECTORS q1 q3
-check $? "q1 and q3 closed q2's eventfds"
+t_expect "$? == 0" "q1 and q3 closed q2's eventfds"
 pcmd ring "$old_q2" 0
 pexpect "^ring $old_q2 0 No such file or directory" 5
-check $? "probe can no longer ring departed ID $old_q2"
+t_expect "$? == 0" "probe can no longer ring departed ID $old_q2"
 
 # q2 comes back
 snap_efds q1 q3
 start_qemu q2
-check $? "q2 reconnected: ID ${qid[q2]:-?}, a new one (old $old_q2 is not reused at once)"
+t_expect "$? == 0" "q2 reconnected: ID ${qid[q2]:-?}, a new one (old $old_q2 is not reused at once)"
 [ "${qid[q2]:-$old_q2}" != "$old_q2" ]
-check $? "reconnected q2's ID differs from its old one"
+t_expect "$? == 0" "reconnected q2's ID differs from its old one"
 pexpect "^joined ${qid[q2]:-x}$" 10
-check $? "probe told the reconnected q2 joined"
+t_expect "$? == 0" "probe told the reconnected q2 joined"
 efds_moved $VECTORS q1 q3
-check $? "q1 and q3 took the reconnected q2's eventfds"
-wait_for 10 efds_is "${qpid[q2]}" "$q3_start"
-check $? "reconnected q2 took 3 peers' eventfds, as q3 did ($q3_start eventfds)"
+t_expect "$? == 0" "q1 and q3 took the reconnected q2's eventfds"
+t_wait_for 10 efds_is "${qpid[q2]}" "$q3_start"
+t_expect "$? == 0" "reconnected q2 took 3 peers' eventfds, as q3 did ($q3_start eventfds)"
 check_device q2
 check_rings q2
 check_rings q1
@@ -258,23 +244,23 @@ check_rings q1
 pcmd peers
 pexpect "^peers " 5
 [ "$MATCH" = "peers ${qid[q1]} ${qid[q3]} ${qid[q2]}" ]
-check $? "probe's peer list is exactly the 3 live QEMUs: $MATCH"
+t_expect "$? == 0" "probe's peer list is exactly the 3 live QEMUs: $MATCH"
 
 for q in q1 q2 q3; do
 	stop_qemu $q
-	check $? "$q quit, exit status 0"
+	t_expect "$? == 0" "$q quit, exit status 0"
 done
 errs=$(cat "$T"/q*.out)
 [ -z "$errs" ]
-check $? "QEMU printed nothing (no error): ${errs:0:300}"
+t_expect "$? == 0" "QEMU printed nothing (no error): ${errs:0:300}"
 
 pcmd quit
 wait "${PROBE_PID:-}" 2>/dev/null
 kill -TERM "$spid"
 wait "$spid"
-check $? "server exits 0 on SIGTERM"
+t_expect "$? == 0" "server exits 0 on SIGTERM"
 [ ! -e "$T/ivshmem.sock" ]
-check $? "socket removed"
+t_expect "$? == 0" "socket removed"
 spid=
 
-summary
+t_pass "up to three QEMUs and the probe: IDs, eventfds, rings, departures, reconnection"

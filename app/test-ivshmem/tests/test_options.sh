@@ -9,12 +9,14 @@
 #
 # Usage: test_options.sh IVSHMEM-BENCH IVSHMEM-INTEGRITY IVSHMEM-BENCH-RING
 set -u
-. "$(dirname -- "${BASH_SOURCE[0]}")/../../ivshmem-server/tests/lib.sh"
+# shellcheck source=devtools/testlib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../../../devtools/testlib.sh"
 
 BENCH=$1
 INTEG=$2
 RING=$3
 EAL=(-l 0 --no-pci --no-huge --no-shconf -m 64 --log-level=error)
+t_init
 
 # prog | args | exit status | words the message must contain
 while IFS='|' read -r prog args want_rc want; do
@@ -28,7 +30,7 @@ while IFS='|' read -r prog args want_rc want; do
 	out=$("${cmd[@]}" $args 2>&1)
 	rc=$?
 	[ "$rc" = "$want_rc" ] && [[ "$out" == *"$want"* ]]
-	check $? "$prog $args: exit $rc: $(grep -F -- "$want" <<< "$out" || tail -n 1 <<< "$out")"
+	t_expect "$? == 0" "$prog $args: exit $rc: $(grep -F -- "$want" <<< "$out" || tail -n 1 <<< "$out")"
 done <<'EOF'
 bench|--queues 0|2|--queues=0: out of range; allowed: an integer in 1..16
 bench|--queues=4x|2|--queues=4x: trailing characters 'x'; allowed: an integer in 1..16
@@ -60,14 +62,14 @@ out=$("$BENCH" "${EAL[@]}" -- --help 2>&1)
 [[ "$out" == *"drive queues 0..Q-1, an integer in 1..16"* ]] &&
 	[[ "$out" == *"seconds in 0.1..86400 (at most 3 decimals)"* ]] &&
 	[[ "$out" == *"--role R            rx, tx, bidir, ping, pong or c2c"* ]]
-check $? "ivshmem-bench --help prints the parser's ranges"
+t_expect "$? == 0" "ivshmem-bench --help prints the parser's ranges"
 out=$("$INTEG" "${EAL[@]}" -- --help 2>&1)
 [[ "$out" == *"an integer in 1..64"* ]] &&
 	[[ "$out" == *"seconds in 0.001..86400 (at most 3 decimals)"* ]]
-check $? "ivshmem-integrity --help prints the parser's ranges"
+t_expect "$? == 0" "ivshmem-integrity --help prints the parser's ranges"
 out=$("$RING" --help 2>&1)
 [[ "$out" == *"a power of two in 64..16384"* ]] &&
 	[[ "$out" == *"seconds in 0.05..60 (at most 3 decimals)"* ]]
-check $? "ivshmem-bench-ring --help prints the parser's ranges"
+t_expect "$? == 0" "ivshmem-bench-ring --help prints the parser's ranges"
 
-summary
+t_pass "every bad value refused with its range; --help prints the ranges"

@@ -1,11 +1,16 @@
 # shellcheck shell=bash disable=SC2034 # variables are for the scenarios that source this
 # SPDX-License-Identifier: BSD-3-Clause
-# Shared by the VM scenarios: paths, skips, guests in the background, and
-# cleanup that always runs. Source it with the build directory as $1.
+# Shared by the VM scenarios: paths, prerequisites, guests in the
+# background, our ivshmem server. Source it with the build directory as $1.
+# It builds on devtools/testlib.sh, the one vocabulary of the tests
+# (t_log, t_check, t_pass / t_fail / t_skip, T_PIDS killed at exit, the
+# run's directory T_DIR, here also WORK); guests are killed at exit too.
 set -euo pipefail
 
-SCEN=$(basename "$0" .sh)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=devtools/testlib.sh
+. "$HERE/../../testlib.sh"
+SCEN=$T_NAME
 TOP=$(cd "$HERE/../../.." && pwd)
 RUN="$TOP/devtools/vm/run.sh"
 B=${1:?usage: $0 BUILD_DIR}
@@ -14,27 +19,21 @@ PLUGIN=$B/drivers/net/ivshmem/librte_net_ivshmem.so
 INTEG=$B/app/test-ivshmem/ivshmem-integrity
 SERVER=$B/app/ivshmem-server/ivshmem-server
 
-say() { printf '%s: %s\n' "$SCEN" "$*"; }
-skip() { printf '%s: SKIP: %s\n' "$SCEN" "$*" >&2; exit 77; }
-fail() { printf '%s: FAIL: %s\n' "$SCEN" "$*" >&2; exit 1; }
+command -v qemu-system-x86_64 >/dev/null || t_skip "qemu-system-x86_64 is not installed (devtools/setup.sh installs it)"
+ls /boot/vmlinuz-* >/dev/null 2>&1 || t_skip "no kernel in /boot for the guests (linux-image-amd64)"
+[ -f "$PLUGIN" ] || t_fail "plugin not built: $PLUGIN"
+[ -x "$INTEG" ] || t_fail "ivshmem-integrity not built: $INTEG"
 
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (devtools/setup.sh installs it)"
-ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no kernel in /boot for the guests (linux-image-amd64)"
-[ -f "$PLUGIN" ] || fail "plugin not built: $PLUGIN"
-[ -x "$INTEG" ] || fail "ivshmem-integrity not built: $INTEG"
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/ivshmem-$SCEN.XXXXXX")
+t_init
+WORK=$T_DIR
 HANDLES=()
-PIDS=()
-cleanup() {
-	local h p
+# At exit: every guest killed, the shared files removed.
+vm_cleanup() {
+	local h
 	for h in "${HANDLES[@]}"; do "$RUN" --kill "$h" >/dev/null 2>&1 || true; done
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$WORK" /dev/shm/ivshmem-"$SCEN"-* 2>/dev/null || true
+	rm -f /dev/shm/ivshmem-"$SCEN"-* 2>/dev/null || true
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+t_at_exit vm_cleanup
 
 # Guests have one vCPU: testpmd's forwarding lcore shares it with main.
 TESTPMD="dpdk-testpmd --lcores '(0,1)@0' -d $PLUGIN"
@@ -68,12 +67,12 @@ vm_kill() {
 # start_server VECTORS: our ivshmem-server on $SOCK (set here) with a 16 MiB
 # POSIX shm object, killed at exit.
 start_server() {
-	[ -x "$SERVER" ] || fail "ivshmem-server not built: $SERVER"
+	[ -x "$SERVER" ] || t_fail "ivshmem-server not built: $SERVER"
 	SOCK=$WORK/ivshmem.sock
 	"$SERVER" -F -S "$SOCK" -m "/ivshmem-$SCEN-$$" -l 16M -n "$1" > "$WORK/server.log" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-	[ -S "$SOCK" ] || fail "server did not start: $(cat "$WORK/server.log")"
+	T_PIDS+=($!)
+	t_wait_log "$WORK/server.log" 'listening on' 10 ||
+		t_fail "server did not start: $(cat "$WORK/server.log")"
 }
 
 # json_field FILE KEY: a top-level field of the JSON line in FILE.

@@ -21,10 +21,10 @@ rc_tx=0; rc_rx=0
 vm_wait tx > /dev/null || rc_tx=$?
 vm_wait rx > /dev/null || rc_rx=$?
 grep -E "summary|RESULT|MSI-X|doorbells aimed" "$WORK/rx.out" "$WORK/tx.out" | sed 's/^/  /'
-[ $rc_tx = 0 ] || fail "sender exited $rc_tx"
-[ $rc_rx = 0 ] || fail "receiver exited $rc_rx"
+t_check "'$rc_tx' == 0" "the sender exited 0 ($rc_tx)"
+t_check "'$rc_rx' == 0" "the receiver exited 0 ($rc_rx)"
 got=$(json_field "$WORK/rx.out" received)
-[ "$got" = "$FRAMES" ] || fail "received $got of $FRAMES"
+t_check "'$got' == '$FRAMES'" "received $got of $FRAMES"
 xs() { python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     i=l.find("{\"role\"")
@@ -32,9 +32,8 @@ for l in open(sys.argv[1]):
 sleeps=$(xs "$WORK/rx.out" rx_q0_sleeps)
 wakeups=$(xs "$WORK/rx.out" rx_q0_wakeups)
 bells=$(xs "$WORK/tx.out" tx_q0_doorbells)
-say "receiver slept $sleeps times, woke $wakeups times; sender rang $bells doorbells for $FRAMES frames ($(awk "BEGIN{printf \"%.4f\", $bells/$FRAMES}") per frame)"
-[ "$sleeps" -gt 0 ] || fail "the receiver never slept: interrupt mode not exercised"
-[ "$bells" -gt 0 ] || fail "no doorbell rung: the receiver was never woken through MSI-X"
-[ "$bells" -le "$sleeps" ] || fail "more doorbells ($bells) than sleeps ($sleeps)"
-say "$got frames verified with the receiver in RX interrupt mode"
-say "PASS"
+t_log "receiver slept $sleeps times, woke $wakeups times; sender rang $bells doorbells for $FRAMES frames ($(awk "BEGIN{printf \"%.4f\", $bells/$FRAMES}") per frame)"
+t_check "$sleeps -gt 0" "the receiver slept: interrupt mode exercised"
+t_check "$bells -gt 0" "doorbells rung: the receiver was woken through MSI-X"
+t_check "$bells -le $sleeps" "no more doorbells ($bells) than sleeps ($sleeps)"
+t_pass "$got frames verified with the receiver in RX interrupt mode"

@@ -21,7 +21,7 @@ rc=0
 "$INTEG" "${HOST_EAL[@]}" --file-prefix h1 -- --role tx --count "$FRAMES" --min-size 60 --max-size 1514 \
 	--wait-link 90 --timeout 150 --json > "$WORK/h1.out" 2>&1 || rc=$?
 sed 's/^/  [host tx] /' "$WORK/h1.out" | grep -E 'summary|RESULT|link|ivshmem' || true
-[ $rc = 0 ] || fail "host tx exited $rc"
+t_check "'$rc' == 0" "host tx exited 0 ($rc)"
 # Phase 2: the host receives what the guest sends.
 rc=0
 "$INTEG" "${HOST_EAL[@]}" --file-prefix h2 -- --role rx --count "$FRAMES" --min-size 60 --max-size 1514 \
@@ -29,15 +29,14 @@ rc=0
 sed 's/^/  [host rx] /' "$WORK/h2.out" | grep -E 'summary|RESULT|link|ivshmem' || true
 rc_vm=0
 vm_wait vm || rc_vm=$?
-[ $rc = 0 ] || fail "host rx exited $rc"
-[ $rc_vm = 0 ] || fail "guest exited $rc_vm"
+t_check "'$rc' == 0" "host rx exited 0 ($rc)"
+t_check "'$rc_vm' == 0" "the guest exited 0 ($rc_vm)"
 
 g=$(sed -n '1,/--- phase 2/p' "$WORK/vm.out" > "$WORK/vm1.out"; json_field "$WORK/vm1.out" received)
 h=$(json_field "$WORK/h2.out" received)
-[ "$g" = "$FRAMES" ] || fail "guest received $g of $FRAMES"
-[ "$h" = "$FRAMES" ] || fail "host received $h of $FRAMES"
+t_check "'$g' == '$FRAMES'" "the guest received $g of $FRAMES"
+t_check "'$h' == '$FRAMES'" "the host received $h of $FRAMES"
 grep -q "server: peer .* joined\|doorbells aimed at peer" "$WORK/h1.out" "$WORK/vm.out" ||
-	fail "no doorbell targeting seen: is the guest's device ivshmem-doorbell with MSI-X?"
+	t_fail "no doorbell targeting seen: is the guest's device ivshmem-doorbell with MSI-X?"
 grep -q "MSI-X vectors" "$WORK/vm.out" || true
-say "host -> VM: $g frames verified; VM -> host: $h frames verified (ivshmem-doorbell, 2 MSI-X vectors)"
-say "PASS"
+t_pass "host -> VM: $g frames verified; VM -> host: $h frames verified (ivshmem-doorbell, 2 MSI-X vectors)"

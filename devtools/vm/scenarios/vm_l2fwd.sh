@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 L2FWD=${IVSHMEM_L2FWD:-$TOP/build-deps/l2fwd/build/l2fwd}
-[ -x "$L2FWD" ] || skip "l2fwd not built at $L2FWD (devtools/setup.sh builds it from Debian's dpdk source package)"
+[ -x "$L2FWD" ] || t_skip "l2fwd not built at $L2FWD (devtools/setup.sh builds it from Debian's dpdk source package)"
 A=/dev/shm/ivshmem-$SCEN-a
 B2=/dev/shm/ivshmem-$SCEN-b
 FRAMES=${VM_FRAMES:-50000}
@@ -29,13 +29,12 @@ vm_start fwd --ivshmem-plain "$A:16M" --ivshmem-plain "$B2:16M" --timeout 240 --
 	sleep 2; kill -INT \$pid; wait \$pid"
 
 # QEMU creates both files; the host processes join them once they exist.
-for _ in $(seq 300); do [ -s "$A" ] && [ -s "$B2" ] && break; sleep 0.1; done
-{ [ -s "$A" ] && [ -s "$B2" ]; } || fail "QEMU did not create the shared files"
+t_wait_for 30 test -s "$A" -a -s "$B2" || t_fail "QEMU did not create the shared files within 30 s"
 HOST=(--no-pci --no-huge -m 256 -d "$PLUGIN" "--log-level=pmd.net.ivshmem.*:info")
 "$INTEG" "${HOST[@]}" -l 1 --file-prefix hrx --vdev "net_ivshmem0,shm=$B2" -- --role rx \
 	--count "$FRAMES" --min-size 60 --max-size 1514 --idle 5 --timeout 150 --json > "$WORK/rx.out" 2>&1 &
 rxpid=$!
-PIDS+=("$rxpid")
+T_PIDS+=("$rxpid")
 rc=0
 "$INTEG" "${HOST[@]}" -l 0 --file-prefix htx --vdev "net_ivshmem0,shm=$A" -- --role tx \
 	--count "$FRAMES" --min-size 60 --max-size 1514 --wait-link 90 --timeout 150 --json > "$WORK/tx.out" 2>&1 || rc=$?
@@ -46,22 +45,21 @@ sed 's/^/  [host tx] /' "$WORK/tx.out" | grep -E 'summary|RESULT' || true
 sed 's/^/  [host rx] /' "$WORK/rx.out" | grep -E 'summary|RESULT' || true
 touch "$(cat "$WORK/fwd.handle")/job/stop" 2>/dev/null || true
 vm_wait fwd > /dev/null || true
-[ $rc = 0 ] || fail "host tx exited $rc"
+t_check "'$rc' == 0" "host tx exited 0 ($rc)"
 got=$(json_field "$WORK/rx.out" received)
 lost=$(json_field "$WORK/rx.out" lost)
 for k in reordered corrupt foreign stale; do
 	v=$(json_field "$WORK/rx.out" $k)
-	[ "$v" = 0 ] || fail "far end: $k = $v"
+	t_check "'$v' == 0" "far end: $k = $v"
 done
 # l2fwd's last statistics block: port 1 (the one it sends on) "dropped".
 dropped=$(awk '/Statistics for port 1/{p=1} p&&/Packets dropped/{d=$NF; p=0} END{print d+0}' "$WORK/fwd.out")
 fwd_rx=$(awk '/Statistics for port 0/{p=1} p&&/Packets received/{d=$NF; p=0} END{print d+0}' "$WORK/fwd.out")
-say "l2fwd: port 0 received $fwd_rx, port 1 dropped $dropped; far end: received $got, lost $lost"
-[ "$fwd_rx" = "$FRAMES" ] || fail "l2fwd received $fwd_rx of $FRAMES on port 0"
-[ "$got" -gt 0 ] || fail "nothing arrived at the far end"
+t_log "l2fwd: port 0 received $fwd_rx, port 1 dropped $dropped; far end: received $got, lost $lost"
+t_check "'$fwd_rx' == '$FRAMES'" "l2fwd received $fwd_rx of $FRAMES on port 0"
+t_check "$got -gt 0" "frames arrived at the far end ($got)"
 # (the receiver's "lost" counts gaps between frames it got: drops after
 # the last frame it received are in l2fwd's count only)
-{ [ $((got + dropped)) = "$FRAMES" ] && [ "$lost" -le "$dropped" ]; } ||
-	fail "frames unaccounted for: $got received + $dropped dropped by l2fwd != $FRAMES (lost $lost)"
-say "host -> VM l2fwd (port 0 -> port 1) -> host: $got frames verified intact and in order, $dropped dropped by l2fwd and accounted for"
-say "PASS"
+t_check "$((got + dropped)) == $FRAMES && $lost -le $dropped" \
+	"every frame accounted for: $got received + $dropped dropped by l2fwd == $FRAMES (lost $lost <= dropped)"
+t_pass "host -> VM l2fwd (port 0 -> port 1) -> host: $got frames verified intact and in order, $dropped dropped by l2fwd and accounted for"

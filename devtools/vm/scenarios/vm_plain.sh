@@ -35,26 +35,25 @@ vm_wait rx || rc_rx=$?
 
 tx_pkts=$(sed -n '1,/--- integrity/p' "$WORK/tx.out" | port_stat /dev/stdin TX-packets)
 rx_pkts=$(sed -n '1,/--- integrity/p' "$WORK/rx.out" | port_stat /dev/stdin RX-packets)
-say "testpmd: tx ${tx_pkts:-?} packets, rx ${rx_pkts:-?} packets"
-{ [ -n "$tx_pkts" ] && [ "$tx_pkts" -gt 0 ]; } || fail "testpmd txonly sent nothing"
-[ "$tx_pkts" = "$rx_pkts" ] || fail "testpmd counts differ: tx $tx_pkts, rx $rx_pkts"
+t_log "testpmd: tx ${tx_pkts:-?} packets, rx ${rx_pkts:-?} packets"
+t_check "'$tx_pkts' =~ ^[0-9]+$ && $tx_pkts -gt 0" "testpmd txonly sent packets ($tx_pkts)"
+t_check "'$tx_pkts' == '$rx_pkts'" "testpmd rxonly counted every one: tx $tx_pkts, rx $rx_pkts"
 
-[ $rc_tx = 0 ] || fail "integrity tx guest exited $rc_tx"
-[ $rc_rx = 0 ] || fail "integrity rx guest exited $rc_rx"
+t_check "'$rc_tx' == 0" "integrity tx guest exited 0 ($rc_tx)"
+t_check "'$rc_rx' == 0" "integrity rx guest exited 0 ($rc_rx)"
 pass=$(json_field "$WORK/rx.out" pass)
 got=$(json_field "$WORK/rx.out" received)
 for k in lost reordered corrupt; do
 	v=$(json_field "$WORK/rx.out" $k)
-	[ "$v" = 0 ] || fail "integrity: $k = $v"
+	t_check "'$v' == 0" "integrity: $k = $v"
 done
-{ [ "$pass" = True ] && [ "$got" = "$FRAMES" ]; } || fail "integrity: pass=$pass received=$got of $FRAMES"
+t_check "'$pass' == True && '$got' == '$FRAMES'" "integrity: pass=$pass received=$got of $FRAMES"
 lent=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     i=l.find("{\"role\"")
     if i>=0: print(json.loads(l[i:])["xstats"].get("rx_q0_zc_lent", -1))' "$WORK/rx.out")
-[ "${lent:--1}" -gt 0 ] || fail "integrity rx: no buffer lent (rx_q0_zc_lent=$lent): zero-copy not exercised"
+t_check "${lent:--1} -gt 0" "integrity rx: $lent buffers lent zero-copy (rx_q0_zc_lent): zero-copy exercised"
 m0=$(json_field "$WORK/rx.out" mbufs_in_use_start)
 m1=$(json_field "$WORK/rx.out" mbufs_in_use_end)
-[ "$m0" = "$m1" ] || fail "integrity rx: $m1 mbufs in use at the end, $m0 at the start"
-say "integrity: $got frames of 60..9000 bytes verified, 0 lost, 0 reordered, 0 corrupt; $lent buffers lent zero-copy from BAR2, every mbuf back"
-say "PASS"
+t_check "'$m0' == '$m1'" "integrity rx: $m1 mbufs in use at the end, as at the start ($m0)"
+t_pass "testpmd: $rx_pkts packets; integrity: $got frames of 60..9000 bytes verified, 0 lost, 0 reordered, 0 corrupt; $lent buffers lent zero-copy from BAR2, every mbuf back"

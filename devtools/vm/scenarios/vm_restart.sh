@@ -30,8 +30,8 @@ for _ in $(seq 120); do
 	grep -q "received [1-9]" "$(cat "$WORK/rx.handle")/job/out.log" 2>/dev/null && break
 	sleep 1
 done
-grep -q "received [1-9]" "$(cat "$WORK/rx.handle")/job/out.log" || fail "no traffic before the restart"
-say "traffic flowing: killing the sending VM's QEMU"
+grep -q "received [1-9]" "$(cat "$WORK/rx.handle")/job/out.log" || t_fail "no traffic before the restart"
+t_log "traffic flowing: killing the sending VM's QEMU"
 vm_kill tx1
 sleep 3
 # (the survivor waits up to 30 s without frames: the new VM boots meanwhile)
@@ -44,19 +44,18 @@ rc_tx=0; rc_rx=0
 vm_wait tx2 > /dev/null || rc_tx=$?
 vm_wait rx > /dev/null || rc_rx=$?
 grep -E "summary|RESULT|link (up|down)|stamp" "$WORK/rx.out" | sed 's/^/  [rx] /'
-[ $rc_tx = 0 ] || fail "second sender exited $rc_tx: $(tail -3 "$WORK/tx2.out")"
-[ $rc_rx = 0 ] || fail "receiver exited $rc_rx"
+t_check "'$rc_tx' == 0" "the second sender exited 0 ($rc_tx): $(tail -3 "$WORK/tx2.out")"
+t_check "'$rc_rx' == 0" "the receiver exited 0 ($rc_rx)"
 for k in lost reordered corrupt stale; do
 	v=$(json_field "$WORK/rx.out" $k)
-	[ "$v" = 0 ] || fail "receiver: $k = $v"
+	t_check "'$v' == 0" "receiver: $k = $v"
 done
 stamps=$(json_field "$WORK/rx.out" n_stamps)
-[ "$stamps" = 2 ] || fail "expected frames from 2 sender runs, got $stamps"
+t_check "'$stamps' == 2" "frames from 2 sender runs ($stamps)"
 # Link events: up, down (the kill), up (the new VM).
 ev=$(python3 -c 'import json,sys
 for l in open(sys.argv[1]):
     i=l.find("{\"role\"")
     if i>=0: print(" ".join("up" if e["up"] else "down" for e in json.loads(l[i:])["link_events"]))' "$WORK/rx.out")
-say "receiver link events: $ev"
-case "$ev" in "up down up"*) ;; *) fail "link events '$ev', expected 'up down up ...'" ;; esac
-say "PASS"
+t_check "'$ev' == 'up down up'*" "receiver link events: up, down (the kill), up (the new VM): $ev"
+t_pass "the receiver saw the link go down and up, and clean traffic from both sender runs"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Proof that the VM harness gives guests a usable ivshmem device (meson
-# suite vm). Exit 0 pass, 1 fail, 77 skip (with the reason on stderr).
+# suite vm). Exit 0 pass, 1 fail, 77 skip, in the words of
+# devtools/testlib.sh.
 #
 # 1. One guest, ivshmem-plain on a host file: the device is 1af4:1110 with
 #    the right BAR2; a marker written through sysfs resource2 (no driver)
@@ -19,46 +20,41 @@
 # Prints boot and step times; they are information, never pass/fail.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=devtools/testlib.sh
+. "$here/../../testlib.sh"
 run=$here/../run.sh
 guest=$here/vm_smoke_guest.sh
 # The step a failure message names.
 step=setup
 
-skip() {
-	echo "SKIP: vm_smoke: $*" >&2
-	exit 77
-}
-fail() {
-	echo "FAIL: vm_smoke: $step: $*" >&2
-	exit 1
-}
+# fail WHY: t_fail, naming the step.
+fail() { t_fail "$step: $*"; }
 
 why=$(. "$here/../vmlib.sh" && vm_missing)
-[ -z "$why" ] || skip "$why"
-command -v dpdk-testpmd >/dev/null || skip "no dpdk-testpmd (apt-get install dpdk)"
-command -v dpdk-devbind.py >/dev/null || skip "no dpdk-devbind.py (apt-get install dpdk)"
-[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 for the guest"
+[ -z "$why" ] || t_skip "$why"
+command -v dpdk-testpmd >/dev/null || t_skip "no dpdk-testpmd (apt-get install dpdk)"
+command -v dpdk-devbind.py >/dev/null || t_skip "no dpdk-devbind.py (apt-get install dpdk)"
+[ -x /usr/bin/python3 ] || t_skip "no /usr/bin/python3 for the guest"
 
 server=${IVSHMEM_SERVER:-}
 if [ -z "$server" ] && [ -x "${1:-}/app/ivshmem-server/ivshmem-server" ]; then
 	server=$1/app/ivshmem-server/ivshmem-server
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vm_smoke.XXXXXX")
+t_init
+work=$T_DIR
 shm_name=vm_smoke-$$
 handles=()
-server_pid=
-cleanup() {
+# At exit: the guests still running killed, the server's shm removed.
+# shellcheck disable=SC2317 # called by the EXIT trap (t_at_exit)
+smoke_cleanup() {
 	local h
 	for h in "${handles[@]}"; do
 		"$run" --kill "$h" 2>/dev/null || true
 	done
-	[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
-	rm -rf "$work" "/dev/shm/$shm_name"
+	rm -f "/dev/shm/$shm_name"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+t_at_exit smoke_cleanup
 
 # at FILE OFFSET LEN: LEN bytes of FILE at OFFSET.
 at() { dd if="$1" bs=1 skip="$2" count="$3" status=none; }
@@ -86,7 +82,7 @@ got=$(at "$shm" 0 $((${#tag} + 6)))
 [ "$got" = "$tag-sysfs" ] || fail "host file has '$got' at 0, expected '$tag-sysfs'"
 got=$(at "$shm" 64 $((${#tag} + 5)))
 [ "$got" = "$tag-vfio" ] || fail "host file has '$got' at 64, expected '$tag-vfio'"
-echo "ok: host file holds both markers"
+t_ok "host file holds both markers"
 
 step="two guests"
 shm=$work/two.shm
@@ -115,17 +111,14 @@ echo "two guests: step $(since "$t") s"
 
 step=doorbell
 if [ -z "$server" ]; then
-	echo "note: doorbell step not run: no \$IVSHMEM_SERVER, no BUILD_DIR/app/ivshmem-server"
+	t_skip_part "doorbell step: no \$IVSHMEM_SERVER, no BUILD_DIR/app/ivshmem-server"
 else
 	t=$(now)
 	sock=$work/server.sock
 	"$server" -F -S "$sock" -m "/$shm_name" -l "$size" -n 2 > "$work/server.log" 2>&1 &
-	server_pid=$!
-	for _ in $(seq 50); do
-		[ -S "$sock" ] && break
-		sleep 0.1
-	done
-	[ -S "$sock" ] || fail "$server did not make $sock: $(cat "$work/server.log")"
+	T_PIDS+=($!)
+	t_wait_log "$work/server.log" 'listening on' 10 ||
+		fail "$server did not listen on $sock: $(cat "$work/server.log")"
 	out=$("$run" --name smoke-doorbell --timeout 120 --ivshmem-doorbell "$sock:2" -- \
 		"$guest" doorbell "$bytes" 2 "$tag-doorbell" 2>&1) || {
 		echo "$out" >&2
@@ -134,8 +127,8 @@ else
 	echo "$out"
 	got=$(at "/dev/shm/$shm_name" 0 $((${#tag} + 9)))
 	[ "$got" = "$tag-doorbell" ] || fail "server memory has '$got' at 0, expected '$tag-doorbell'"
-	echo "ok: server memory holds the marker"
+	t_ok "server memory holds the marker"
 	echo "doorbell: step $(since "$t") s"
 fi
 
-echo "PASS: vm_smoke: total $(since "$t0") s"
+t_pass "one guest, two guests, doorbell: total $(since "$t0") s"

@@ -5,13 +5,12 @@
 # sources this file, then calls t_init "$@" with the arguments meson
 # passes: the plugin path and the ivshmem-integrity path.
 #
-# It gives each test run its own names (shm files, EAL --file-prefix), a
-# log directory kept only when the test fails, bounded waits, and one EXIT
-# trap that kills the processes the test started (by pid, nothing else)
-# and removes what they left: shm files, DPDK runtime dirs, hugepage files.
-#
-# Results: t_pass / t_fail / t_skip print one loud line and exit 0 / 1 / 77;
-# t_check fails at once, t_expect records and t_expected fails at the end.
+# It builds on devtools/testlib.sh, the one vocabulary of the tests
+# (t_pass / t_fail / t_skip, t_check / t_expect / t_expected, t_log,
+# t_wait_log / t_wait_pid, T_DIR kept only when the test fails, T_PIDS
+# killed at exit by pid), and adds what the DPDK processes need: each test
+# run's own names (shm files, EAL --file-prefix), removed at exit with
+# what the processes left (shm files, DPDK runtime dirs, hugepage files).
 # Hugepages are used when enough are free; IVSHMEM_TEST_NO_HUGE=1 forces
 # --no-huge (tests that need hugepages then skip, saying so).
 #
@@ -31,98 +30,25 @@
 # and the usual pair of testpmd:
 #   tp_txrx TAG RX_VDEV TX_VDEV MIN XSTATS [args] [-- tx args [-- rx args]]
 
-T_NAME=$(basename -- "$0" .sh)
-T_PYTHON=/usr/bin/python3
+# shellcheck source=devtools/testlib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../../../../devtools/testlib.sh"
+
 T_TESTPMD=/usr/bin/dpdk-testpmd
 T_HUGE_PAGES_NEEDED=384		# 2 MiB pages free for hugepage mode
-T_PIDS=()			# every process started, killed at exit
 declare -A TP_FD TP_PID TP_LOG TP_MARK IN_PID
 
-t_log()  { printf '%s: %s\n' "$T_NAME" "$*"; }
-t_ok()   { printf '%s: OK: %s\n' "$T_NAME" "$*"; }
-t_skip() { printf '%s: SKIP: %s\n' "$T_NAME" "$*"; exit 77; }
-t_pass() { printf '%s: PASS%s\n' "$T_NAME" "${1:+: $1}"; exit 0; }
-
-# Prints the tail of every log of this run, then FAIL and exit 1.
-t_fail() {
-    local f
-    for f in "$T_DIR"/*.log "$T_DIR"/*.json; do
-        [[ -s $f ]] || continue
-        printf -- '----- %s (last 25 lines) -----\n' "$f"
-        tail -n 25 -- "$f"
-    done
-    printf '%s: FAIL: %s\n' "$T_NAME" "$*"
-    exit 1
-}
-
-# t_check CONDITION-STRING MESSAGE: evaluates [[ CONDITION ]]; fails with
-# MESSAGE (and the condition) if false, prints OK otherwise. Compare
-# counters with == (as strings, so that a "missing" value never equals a
-# number) against numbers already computed with $((...)).
-t_check() {
-    if eval "[[ $1 ]]"; then
-        t_ok "$2"
-    else
-        t_fail "$2 (check failed: $1)"
-    fi
-}
-
-# t_expect CONDITION-STRING MESSAGE: as t_check, but a failure is only
-# recorded (and printed), so that every failed expectation of a test shows;
-# t_expected then fails the test if any did.
-T_MISSED=()
-t_expect() {
-    if eval "[[ $1 ]]"; then
-        t_ok "$2"
-    else
-        printf '%s: FAILED: %s (check failed: %s)\n' "$T_NAME" "$2" "$1"
-        T_MISSED+=("$2")
-    fi
-}
-
-t_expected() {
-    local m
-    (( ${#T_MISSED[@]} == 0 )) && return 0
-    for m in "${T_MISSED[@]}"; do
-        printf '%s: failed: %s\n' "$T_NAME" "$m"
-    done
-    t_fail "${#T_MISSED[@]} expectation(s) failed (listed above)"
-}
-
-t_cleanup() {
-    local status=$? pid fd p i
-    trap - EXIT
+# At exit, once the processes are gone: the testpmd FIFOs closed, and every
+# shm file and EAL prefix of this run, which carry the tag, removed.
+t_driver_cleanup() {
+    local fd
     for fd in "${TP_FD[@]}"; do
         exec {fd}>&- 2>/dev/null || true
     done
-    for pid in "${T_PIDS[@]}"; do
-        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
-    done
-    for pid in "${T_PIDS[@]}"; do
-        for ((i = 0; i < 30; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            t_log "pid $pid still running: kill -9"
-            kill -KILL "$pid" 2>/dev/null
-        fi
-        wait "$pid" 2>/dev/null
-    done
-    # Every shm file and EAL prefix of this run carries the tag.
     if [[ -n ${T_TAG:-} ]]; then
         rm -f -- /dev/shm/"$T_TAG"-*
         rm -rf -- /var/run/dpdk/"$T_TAG"-*
         rm -f -- /dev/hugepages/"$T_TAG"-*map_*
     fi
-    # A pass or a skip leaves nothing (and a skip's reason stays the last
-    # line, which devtools/test.sh reports); a failure keeps the logs.
-    if (( status == 0 || status == 77 )); then
-        [[ -n ${T_DIR:-} ]] && rm -rf -- "$T_DIR"
-    elif [[ -d ${T_DIR:-} ]]; then
-        t_log "logs kept in $T_DIR"
-    fi
-    exit "$status"
 }
 
 # t_init PLUGIN INTEGRITY: checks what every test needs (skips loudly when
@@ -139,9 +65,8 @@ t_init() {
     [[ -x $T_PYTHON ]] || t_skip "$T_PYTHON missing: apt-get install python3"
     [[ -d /dev/shm && -w /dev/shm ]] || t_skip "/dev/shm is not writable"
     T_TAG=iv$$			# names of shm files and EAL prefixes start with it
-    T_DIR=$(mktemp -d "/tmp/ivshmem-$T_NAME.XXXXXX")
-    trap t_cleanup EXIT
-    trap 'exit 130' INT TERM
+    t_setup
+    t_at_exit t_driver_cleanup
     free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
     if [[ ${IVSHMEM_TEST_NO_HUGE:-0} == 1 ]]; then
         T_HUGE=0
@@ -172,46 +97,6 @@ t_shm() {
 # hugepage files are removed at exit).
 t_prefix() {
     printf '%s\n' "$T_TAG-$1"
-}
-
-t_now_ms() { date +%s%3N; }
-
-# t_wait_log FILE REGEX TIMEOUT_S [MIN_COUNT]: until MIN_COUNT (default 1)
-# lines of FILE match REGEX (grep -E). Status 1 on timeout.
-t_wait_log() {
-    local file=$1 re=$2 timeout=$3 min=${4:-1} end n
-    end=$(( $(t_now_ms) + timeout * 1000 ))
-    while :; do
-        n=$(grep -cE -- "$re" "$file" 2>/dev/null)
-        (( ${n:-0} >= min )) && return 0
-        (( $(t_now_ms) >= end )) && return 1
-        sleep 0.05
-    done
-}
-
-# t_wait_pid PID TIMEOUT_S: waits for a child to exit and sets T_STATUS to
-# its exit status. Status 1 when it is still running at the timeout.
-# (wait needs the parent shell: never call this in $(...).)
-t_wait_pid() {
-    local pid=$1 end
-    end=$(( $(t_now_ms) + $2 * 1000 ))
-    # (bash reports a job killed by a signal on stderr: the tests say more)
-    {
-        while kill -0 "$pid" 2>/dev/null; do
-            (( $(t_now_ms) >= end )) && return 1
-            sleep 0.05
-        done
-        T_STATUS=0
-        wait "$pid" || T_STATUS=$?
-    } 2>/dev/null
-}
-
-# t_json FILE EXPR: EXPR evaluated by Python with j = the JSON object in FILE.
-t_json() {
-    "$T_PYTHON" -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-v = eval(sys.argv[2])
-print(str(v).lower() if isinstance(v, bool) else v)' "$1" "$2"
 }
 
 # ---- testpmd ------------------------------------------------------------------
