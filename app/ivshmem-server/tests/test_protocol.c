@@ -150,7 +150,7 @@ garbage_client(void)
 	int fd = t_unix_connect(ivpt_sock_path);
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	char buf[4096];
-	int64_t end = t_now_ms() + 3000;
+	int64_t end = t_now_ms() + IVPT_WAIT_MS;
 	bool dropped = false;
 
 	if (fd < 0)
@@ -179,7 +179,6 @@ part1(void)
 	struct ivpt_client *a, *b, *c, *d, *e, *f, *g, *h, *set[4];
 	char err[400];
 	int fds0, fds1 = -1, i, refused, dropped;
-	int64_t end;
 
 	if (!ivpt_server_start(server_bin, args)) {
 		t_failed("server starts (see %s)", ivpt_log_path);
@@ -235,7 +234,7 @@ part1(void)
 	T_EXPECT(f == NULL && strstr(err, "before the protocol version"),
 		   "client beyond -p %d is refused: \"%s\"", MAX_PEERS,
 		   f ? "(accepted!)" : err);
-	ivpt_server_quiet();
+	ivpt_wait_log("refusing client", refused + 1);
 	T_EXPECT(ivpt_log_count("refusing client") == refused + 1 &&
 		   ivpt_log_count("-p/--max-peers is 4") > 0,
 		   "server log says why it refused");
@@ -268,7 +267,7 @@ part1(void)
 	T_EXPECT(ivpt_close_seen(d, a), "D's departure reaches A");
 
 	dropped = ivpt_log_count("it sent data");
-	T_EXPECT(garbage_client() &&
+	T_EXPECT(garbage_client() && ivpt_wait_log("it sent data", dropped + 1) &&
 		   ivpt_log_count("it sent data") == dropped + 1,
 		   "a client that writes is dropped (logged)");
 	for (i = 0; i < 20; i++) {
@@ -302,10 +301,7 @@ part1(void)
 			garbage_client();
 		ivpt_pump(0);
 	}
-	for (end = t_now_ms() + 5000; t_now_ms() < end;
-	     t_sleep_ms(50))
-		if ((fds1 = ivpt_server_quiet()) == fds0)
-			break;
+	fds1 = ivpt_wait_fds(fds0);
 	T_EXPECT(fds0 > 0 && fds1 == fds0, "server fd count unchanged after "
 		   "150 connect/close + 30 vanish + 10 garbage: %d -> %d", fds0,
 		   fds1);
@@ -382,7 +378,7 @@ part2(void)
 	T_EXPECT(ok, "its departure reaches all %d others, none broken",
 		   BIG_CLIENTS);
 	close(raw);
-	fds1 = ivpt_server_quiet();
+	fds1 = ivpt_wait_fds(fds0 - 1 - BIG_VECTORS);
 	T_EXPECT(fds1 == fds0 - 1 - BIG_VECTORS, "server released its socket "
 		   "and %d eventfds: %d -> %d fds", BIG_VECTORS, fds0, fds1);
 	for (i = 0; i < BIG_CLIENTS; i++)
@@ -472,7 +468,7 @@ part3(void)
 	 * After version, ID and shm, eventfds (of listed peers, its own, of
 	 * joining peers) make an ID known; a departure must name one.
 	 */
-	while (!end && raw_recv(raw, &value, &fd, 3000) == 1) {
+	while (!end && raw_recv(raw, &value, &fd, IVPT_WAIT_MS) == 1) {
 		if (fd >= 0)
 			close(fd);
 		if (++n == 2)

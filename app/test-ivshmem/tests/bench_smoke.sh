@@ -93,9 +93,10 @@ EOF
 }
 
 # pair LABEL VDEV TIMEOUT_S RECEIVER SENDER "RECEIVER OPTS" "SENDER OPTS"
-# [OPTS...]: the receiving role on RX_LCORE, then the sending one on
-# TX_LCORE, both on VDEV with --timeout TIMEOUT_S and OPTS; waits for both,
-# which must succeed. JSON in $T_DIR/LABEL-ROLE.json.
+# [OPTS...]: the receiving role on RX_LCORE, then, once its port is up
+# (its banner says so), the sending one on TX_LCORE, both on VDEV with
+# --timeout TIMEOUT_S and OPTS; waits for both, which must succeed. JSON
+# in $T_DIR/LABEL-ROLE.json.
 pair() {
     local label=$1 vdev=$2 timeout=$3 ra=$4 rb=$5 oa ob bpid apid
     read -r -a oa <<< "$6"
@@ -103,7 +104,8 @@ pair() {
     shift 7
     bench "$label-$ra" "$RX_LCORE" "$vdev" "$timeout" --role "$ra" "${oa[@]}" "$@"
     apid=$BPID
-    sleep 1
+    t_wait_log "$T_DIR/$label-$ra.log" "^ivshmem-bench: $ra on port" "$EAL_S" ||
+        t_fail "$label $ra: no banner (its port started) within $EAL_S s"
     bench "$label-$rb" "$TX_LCORE" "$vdev" "$timeout" --role "$rb" "${ob[@]}" "$@"
     bpid=$BPID
     finish "$label $rb" "$bpid" "$timeout"

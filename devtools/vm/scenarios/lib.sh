@@ -58,6 +58,21 @@ vm_wait() {
 	return $rc
 }
 
+# vm_job NAME: the guest's job directory, as the host sees it ($VM_JOB in
+# the guest: what one writes, the other reads at once).
+vm_job() { echo "$(cat "$WORK/$1.handle")/job"; }
+
+# vm_tell NAME WORD: the host says WORD to guest NAME, which waits for it
+# with $(guest_wait WORD) in its command.
+vm_tell() { touch "$(vm_job "$1")/$2"; }
+
+# guest_wait WORD: guest shell code that waits until the host said WORD
+# (the guest's own time limit bounds the wait).
+guest_wait() {
+	# shellcheck disable=SC2016 # $VM_JOB is the guest's
+	printf 'while [ ! -e "$VM_JOB/%s" ]; do sleep 0.2; done' "$1"
+}
+
 # vm_kill NAME: pull the plug on a guest (QEMU killed).
 vm_kill() {
 	local name=$1

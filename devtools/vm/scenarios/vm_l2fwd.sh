@@ -21,12 +21,16 @@ A=/dev/shm/ivshmem-$SCEN-a
 B2=/dev/shm/ivshmem-$SCEN-b
 FRAMES=${VM_FRAMES:-50000}
 rm -f "$A" "$B2"
+# l2fwd prints its statistics every STATS_S seconds, and none at exit: it
+# stops two periods after the host says so, so that the last block
+# printed counts every frame.
+STATS_S=1
 
 vm_start fwd --ivshmem-plain "$A:16M" --ivshmem-plain "$B2:16M" --timeout 240 -- sh -c "
 	$L2FWD -l 0 -d $PLUGIN -a 0000:00:10.0 -a 0000:00:11.0 --log-level=pmd.net.ivshmem.*:info -- \
-		-p 0x3 -q 2 --no-mac-updating -T 1 & pid=\$!
-	while [ ! -e \$VM_JOB/stop ]; do sleep 0.5; done
-	sleep 2; kill -INT \$pid; wait \$pid"
+		-p 0x3 -q 2 --no-mac-updating -T $STATS_S & pid=\$!
+	$(guest_wait stop)
+	sleep $((2 * STATS_S)); kill -INT \$pid; wait \$pid"
 
 # QEMU creates both files; the host processes join them once they exist.
 t_wait_for 30 test -s "$A" -a -s "$B2" || t_fail "QEMU did not create the shared files within 30 s"
@@ -43,7 +47,7 @@ rc=0
 wait "$rxpid" || true
 sed 's/^/  [host tx] /' "$WORK/tx.out" | grep -E 'summary|RESULT' || true
 sed 's/^/  [host rx] /' "$WORK/rx.out" | grep -E 'summary|RESULT' || true
-touch "$(cat "$WORK/fwd.handle")/job/stop" 2>/dev/null || true
+vm_tell fwd stop 2>/dev/null || true
 vm_wait fwd > /dev/null || true
 t_check "'$rc' == 0" "host tx exited 0 ($rc)"
 got=$(json_field "$WORK/rx.out" received)

@@ -14,20 +14,37 @@ FRAMES=${VM_FRAMES:-100000}
 DEV=(--ivshmem-plain "$FILE:16M")
 BDF=0000:00:10.0
 
-# rx: testpmd rxonly for a window that covers the sender's (boot skew
-# included), then integrity rx.
+# The testpmd pair, each step on the event it needs, the host passing the
+# word between the guests: rx forwards; then tx sends for TX_S seconds
+# (how many packets does not matter: the counts must agree) and quits,
+# which drains its port; then rx stops and reads its counters, and quits;
+# then integrity, tx's after rx's testpmd is gone. testpmd's output goes
+# to $VM_JOB/testpmd.log, line by line, where the host reads it.
+TX_S=10
+# The guest's testpmd, commands on stdin.
+GUEST_TESTPMD="stdbuf -oL -eL $TESTPMD -a $BDF"
 vm_start rx "${DEV[@]}" --timeout 240 -- sh -c "
-	(echo 'set fwd rxonly'; echo start; sleep 40; echo stop; echo 'show port stats 0'; echo quit) |
-		$TESTPMD --file-prefix rx -a $BDF -- -i --total-num-mbufs=8192 2>&1 | grep -E 'PMD|packets|ivshmem'
+	(echo 'set fwd rxonly'; echo start; $(guest_wait tx-quit); echo stop; echo 'show port stats 0'; echo quit) |
+		$GUEST_TESTPMD --file-prefix rx -- -i --total-num-mbufs=8192 > \$VM_JOB/testpmd.log 2>&1
+	grep -E 'PMD|packets|ivshmem' \$VM_JOB/testpmd.log
 	echo '--- integrity'
 	$INTEG $GAPP_EAL --file-prefix rxi -a $BDF,zero_copy=yes -- --role rx --count $FRAMES --min-size 60 --max-size 9000 --timeout 120 --json"
 vm_start tx "${DEV[@]}" --timeout 240 -- sh -c "
-	sleep 15
-	(echo 'set fwd txonly'; echo start; sleep 10; echo stop; echo 'show port stats 0'; echo quit) |
-		$TESTPMD --file-prefix tx -a $BDF -- -i --total-num-mbufs=8192 2>&1 | grep -E 'PMD|packets|ivshmem'
-	sleep 20
+	(echo 'set fwd txonly'; $(guest_wait rx-forwards); echo start; sleep $TX_S; echo stop; echo 'show port stats 0'; echo quit) |
+		$GUEST_TESTPMD --file-prefix tx -- -i --total-num-mbufs=8192 > \$VM_JOB/testpmd.log 2>&1
+	grep -E 'PMD|packets|ivshmem' \$VM_JOB/testpmd.log
+	$(guest_wait rx-quit)
 	echo '--- integrity'
 	$INTEG $GAPP_EAL --file-prefix txi -a $BDF -- --role tx --count $FRAMES --min-size 60 --max-size 9000 --wait-link 60 --timeout 120 --json"
+
+# Bounds that only stop a run that hangs: the guests' own time limit.
+t_wait_log "$(vm_job rx)/testpmd.log" 'rxonly packet forwarding - ports=' 200 ||
+	t_fail "rx: testpmd did not start forwarding"
+vm_tell tx rx-forwards
+t_wait_log "$(vm_job tx)/testpmd.log" 'Bye\.\.\.' 200 || t_fail "tx: testpmd did not quit"
+vm_tell rx tx-quit
+t_wait_log "$(vm_job rx)/testpmd.log" 'Bye\.\.\.' 200 || t_fail "rx: testpmd did not quit"
+vm_tell tx rx-quit
 
 rc_tx=0; rc_rx=0
 vm_wait tx || rc_tx=$?

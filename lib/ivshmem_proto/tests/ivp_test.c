@@ -83,7 +83,39 @@ ivpt_server_start(const char *bin, const char *const *args)
 	if (ivpt_srv_pid < 0)
 		t_fail("fork: %s", strerror(errno));
 	t_track_pid(ivpt_srv_pid);
-	return t_wait_until(server_listens, NULL, 5000);
+	return t_wait_until(server_listens, NULL, IVPT_WAIT_MS);
+}
+
+struct log_wait {
+	const char *needle;
+	int n;
+};
+
+static bool
+log_reached(void *arg)
+{
+	const struct log_wait *w = arg;
+
+	return ivpt_log_count(w->needle) >= w->n;
+}
+
+bool
+ivpt_wait_log(const char *needle, int n)
+{
+	struct log_wait w = { needle, n };
+
+	return t_wait_until(log_reached, &w, IVPT_WAIT_MS);
+}
+
+int
+ivpt_wait_fds(int want)
+{
+	int64_t end = t_now_ms() + IVPT_WAIT_MS;
+	int cur;
+
+	while ((cur = t_count_fds(ivpt_srv_pid)) != want && t_now_ms() < end)
+		ivpt_pump(10);
+	return cur;
 }
 
 bool
@@ -103,7 +135,7 @@ ivpt_server_stop(void)
 int
 ivpt_server_quiet(void)
 {
-	int64_t end = t_now_ms() + 5000;
+	int64_t end = t_now_ms() + IVPT_WAIT_MS;
 	int prev = -2, cur;
 
 	for (;;) {
@@ -198,7 +230,7 @@ ivpt_pump(int ms)
 void
 ivpt_settle(int quiet_ms)
 {
-	int64_t end = t_now_ms() + 10000;
+	int64_t end = t_now_ms() + IVPT_WAIT_MS;
 
 	while (t_now_ms() < end && ivpt_pump(quiet_ms) > 0)
 		;
@@ -207,7 +239,7 @@ ivpt_settle(int quiet_ms)
 bool
 ivpt_expect(struct ivpt_client *t, enum ivc_event_type type, unsigned int id)
 {
-	int64_t end = t_now_ms() + 3000;
+	int64_t end = t_now_ms() + IVPT_WAIT_MS;
 
 	for (;;) {
 		unsigned int i;

@@ -20,6 +20,10 @@
 
 #define IVPT_MAX_EVENTS 8192	/* kept per client */
 #define IVPT_MAX_CLIENTS 64
+/* The longest a wait for an event or a count may last: a bound that only
+ * stops a test that hangs (the server is local; it answers in
+ * milliseconds, or seconds under valgrind). */
+#define IVPT_WAIT_MS	10000
 
 /*
  * The server's socket and log paths in the test's directory (t_tmpdir),
@@ -46,6 +50,11 @@ bool ivpt_server_stop(void);
 int ivpt_server_quiet(void);
 /* Occurrences of @needle in the server log. */
 int ivpt_log_count(const char *needle);
+/* Until @needle is in the server log @n times; false at IVPT_WAIT_MS. */
+bool ivpt_wait_log(const char *needle, int n);
+/* Until the server holds @want fds, our clients read meanwhile; returns
+ * its count at the end (another value at IVPT_WAIT_MS). */
+int ivpt_wait_fds(int want);
 
 /* ---- clients with their events ------------------------------------------ */
 
@@ -70,7 +79,7 @@ void ivpt_close_all(void);
 int ivpt_pump(int ms);
 /* Pump until nothing arrives for @quiet_ms. */
 void ivpt_settle(int quiet_ms);
-/* Wait (3 s at most) for one event on @t, and consume it. */
+/* Wait (IVPT_WAIT_MS at most) for one event on @t, and consume it. */
 bool ivpt_expect(struct ivpt_client *t, enum ivc_event_type type,
 		 unsigned int id);
 /* Close @t and wait until @witness is told it left. */

@@ -417,8 +417,14 @@ budget_case(void)
 
 /*
  * A server that never accepts (backlog full) or accepts and stays silent:
- * ivc_connect() must give up at its timeout, saying which.
+ * ivc_connect() must give up at its timeout, saying which. The bounds are
+ * the timeout's: not before it (the client counts on the same clock), and
+ * before a second one would end (one deadline covers the connect and the
+ * handshake: a client that started the timeout again for the handshake,
+ * or for each try, would take two).
  */
+#define STALL_MS	1000
+
 static void
 stall_cases(void)
 {
@@ -426,7 +432,7 @@ stall_cases(void)
 	char path[96], err[400];
 	struct ivc_client *c;
 	int lfd, filler, acc;
-	int64_t t0;
+	int64_t t0, t1;
 
 	snprintf(path, sizeof(path), "%s/stall.sock", t_tmpdir());
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
@@ -440,12 +446,13 @@ stall_cases(void)
 	filler = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	connect(filler, (struct sockaddr *)&sa, sizeof(sa));
 	t0 = t_now_ms();
-	c = ivc_connect(path, 1, 300, err, sizeof(err));
+	c = ivc_connect(path, 1, STALL_MS, err, sizeof(err));
+	t1 = t_now_ms();
 	T_EXPECT(c == NULL && strstr(err, "not accepting") != NULL &&
-		   t_now_ms() - t0 < 2000, "client gives up on a server "
-		   "that never accepts, after %lld ms: \"%s\"",
-		   (long long)(t_now_ms() - t0),
-		   c ? "(accepted!)" : err);
+		   t1 - t0 >= STALL_MS && t1 - t0 < 2 * STALL_MS,
+		   "client gives up on a server that never accepts after "
+		   "%lld ms (its timeout: %d): \"%s\"", (long long)(t1 - t0),
+		   STALL_MS, c ? "(accepted!)" : err);
 	ivc_close(c);
 	acc = accept(lfd, NULL, NULL);	/* frees the backlog slot */
 	close(filler);
@@ -453,11 +460,13 @@ stall_cases(void)
 		close(acc);
 
 	t0 = t_now_ms();
-	c = ivc_connect(path, 1, 300, err, sizeof(err));
+	c = ivc_connect(path, 1, STALL_MS, err, sizeof(err));
+	t1 = t_now_ms();
 	T_EXPECT(c == NULL && strstr(err, "no protocol version") != NULL &&
-		   t_now_ms() - t0 < 2000, "client gives up on a silent "
-		   "server after %lld ms: \"%s\"",
-		   (long long)(t_now_ms() - t0), c ? "(accepted!)" : err);
+		   t1 - t0 >= STALL_MS && t1 - t0 < 2 * STALL_MS,
+		   "client gives up on a silent server after %lld ms (its "
+		   "timeout: %d): \"%s\"", (long long)(t1 - t0), STALL_MS,
+		   c ? "(accepted!)" : err);
 	ivc_close(c);
 	close(lfd);
 	unlink(path);

@@ -85,6 +85,16 @@ test_layout(void)
 
 /* ---- attach: each way the region can be wrong ---- */
 
+/*
+ * The live peers beat every BEAT_US; a third peer that waited the
+ * library's shortest dead time for them to fall silent could take a slot
+ * over from a beat thread the scheduler held back that long. It waits
+ * LIVE_DEAD_MS instead: it sees both beat at once and gives up, and only
+ * a thread held back for a minute could fool it.
+ */
+#define BEAT_US		5000
+#define LIVE_DEAD_MS	60000
+
 struct beat {
 	struct ivr_region a, b;
 	int stop;
@@ -98,7 +108,7 @@ beat_thread(void *arg)
 	while (!__atomic_load_n(&bt->stop, __ATOMIC_ACQUIRE)) {
 		ivr_heartbeat(&bt->a);
 		ivr_heartbeat(&bt->b);
-		usleep(5000);
+		usleep(BEAT_US);
 	}
 	return NULL;
 }
@@ -177,7 +187,7 @@ test_attach_errors(void)
 		T_EXPECT(bt.a.slot == 0 && bt.b.slot == 1, "slots %u %u", bt.a.slot, bt.b.slot);
 		pthread_create(&th, NULL, beat_thread, &bt);
 		ret = ivr_attach(&c, base, size, &base_cfg, &(struct ivr_attach_opts){
-				.slot = -1, .dead_ms = IVR_DEAD_MS_MIN, .claim_ms = 1 });
+				.slot = -1, .dead_ms = LIVE_DEAD_MS, .claim_ms = 1 });
 		T_EXPECT(ret == -EBUSY && strstr(c.errmsg, "live peers"),
 				"third peer refused: %d %s", ret, c.errmsg);
 		__atomic_store_n(&bt.stop, 1, __ATOMIC_RELEASE);

@@ -2,10 +2,12 @@
 /*
  * No lost wakeup: a receiver that randomly alternates between polling and
  * sleeping on an eventfd, against a sender with random gaps that rings the
- * eventfd only when ivr_tx_publish() says the receiver is armed. Every
- * sleep has a watchdog: one that lasts WATCHDOG_MS while the sender is
- * still running is a lost wakeup, and fails the test with both sides'
- * state printed.
+ * eventfd only when ivr_tx_publish() says the receiver is armed. The
+ * sender often waits until the receiver has taken everything it sent: a
+ * receiver asleep then, with frames it has not taken and no kick in its
+ * eventfd, will never be woken. That state, not a time, is the lost
+ * wakeup: the receiver looks for it every NAP_MS of sleep, and fails the
+ * test with both sides' state printed.
  *
  *   test_ring_wakeup [--cycles N] [--seed S]
  */
@@ -24,7 +26,7 @@
 #include "ivshmem_ring.h"
 #include "t_helpers.h"
 
-#define WATCHDOG_MS	2000
+#define NAP_MS		100	/* a sleeping receiver looks at the sender */
 
 static const struct ivr_config cfg = {
 	.n_queues = 1, .ring_size = 256, .buf_size = 128, .max_frame = 128,
@@ -37,6 +39,7 @@ struct shared {
 	struct ivr_rx rx;
 	int efd;
 	uint64_t sent, received, sleeps, kicks;
+	int parked;		/* the sender waits for received == sent */
 	int stop;
 	uint64_t seed;
 };
@@ -86,12 +89,16 @@ sender(void *arg)
 		__atomic_store_n(&sh->sent, seq, __ATOMIC_RELEASE);
 		/* Often wait until the receiver has taken everything, as a
 		 * request/response peer does: a receiver asleep with frames
-		 * pending is then never rescued by a later publish, so a lost
-		 * wakeup shows up as a watchdog failure. */
-		if (rnd(&s) % 2 == 0)
+		 * pending is then never rescued by a later publish. Parked
+		 * after the kick's write(): a receiver that sees parked sees
+		 * the kick too, if there was one. */
+		if (rnd(&s) % 2 == 0) {
+			__atomic_store_n(&sh->parked, 1, __ATOMIC_RELEASE);
 			while (__atomic_load_n(&sh->received, __ATOMIC_ACQUIRE) != seq &&
 					!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE))
 				;
+			__atomic_store_n(&sh->parked, 0, __ATOMIC_RELEASE);
+		}
 		/* Random gaps: none, a short spin, or a syscall-length pause,
 		 * so the receiver finds the ring empty often and at every
 		 * phase of the sender's publish. */
@@ -103,6 +110,22 @@ sender(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * A receiver that armed and sleeps: is it lost? Yes when the sender is
+ * parked, waiting for frames the receiver has not taken, and no kick is
+ * in the eventfd: nothing will ever wake it.
+ */
+static bool
+lost_wakeup(struct shared *sh)
+{
+	struct pollfd p = { .fd = sh->efd, .events = POLLIN };
+
+	if (!__atomic_load_n(&sh->parked, __ATOMIC_ACQUIRE) ||
+			__atomic_load_n(&sh->sent, __ATOMIC_ACQUIRE) == sh->received)
+		return false;
+	return poll(&p, 1, 0) == 0;
 }
 
 static void
@@ -190,11 +213,14 @@ main(int argc, char **argv)
 		if (rnd(&s) % 2 == 0 && ivr_rx_arm(&sh.rx)) {
 			struct pollfd p = { .fd = sh.efd, .events = POLLIN };
 			uint64_t cnt;
-			int r = poll(&p, 1, WATCHDOG_MS);
+			int r;
 
+			while ((r = poll(&p, 1, NAP_MS)) == 0 && !lost_wakeup(&sh))
+				;
 			if (r == 0) {
-				t_failed("lost wakeup: asleep for %d ms with the sender running",
-						WATCHDOG_MS);
+				t_failed("lost wakeup: asleep, armed, %" PRIu64 " frames sent "
+						"and not taken, no kick, and the sender waiting for them",
+						__atomic_load_n(&sh.sent, __ATOMIC_ACQUIRE) - sh.received);
 				dump(&sh);
 				failed = 1;
 				break;

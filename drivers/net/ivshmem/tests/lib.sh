@@ -27,6 +27,7 @@
 #   in_wait NAME TIMEOUT                                     IN_STATUS=exit status
 #   in_pair TAG RX_VDEV TX_VDEV WAIT_RX_LINK TIMEOUT [opts]  rx + tx, both exit 0
 #   in_clean NAME COUNT                                      rx got COUNT, no faults
+#   in_wait_received NAME MIN TIMEOUT                        rx (--progress) got MIN
 # and the usual pair of testpmd:
 #   tp_txrx TAG RX_VDEV TX_VDEV MIN XSTATS [args] [-- tx args [-- rx args]]
 
@@ -212,9 +213,9 @@ tp_quit() {
 # tp_txrx TAG RX_VDEV TX_VDEV MIN XSTATS [testpmd args for both]
 #         [-- args for the sender [-- args for the receiver]]:
 # testpmd TAG-rx (rxonly, main lcore 0, on RX_VDEV) and TAG-tx (txonly,
-# main lcore 1, on TX_VDEV), forwarding for 2 s and until each of the
-# comma-separated XSTATS reached MIN (the receiver's, or the sender's when
-# written tx:NAME). Then the sender stops (its 'stop' output in
+# main lcore 1, on TX_VDEV), forwarding until each of the comma-separated
+# XSTATS reached MIN (the receiver's, or the sender's when written
+# tx:NAME): a count, never a time. Then the sender stops (its 'stop' output in
 # $T_DIR/TAG-tx.stop), its xstats go to TAG-tx.xstats, it quits (and
 # drains); then the receiver's xstats go to TAG-rx.xstats and it quits.
 tp_txrx() {
@@ -232,7 +233,6 @@ tp_txrx() {
     tp_cmd "$tag-rx" start
     tp_wait_link "$tag-tx" 10
     tp_cmd "$tag-tx" start
-    sleep 2
     for x in "${wait[@]}"; do
         if [[ $x == tx:* ]]; then
             tp_wait_xstat "$tag-tx" "${x#tx:}" "$min" 60
@@ -302,6 +302,24 @@ in_clean() {
     for v in lost reordered corrupt stale extra foreign wrong_queue; do
         t_check "$(t_json "$j" "j['$v']") == 0" "$1: $v = 0"
     done
+}
+
+# in_received NAME: the frames integrity rx NAME (run with --progress) had
+# received at its last progress line; 0 before the first.
+in_received() {
+    [[ -f $T_DIR/$1.log ]] || { echo 0; return; }
+    awk '$1 == "progress:" { for (i = 1; i < NF; i++) if ($i == "received") n = $(i + 1) }
+        END { print n + 0 }' "$T_DIR/$1.log"
+}
+
+# shellcheck disable=SC2317 # called by t_wait_for
+in_received_ge() { (( $(in_received "$1") >= $2 )); }
+
+# in_wait_received NAME MIN TIMEOUT_S: until integrity rx NAME has received
+# MIN frames (a count, never a time); fails the test at the timeout.
+in_wait_received() {
+    t_wait_for "$3" in_received_ge "$1" "$2" ||
+        t_fail "$1 received $(in_received "$1") frames in $3 s, expected at least $2"
 }
 
 # in_summary NAME: the human summary line of a finished integrity run.

@@ -3,7 +3,7 @@
 #
 # Two dpdk-testpmd processes over one net_ivshmem shm file.
 #
-# 1. txonly -> rxonly for a few seconds and at least MIN_PKTS packets. The
+# 1. txonly -> rxonly until at least MIN_PKTS packets arrived. The
 #    sender stops, then quits (its port drains on close), then the
 #    receiver reads its counters. Checks, on the PMD counters (testpmd's
 #    'start' flushes RX before its forward statistics begin, so those are
@@ -14,15 +14,15 @@
 #    in flight, and both sides bounce them. Both stop; the packets still in
 #    flight sit in the rings: each side then drains its RX ring (rxonly
 #    start/stop, which reads them through rx_burst, so the PMD counts
-#    them). Checks: in flight after the stop == 32 exactly (none lost or
-#    made up), then A.TX == B.RX and B.TX == A.RX.
+#    them, until it has all the other side sent). Checks: in flight after
+#    the stop == 32 exactly (none lost or made up), then A.TX == B.RX and
+#    B.TX == A.RX.
 #
 # Usage: test_testpmd.sh PLUGIN.so IVSHMEM-INTEGRITY
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 t_init "$@"
 
-RUN_S=2		# at least, and until MIN_PKTS went through (at most 60 s)
-MIN_PKTS=100000
+MIN_PKTS=100000	# through each side before it stops (a count, not a time)
 BURST=32
 
 # ---- 1. txonly -> rxonly ------------------------------------------------------
@@ -58,11 +58,11 @@ tp_start b 1 --vdev "$VDEV" -- --forward-mode=io
 tp_cmd a start
 tp_wait_link b 10
 tp_cmd b "start tx_first"
-sleep "$RUN_S"
 tp_wait_xstat a rx_q0_packets "$MIN_PKTS" 60
+tp_wait_xstat b rx_q0_packets "$MIN_PKTS" 60
+# 'stop' returns once the forwarding lcores have: the counters are final.
 tp_show a stop "$T_DIR/a.stop"
 tp_show b stop "$T_DIR/b.stop"
-sleep 0.5
 tp_show a "show port xstats 0" "$T_DIR/a1.xstats"
 tp_show b "show port xstats 0" "$T_DIR/b1.xstats"
 A_TX=$(tp_xstat "$T_DIR/a1.xstats" tx_q0_packets)
@@ -74,11 +74,13 @@ t_log "io bounce, both stopped: A tx $A_TX rx $A_RX, B tx $B_TX rx $B_RX; in fli
 t_check "$A_TX -ge $MIN_PKTS && $B_TX -ge $MIN_PKTS" "packets bounced: A sent $A_TX, B sent $B_TX (>= $MIN_PKTS each)"
 t_check "$IN_FLIGHT == $BURST" "after both stopped, exactly the $BURST packets of tx_first are in flight"
 
-# Drain: each side reads what waits in its RX ring.
+# Drain: each side reads what waits in its RX ring, until it has received
+# all the other side sent (a side that lost some times out here).
+declare -A SENT_TO=([a]=$B_TX [b]=$A_TX)
 for s in a b; do
     tp_cmd "$s" "set fwd rxonly"
     tp_cmd "$s" start
-    sleep 0.5
+    tp_wait_xstat "$s" rx_q0_packets "${SENT_TO[$s]}" 30
     tp_show "$s" stop "$T_DIR/$s.drain"
 done
 tp_show a "show port xstats 0" "$T_DIR/a2.xstats"
