@@ -37,6 +37,37 @@
 
 static const char *server_bin;
 
+struct client_set {
+	struct ivpt_client **v;
+	unsigned int n, nv;
+};
+
+/* Every client of the set knows every other's nv eventfds (after reading
+ * what waits). */
+static bool
+set_knows_all(void *arg)
+{
+	const struct client_set *s = arg;
+
+	ivpt_pump(0);
+	for (unsigned int x = 0; x < s->n; x++)
+		for (unsigned int y = 0; y < s->n; y++)
+			if (x != y && !ivpt_knows(s->v[x], ivc_id(s->v[y]->c),
+						  s->nv))
+				return false;
+	return true;
+}
+
+/* Until every client of @v knows every other (the joins it was told of
+ * have arrived); the check that follows says whether they did. */
+static void
+wait_all_known(struct ivpt_client **v, unsigned int n, unsigned int nv)
+{
+	struct client_set s = { v, n, nv };
+
+	t_wait_until(set_knows_all, &s, IVPT_WAIT_MS);
+}
+
 /* Every ordered pair: the fd x holds for y's vector v is y's own fd v. */
 static void
 check_matrix(struct ivpt_client **v, unsigned int n, unsigned int nv,
@@ -254,8 +285,8 @@ part1(void)
 	T_EXPECT(ivpt_expect(a, IVC_EV_PEER_JOINED, 1) &&
 		   ivpt_knows(a, 1, VECTORS),
 		   "A learns the reused ID 1 with fresh eventfds");
-	ivpt_server_quiet();
 	set[0] = a; set[1] = c; set[2] = d; set[3] = g;
+	wait_all_known(set, 4, VECTORS);
 	check_matrix(set, 4, VECTORS, "4 clients after reuse");
 
 	T_EXPECT(ivpt_close_seen(g, a), "G's departure reaches A");
@@ -345,7 +376,7 @@ part2(void)
 			return;
 		}
 	}
-	ivpt_server_quiet();
+	wait_all_known(v, BIG_CLIENTS, BIG_VECTORS);
 	for (i = 0; i < BIG_CLIENTS; i++)
 		ok = ok && !v[i]->broken && ivpt_knows(v[i], 0, BIG_VECTORS);
 	T_EXPECT(ok && ivpt_log_count("dropped") == 0, "%d clients with "
