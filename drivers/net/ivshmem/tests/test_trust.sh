@@ -29,13 +29,21 @@ T_PIDS+=("$SERVER_PID")
 t_wait_log "$T_DIR/server.log" 'listening on' 10 || t_fail "server did not start"
 VDEV="net_ivshmem0,server=$SOCK"
 
-in_start rx 1 "$VDEV" --role rx --count 0 --timeout 60 --idle 2
+in_start rx 1 "$VDEV" --role rx --count 0 --timeout 60 --idle 2 --progress 0.2
 t_wait_log "$T_DIR/rx.log" 'server=.*we are peer' 20 || t_fail "receiver did not join the server"
 in_start tx 0 "$VDEV" --role tx --count 0 --timeout 6 --wait-link 30
 t_wait_log "$T_DIR/rx.log" 'first frame' 30 || t_fail "no frame reached the receiver"
+L0=$(grep -c '^progress:' "$T_DIR/rx.log") || L0=0
 printf 'seals\ntruncate\nquit\n' | "$PROBE" client "$SOCK" 2 > "$T_DIR/probe.out" 2>&1
 t_log "hostile client: $(grep -E '^(seals|truncate)' "$T_DIR/probe.out" | tr '\n' ';')"
-sleep 1
+# Two progress lines of rx after the truncate: frames counted between
+# them crossed the region after it (a truncated region kills a port that
+# touches it: SIGBUS).
+t_wait_log "$T_DIR/rx.log" '^progress:' 10 $((L0 + 2)) ||
+    t_fail "rx printed no progress after the client's truncate"
+read -r R1 R2 < <(grep '^progress:' "$T_DIR/rx.log" | sed -n "$((L0 + 1))p;$((L0 + 2))p" |
+    awk '{ for (i = 1; i < NF; i++) if ($i == "received") printf "%d ", $(i + 1) }')
+t_check "${R2:-0} -gt ${R1:-0}" "frames crossed the region after the client's truncate (rx received $R1, then $R2)"
 for p in rx tx; do
     if ! kill -0 "${IN_PID[$p]}" 2>/dev/null; then
         in_wait "$p" 5
