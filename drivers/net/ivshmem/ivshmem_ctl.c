@@ -185,7 +185,7 @@ ctl_poll(struct rte_eth_dev *dev)
 	link.link_status = up && !c->peer_left ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
 	if (rte_eth_linkstatus_set(dev, &link) != 0)
 		return false;	/* unchanged */
-	c->link_changes++;
+	__atomic_fetch_add(&c->link_changes, 1, __ATOMIC_RELAXED);
 	return dev->data->dev_conf.intr_conf.lsc != 0;
 }
 
@@ -518,7 +518,7 @@ ivsh_ctl_reset(struct rte_eth_dev *dev)
 				txq->ring.st = keep;
 			}
 		}
-		c->resets++;
+		__atomic_fetch_add(&c->resets, 1, __ATOMIC_RELAXED);
 		lsc |= ctl_poll(dev);
 	}
 	UNLOCK(ad);

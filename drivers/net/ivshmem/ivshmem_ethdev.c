@@ -423,9 +423,12 @@ xstats_fill(const struct ivsh_xstat *tab, unsigned int ntab, const char *dir,
 						"%s_q%u_%s", dir, q, tab[i].name);
 			} else {
 				xs[k].id = k;
+				/* written by another thread (an lcore, the
+				 * control module): one relaxed load */
 				xs[k].value = queues[q] == NULL ? 0 :
-					*(const uint64_t *)((const char *)queues[q] +
-							tab[i].off);
+					__atomic_load_n((const uint64_t *)
+						((const char *)queues[q] + tab[i].off),
+						__ATOMIC_RELAXED);
 			}
 		}
 	return k;
