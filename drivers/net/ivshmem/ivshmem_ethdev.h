@@ -121,8 +121,10 @@ ivsh_adapter(struct rte_eth_dev *dev)
  *     -> ethdev ops (ivshmem_ethdev.c)
  *       -> control (ivshmem_ctl.c)
  *         -> transports (ivshmem_shm.c, ivshmem_server.c, ivshmem_bar.c)
- *           -> lib/ivshmem_ring, lib/ivshmem_proto
- *   burst functions (ivshmem_rxtx.c) -> lib/ivshmem_ring
+ *           -> lib/ivshmem_ring, lib/ivshmem_proto, lib/ivshmem_parse
+ *   (the PCI glue also asks ivshmem_bar.c whether BAR2 stays mapped;
+ *   ivshmem_ethdev.c creates and destroys ivshmem_zc.c's bookkeeping)
+ *   burst functions (ivshmem_rxtx.c, ivshmem_zc.h) -> lib/ivshmem_ring
  */
 
 /* ivshmem_devargs.c */

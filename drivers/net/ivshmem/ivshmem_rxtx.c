@@ -149,6 +149,27 @@ rx_copy_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *
 	return rx_copy_chain(rxq, m, f) == NULL ? -1 : 0;
 }
 
+/*
+ * Ends a burst of got frames (bytes in all) in pkts[0..want): publishes
+ * the consumption, or, if the producer restarted mid-burst, drops the
+ * burst (what was copied may be the new incarnation's; what was lent
+ * comes back to a session that is over, stale); frees the unused mbufs.
+ */
+static inline uint16_t
+rx_burst_end(struct ivsh_rxq *rxq, struct rte_mbuf **pkts, uint16_t got,
+		uint16_t want, uint64_t bytes)
+{
+	if (unlikely(!ivr_rx_end(&rxq->ring, got))) {
+		rte_pktmbuf_free_bulk(pkts, got);
+		got = 0;
+		bytes = 0;
+	}
+	if (got < want)
+		rte_pktmbuf_free_bulk(&pkts[got], want - got);
+	rxq->bytes += bytes;
+	return got;
+}
+
 uint16_t
 ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -184,16 +205,7 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		bytes += f.len;
 		got++;
 	}
-	if (unlikely(!ivr_rx_end(r, got))) {
-		/* The producer restarted mid-burst: nothing copied counts. */
-		rte_pktmbuf_free_bulk(pkts, got);
-		got = 0;
-		bytes = 0;
-	}
-	if (got < want)
-		rte_pktmbuf_free_bulk(&pkts[got], want - got);
-	rxq->bytes += bytes;
-	return got;
+	return rx_burst_end(rxq, pkts, got, want, bytes);
 }
 
 /* Lends frame f's buffers as the data of m and, for more segments, of
@@ -273,16 +285,7 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 		bytes += f.len;
 		got++;
 	}
-	if (unlikely(!ivr_rx_end(r, got))) {
-		/* The producer restarted mid-burst: nothing counts, and what
-		 * was lent comes back to a session that is over (stale). */
-		rte_pktmbuf_free_bulk(pkts, got);
-		got = 0;
-		bytes = 0;
-	}
-	if (got < want)
-		rte_pktmbuf_free_bulk(&pkts[got], want - got);
-	rxq->bytes += bytes;
+	got = rx_burst_end(rxq, pkts, got, want, bytes);
 	held = ivsh_zc_held(zc);
 	zc->held = held;
 	if (held > zc->held_max)
