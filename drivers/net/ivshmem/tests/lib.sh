@@ -14,6 +14,16 @@
 # Hugepages are used when enough are free; IVSHMEM_TEST_NO_HUGE=1 forces
 # --no-huge (tests that need hugepages then skip, saying so).
 #
+# Sanitizer builds: meson sets IVSHMEM_TEST_PRELOAD to the sanitizer
+# runtimes (T_PRELOAD), which DPDK programs not built here (Debian's
+# dpdk-testpmd, dpdk-proc-info, dpdk-dumpcap) need before they load our
+# instrumented plugin. Start them with env "${T_DPDK_ENV[@]}" PROGRAM, or
+# env "${T_SECONDARY_ENV[@]}" PROGRAM for a secondary process, which adds
+# LeakSanitizer suppressions for a leak of DPDK's own in every secondary
+# (lsan-dpdk-secondary.supp); both are empty in other builds. A sanitizer
+# report in any file of the run fails the test, even one whose checks all
+# held, and t_fail prints every report in full.
+#
 # DPDK processes (testpmd, ivshmem-integrity) are started by name:
 #   tp_start NAME MAIN_LCORE [EAL args] -- [testpmd args]   testpmd -i on a FIFO
 #   tp_cmd NAME 'command'                                    send a command
@@ -36,7 +46,50 @@
 
 T_TESTPMD=/usr/bin/dpdk-testpmd
 T_HUGE_PAGES_NEEDED=384		# 2 MiB pages free for hugepage mode
+T_TESTS_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+T_PRELOAD=${IVSHMEM_TEST_PRELOAD:-}
+T_DPDK_ENV=()
+T_SECONDARY_ENV=()
+if [[ -n $T_PRELOAD ]]; then
+    T_DPDK_ENV=("LD_PRELOAD=$T_PRELOAD")
+    # shellcheck disable=SC2034 # for the tests that start secondaries
+    T_SECONDARY_ENV=("${T_DPDK_ENV[@]}"
+        "LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T_TESTS_DIR/lsan-dpdk-secondary.supp")
+fi
 declare -A TP_FD TP_PID TP_LOG TP_MARK IN_PID
+
+# What starts and ends a report of ASan, LSan, UBSan or TSan; with
+# print_summary=1 (the default) every report ends with the SUMMARY line.
+T_SAN_START='^==[0-9]+==ERROR: [A-Za-z]+Sanitizer|^WARNING: ThreadSanitizer:|: runtime error: '
+T_SAN_END='^SUMMARY: [A-Za-z]+Sanitizer'
+
+# t_san_reports FILE: every sanitizer report in FILE, whole (the tail of a
+# log that t_fail prints would show only an ASan report's shadow bytes).
+t_san_reports() {
+    awk -v f="$1" -v start="$T_SAN_START" -v end="$T_SAN_END" '
+        $0 ~ start && !on { printf "----- %s: sanitizer report -----\n", f; on = 1 }
+        on { print }
+        $0 ~ end { on = 0 }' "$1"
+}
+
+# On a failure (t_on_fail), before the log tails: every report of the run.
+t_san_print() {
+    local f
+    for f in "$T_DIR"/*; do
+        [[ -f $f && -s $f ]] || continue
+        t_san_reports "$f"
+    done
+}
+
+# On a pass (t_on_pass): no report in any file of the run, or the test fails.
+t_san_check() {
+    local f bad=()
+    for f in "$T_DIR"/*; do
+        [[ -f $f ]] || continue
+        grep -qaE "$T_SAN_START|$T_SAN_END" "$f" && bad+=("$f")
+    done
+    (( ${#bad[@]} == 0 )) || t_fail "sanitizer report(s) in ${bad[*]}"
+}
 
 # At exit, once the processes are gone: the testpmd FIFOs closed, and every
 # shm file and EAL prefix of this run, which carry the tag, removed.
@@ -68,6 +121,8 @@ t_init() {
     T_TAG=iv$$			# names of shm files and EAL prefixes start with it
     t_setup
     t_at_exit t_driver_cleanup
+    t_on_fail t_san_print
+    t_on_pass t_san_check
     free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
     if [[ ${IVSHMEM_TEST_NO_HUGE:-0} == 1 ]]; then
         T_HUGE=0
@@ -106,7 +161,7 @@ t_prefix() {
 # testpmd reading commands from a FIFO, output in $T_DIR/NAME.log; returns
 # once it prompts. Its forwarding lcore is the one of 0,1 not MAIN_LCORE.
 tp_start() {
-    local name=$1 main=$2 fifo log fd eal=()
+    local name=$1 main=$2 fifo log fd end eal=()
     shift 2
     while (( $# )) && [[ $1 != -- ]]; do eal+=("$1"); shift; done
     (( $# )) && shift
@@ -115,7 +170,7 @@ tp_start() {
     mkfifo "$fifo"
     exec {fd}<>"$fifo"
     # stdbuf: testpmd's printf output must reach the log as it happens.
-    stdbuf -oL -eL "$T_TESTPMD" -l 0,1 --main-lcore "$main" --no-pci \
+    env "${T_DPDK_ENV[@]}" stdbuf -oL -eL "$T_TESTPMD" -l 0,1 --main-lcore "$main" --no-pci \
         --file-prefix "$(t_prefix "$name")" -d "$T_PLUGIN" "${T_EAL_MEM[@]}" \
         --log-level='pmd.net.ivshmem.*:info' "${eal[@]}" \
         -- -i --disable-link-check --total-num-mbufs=16384 "$@" \
@@ -125,10 +180,14 @@ tp_start() {
     TP_FD[$name]=$fd
     TP_LOG[$name]=$log
     TP_MARK[$name]=0
-    t_wait_log "$log" '^testpmd> ' 60 || {
+    # A testpmd that dies at start (a refused option, a sanitizer report in
+    # the probe) fails the test at once, not after the 60 s.
+    end=$(( $(t_now_ms) + 60000 ))
+    until grep -q '^testpmd> ' "$log"; do
         kill -0 "${TP_PID[$name]}" 2>/dev/null || t_fail "testpmd $name exited during start"
-        t_fail "testpmd $name did not prompt within 60 s"
-    }
+        (( $(t_now_ms) < end )) || t_fail "testpmd $name did not prompt within 60 s"
+        sleep 0.05
+    done
     t_log "testpmd $name: pid ${TP_PID[$name]}, main lcore $main, log $log"
 }
 

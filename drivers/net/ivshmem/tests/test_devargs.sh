@@ -79,8 +79,9 @@ for row in "${CASES[@]}"; do
     n=$((n + 1))
     log=$T_DIR/case$n.log
     # Not a background job: a crash must show up as status > 128 here.
-    "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "case$n")" -d "$T_PLUGIN" \
-        --vdev "net_ivshmem0${args:+,$args}" -- -i --total-num-mbufs=2048 < /dev/null > "$log" 2>&1
+    env "${T_DPDK_ENV[@]}" "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "case$n")" \
+        -d "$T_PLUGIN" --vdev "net_ivshmem0${args:+,$args}" -- -i --total-num-mbufs=2048 \
+        < /dev/null > "$log" 2>&1
     st=$?
     if (( st > 128 )); then
         t_fail "$name: testpmd died of signal $((st - 128)) (devargs '$args')"

@@ -18,7 +18,8 @@
 # drivers before the others, and a secondary must number mempool drivers
 # as the primary does, or the primary copies captured packets with the
 # wrong driver and drops them all (Debian packaging, not net_ivshmem:
-# net_null does the same).
+# net_null does the same). In a sanitizer build, the sanitizer runtimes come
+# first, and both tools run as secondaries do in lib.sh (T_SECONDARY_ENV).
 #
 # Usage: test_secondary.sh PLUGIN.so IVSHMEM-INTEGRITY
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -48,7 +49,7 @@ tp_wait_xstat prim rx_q0_packets "$MIN_PKTS" 60
 
 # ---- 1. dpdk-proc-info ----------------------------------------------------------
 for what in stats xstats; do
-    "$PROC_INFO" --file-prefix "$PREFIX" --no-pci -d "$T_PLUGIN" \
+    env "${T_SECONDARY_ENV[@]}" "$PROC_INFO" --file-prefix "$PREFIX" --no-pci -d "$T_PLUGIN" \
         -- --"$what" > "$T_DIR/proc-info-$what.log" 2>&1 &
     T_PIDS+=("$!")
     t_wait_pid "$!" 60 || t_fail "dpdk-proc-info --$what still running after 60 s"
@@ -66,14 +67,15 @@ done
 
 # ---- 2. dpdk-dumpcap ------------------------------------------------------------
 PRELOAD=$(ldd "$T_TESTPMD" | awk '$3 ~ /\/pmds-[0-9.]+\// { print $3 }' | paste -sd: -)
-PRELOAD=${PRELOAD:+$PRELOAD:}$T_PLUGIN
+PRELOAD=${T_PRELOAD:+$T_PRELOAD:}${PRELOAD:+$PRELOAD:}$T_PLUGIN
 PCAP=$T_DIR/capture.pcapng
-LD_PRELOAD=$PRELOAD "$DUMPCAP" --file-prefix="$PREFIX" -D > "$T_DIR/dumpcap-D.log" 2>&1 &
+env "${T_SECONDARY_ENV[@]}" LD_PRELOAD="$PRELOAD" "$DUMPCAP" --file-prefix="$PREFIX" -D \
+    > "$T_DIR/dumpcap-D.log" 2>&1 &
 T_PIDS+=("$!")
 t_wait_pid "$!" 60 || t_fail "dpdk-dumpcap -D still running after 60 s"
 t_check "$(grep -c 'net_ivshmem0' "$T_DIR/dumpcap-D.log") -ge 1" "dpdk-dumpcap -D lists net_ivshmem0"
-LD_PRELOAD=$PRELOAD "$DUMPCAP" --file-prefix="$PREFIX" -i net_ivshmem0 -c "$CAPTURE" \
-    -w "$PCAP" > "$T_DIR/dumpcap.log" 2>&1 &
+env "${T_SECONDARY_ENV[@]}" LD_PRELOAD="$PRELOAD" "$DUMPCAP" --file-prefix="$PREFIX" \
+    -i net_ivshmem0 -c "$CAPTURE" -w "$PCAP" > "$T_DIR/dumpcap.log" 2>&1 &
 T_PIDS+=("$!")
 t_wait_pid "$!" 60 || t_fail "dpdk-dumpcap did not capture $CAPTURE packets within 60 s"
 t_check "$T_STATUS == 0" "dpdk-dumpcap exited 0: $(grep 'Packets received/dropped' "$T_DIR/dumpcap.log")"

@@ -95,8 +95,9 @@ EAL=(-l "0,1" --no-pci --no-huge -m 128)
 # probe_fails NAME DEVARGS WORDS: testpmd's probe of DEVARGS fails, logs WORDS
 probe_fails() {
     local name=$1 args=$2 want=$3 log=$T_DIR/$1.log st
-    "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "$name")" -d "$T_PLUGIN" \
-        --vdev "net_ivshmem0,$args" -- -i --total-num-mbufs=2048 < /dev/null > "$log" 2>&1
+    env "${T_DPDK_ENV[@]}" "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "$name")" \
+        -d "$T_PLUGIN" --vdev "net_ivshmem0,$args" -- -i --total-num-mbufs=2048 \
+        < /dev/null > "$log" 2>&1
     st=$?
     (( st > 128 )) && t_fail "$name: testpmd died of signal $((st - 128))"
     grep -qF -- "$want" "$log" || t_fail "$name: no log line with '$want'; log: $log"
@@ -107,8 +108,8 @@ probe_fails() {
 # probe_joins NAME DEVARGS: testpmd's probe of DEVARGS creates port 0
 probe_joins() {
     local name=$1 args=$2 log=$T_DIR/$1.log st
-    "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "$name")" -d "$T_PLUGIN" \
-        --log-level='pmd.net.ivshmem.*:info' \
+    env "${T_DPDK_ENV[@]}" "$T_TESTPMD" "${EAL[@]}" --file-prefix "$(t_prefix "$name")" \
+        -d "$T_PLUGIN" --log-level='pmd.net.ivshmem.*:info' \
         --vdev "net_ivshmem0,$args" -- -i --total-num-mbufs=2048 < /dev/null > "$log" 2>&1
     st=$?
     (( st > 128 )) && t_fail "$name: testpmd died of signal $((st - 128))"
