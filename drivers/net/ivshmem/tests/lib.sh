@@ -14,15 +14,19 @@
 # Hugepages are used when enough are free; IVSHMEM_TEST_NO_HUGE=1 forces
 # --no-huge (tests that need hugepages then skip, saying so).
 #
-# Sanitizer builds: meson sets IVSHMEM_TEST_PRELOAD to the sanitizer
-# runtimes (T_PRELOAD), which DPDK programs not built here (Debian's
-# dpdk-testpmd, dpdk-proc-info, dpdk-dumpcap) need before they load our
-# instrumented plugin. Start them with env "${T_DPDK_ENV[@]}" PROGRAM, or
-# env "${T_SECONDARY_ENV[@]}" PROGRAM for a secondary process, which adds
-# LeakSanitizer suppressions for a leak of DPDK's own in every secondary
-# (lsan-dpdk-secondary.supp); both are empty in other builds. A sanitizer
-# report in any file of the run fails the test, even one whose checks all
-# held, and t_fail prints every report in full.
+# Sanitizer builds: meson sets IVSHMEM_TEST_SANITIZE (its b_sanitize) and
+# IVSHMEM_TEST_PRELOAD, the sanitizer runtimes (T_PRELOAD), which DPDK
+# programs not built here (Debian's dpdk-testpmd, dpdk-proc-info,
+# dpdk-dumpcap) need before they load our instrumented plugin. Start them
+# with env "${T_DPDK_ENV[@]}" PROGRAM, or env "${T_SECONDARY_ENV[@]}"
+# PROGRAM for a secondary process, which adds LeakSanitizer suppressions
+# for a leak of DPDK's own in every secondary (lsan-dpdk-secondary.supp);
+# both are empty in other builds. Under TSan they also turn that program's
+# reports off (see tests/meson.build): TSan checks our programs only, with
+# the suppressions in tsan-dpdk.supp. A sanitizer report in any file of the
+# run fails the test, even one whose checks all held, and t_fail prints
+# every report in full. IVSHMEM_TEST_SKIP, when meson sets it, is why the
+# test skips in this build.
 #
 # DPDK processes (testpmd, ivshmem-integrity) are started by name:
 #   tp_start NAME MAIN_LCORE [EAL args] -- [testpmd args]   testpmd -i on a FIFO
@@ -47,11 +51,18 @@
 T_TESTPMD=/usr/bin/dpdk-testpmd
 T_HUGE_PAGES_NEEDED=384		# 2 MiB pages free for hugepage mode
 T_TESTS_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
+T_SANITIZE=${IVSHMEM_TEST_SANITIZE:-none}
 T_PRELOAD=${IVSHMEM_TEST_PRELOAD:-}
 T_DPDK_ENV=()
 T_SECONDARY_ENV=()
+if [[ ,$T_SANITIZE, == *,thread,* ]]; then
+    export TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$T_TESTS_DIR/tsan-dpdk.supp
+fi
 if [[ -n $T_PRELOAD ]]; then
     T_DPDK_ENV=("LD_PRELOAD=$T_PRELOAD")
+    if [[ ,$T_SANITIZE, == *,thread,* ]]; then
+        T_DPDK_ENV+=("TSAN_OPTIONS=$TSAN_OPTIONS:report_bugs=0")
+    fi
     # shellcheck disable=SC2034 # for the tests that start secondaries
     T_SECONDARY_ENV=("${T_DPDK_ENV[@]}"
         "LSAN_OPTIONS=${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$T_TESTS_DIR/lsan-dpdk-secondary.supp")
@@ -114,6 +125,7 @@ t_init() {
     [[ -n $T_PLUGIN && -n $T_INTEG ]] || t_fail "usage: $0 PLUGIN.so ivshmem-integrity"
     [[ -f $T_PLUGIN ]] || t_fail "plugin $T_PLUGIN not built"
     [[ -x $T_INTEG ]] || t_fail "$T_INTEG not built"
+    [[ -z ${IVSHMEM_TEST_SKIP:-} ]] || t_skip "$IVSHMEM_TEST_SKIP"
     (( EUID == 0 )) || t_skip "needs root (DPDK processes, /dev/shm, hugepages)"
     [[ -x $T_TESTPMD ]] || t_skip "$T_TESTPMD missing: apt-get install dpdk (devtools/setup.sh does)"
     [[ -x $T_PYTHON ]] || t_skip "$T_PYTHON missing: apt-get install python3"
