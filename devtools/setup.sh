@@ -34,7 +34,7 @@ PACKAGES=(
     clang libclang-rt-14-dev
     qemu-system-x86 linux-image-amd64 busybox-static cpio
     gnuplot-nox linux-perf iproute2 kmod procps
-    shellcheck
+    shellcheck gdb
 )
 
 # The driver-SDK headers the PMD includes (DPDK 22.11 installs them only when

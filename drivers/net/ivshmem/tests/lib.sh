@@ -203,6 +203,21 @@ tp_start() {
     t_log "testpmd $name: pid ${TP_PID[$name]}, main lcore $main, log $log"
 }
 
+# tp_stacks NAME: every thread's stack of testpmd NAME, into the test's
+# output (with gdb, which setup.sh installs), to say where it hangs.
+tp_stacks() {
+    local pid=${TP_PID[$1]}
+    if ! command -v gdb > /dev/null; then
+        t_log "gdb not installed: no stacks of testpmd $1"
+    elif kill -0 "$pid" 2>/dev/null; then
+        t_log "testpmd $1 (pid $pid): the stack of every thread"
+        timeout 60 gdb -p "$pid" -batch -ex 'thread apply all bt' 2>&1 |
+            grep -E '^(Thread|#)' || true
+    else
+        t_log "testpmd $1 (pid $pid) has exited"
+    fi
+}
+
 tp_cmd() {
     local name=$1
     shift
@@ -220,8 +235,10 @@ tp_show() {
     # echo follows the prompt, or starts a line when a driver log or an
     # event was printed after the prompt.
     tp_cmd "$name" "#mark-$mark"
-    t_wait_log "$log" "(^|testpmd> )#mark-$mark"$'\r?$' 30 ||
+    if ! t_wait_log "$log" "(^|testpmd> )#mark-$mark"$'\r?$' 30; then
+        tp_stacks "$name"
         t_fail "testpmd $name did not answer '$cmd' within 30 s"
+    fi
     awk -v cmd="$cmd" -v mark="#mark-$mark" '
         function is(line, s) { return line == s || substr(line, length(line) - length(s) - 8) == "testpmd> " s }
         { sub(/\r$/, "") }
