@@ -10,9 +10,14 @@
  *   - the application thread: open (probe), start, stop, reset, close, and
  *     queue setup and release;
  *   - a data-path lcore: an RX queue about to sleep reads can_sleep.
- * The lock is never held while waiting for the interrupt thread (alarm
- * cancel, callback unregister), and application callbacks (link-state
- * events) run after it is released.
+ * The lock is held for one step at a time, never while waiting: not for
+ * the interrupt thread (alarm cancel, callback unregister), nor for the
+ * peer (the drain takes it once per check), so the interrupt thread, which
+ * serves every device of the process, never waits for more than a step.
+ * Application callbacks (link-state events) run on the interrupt thread,
+ * after the lock is released: those that start, stop and reset cause are
+ * handed to it by an alarm, since the application may hold its own locks
+ * around those calls.
  */
 #include <errno.h>
 #include <string.h>
@@ -30,6 +35,7 @@
 #define UNLOCK(ad)	pthread_mutex_unlock(&(ad)->ctl.lock)
 
 static void ctl_alarm(void *arg);
+static void ctl_lsc_alarm(void *arg);
 static void bus_cb(void *arg);
 
 static int
@@ -227,6 +233,21 @@ ctl_alarm(void *arg)
 	ctl_step(arg, true);
 }
 
+/* A link change that start, stop or reset made, told on the interrupt
+ * thread. Close cancels it; nothing of the port is touched after it. */
+static void
+ctl_lsc_alarm(void *arg)
+{
+	rte_eth_dev_callback_process(arg, RTE_ETH_EVENT_INTR_LSC, NULL);
+}
+
+static void
+ctl_lsc_later(struct rte_eth_dev *dev)
+{
+	if (rte_eal_alarm_set(1, ctl_lsc_alarm, dev) != 0)
+		IVSH_LOG(ERR, dev, "cannot raise the link-state event: the application is not told of this change");
+}
+
 /* Vector 0 rang: the peer's lifecycle changed. EXT handles are not read
  * by EAL, so we clear the eventfd here. */
 static void
@@ -304,35 +325,33 @@ unwatch(struct rte_eth_dev *dev, unsigned int slot, rte_intr_callback_fn cb)
  * Gives a live consumer up to IVSH_DRAIN_MS to take what we sent, so that
  * a sender that stops loses nothing the receiver could still read (as a
  * NIC drains its TX queue on stop). Runs before we announce the stop: the
- * consumer keeps polling while our link is still up.
+ * consumer keeps polling while our link is still up. On the application's
+ * thread (which owns the queue registries), without the lock between
+ * checks: meanwhile the alarm keeps our heartbeat and the peer view
+ * current, and the interrupt thread is not held up.
  */
 static void
 ctl_drain(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
-
 	uint64_t hz = rte_get_timer_hz();
-	uint64_t start = rte_get_timer_cycles(), beat = start;
+	uint64_t start = rte_get_timer_cycles();
 
 	/* bounded by time, not by rounds: a loaded machine sleeps longer */
 	while (rte_get_timer_cycles() - start < hz / 1000 * IVSH_DRAIN_MS) {
 		bool done = true;
 
+		LOCK(ad);
 		for (uint16_t q = 0; q < RTE_DIM(ad->ctl.txq) && done; q++) {
 			const struct ivsh_txq *txq = ad->ctl.txq[q];
 
 			done = txq == NULL || ivr_tx_drained(&txq->ring);
 		}
-		/* The alarm waits for the lock: keep beating, or a peer with
-		 * a short timeout declares us dead meanwhile. */
-		if (rte_get_timer_cycles() - beat >= hz / 1000 * 20) {
-			ivr_heartbeat(&ad->region);
-			beat = rte_get_timer_cycles();
-		}
-		ivr_poll_peer(&ad->region, ivr_now_ns());
 		/* A consumer that is not running reads nothing now; what it
 		 * did not take stays in the ring for its next session. */
-		if (done || ad->region.pv.why != IVR_DOWN_NONE)
+		done = done || !ad->ctl.attached || ad->region.pv.why != IVR_DOWN_NONE;
+		UNLOCK(ad);
+		if (done)
 			return;
 		rte_delay_us_sleep(1000);
 	}
@@ -347,10 +366,8 @@ ctl_stop_locked(struct rte_eth_dev *dev)
 
 	if (!ad->ctl.started)
 		return false;
-	if (ad->ctl.attached) {
-		ctl_drain(dev);
+	if (ad->ctl.attached)
 		ivr_set_running(&ad->region, false);
-	}
 	ad->ctl.started = false;
 	ctl_kick_lsc(ad);
 	return ctl_poll(dev);
@@ -408,16 +425,17 @@ ivsh_ctl_close(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	struct ivsh_ctl *c = &ad->ctl;
-	bool lsc;
 
+	/* also when stopped before, with a consumer that was slow */
+	ctl_drain(dev);
 	LOCK(ad);
-	lsc = ctl_stop_locked(dev);
-	if (c->attached)
-		ctl_drain(dev);	/* stopped with a consumer that was slow */
+	ctl_stop_locked(dev);
 	c->open = false;
 	UNLOCK(ad);
-	if (lsc)
-		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+	/* The port goes: the application hears RTE_ETH_EVENT_DESTROY, no
+	 * link change. Cancelling from the LSC callback itself (the
+	 * application closes the port there) does not wait for it. */
+	rte_eal_alarm_cancel(ctl_lsc_alarm, dev);
 	rte_eal_alarm_cancel(ctl_alarm, dev);
 	unwatch(dev, 0, bus_cb);
 	unwatch(dev, 1, lsc_cb);
@@ -461,7 +479,7 @@ ivsh_ctl_start(struct rte_eth_dev *dev)
 	}
 	UNLOCK(ad);
 	if (lsc)
-		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+		ctl_lsc_later(dev);
 	return ret;
 }
 
@@ -472,11 +490,12 @@ ivsh_ctl_stop(struct rte_eth_dev *dev)
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	bool lsc;
 
+	ctl_drain(dev);
 	LOCK(ad);
 	lsc = ctl_stop_locked(dev);
 	UNLOCK(ad);
 	if (lsc)
-		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+		ctl_lsc_later(dev);
 }
 
 /*
@@ -492,6 +511,7 @@ ivsh_ctl_reset(struct rte_eth_dev *dev)
 	bool lsc;
 	int ret;
 
+	ctl_drain(dev);
 	LOCK(ad);
 	lsc = ctl_stop_locked(dev);
 	ctl_detach(dev);
@@ -523,7 +543,7 @@ ivsh_ctl_reset(struct rte_eth_dev *dev)
 	}
 	UNLOCK(ad);
 	if (lsc)
-		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
+		ctl_lsc_later(dev);
 	return ret;
 }
 
