@@ -42,8 +42,12 @@ TIMEOUT=400
 SIZES=(--min-size 60 --max-size 9000)
 
 # ---- 1. link polled without pause across peer restarts ---------------------------
+# A peer timeout of 2 s, not the default 500 ms: only the kills may take
+# the link down. A live peer whose heartbeat a loaded machine (or TSan's
+# slowdown) delays by more than 500 ms would add a real down and up, which
+# this part would count as a flap.
 SHM=$(t_shm spin)
-VDEV=net_ivshmem0,shm=$SHM
+VDEV=net_ivshmem0,shm=$SHM,peer_timeout_ms=2000
 in_start spin-rx 1 "$VDEV" --role rx --restart-ok --link-spin --timeout "$TIMEOUT" \
     --progress 1 "${SIZES[@]}"
 for ((i = 1; i <= ROUNDS; i++)); do
