@@ -29,7 +29,7 @@ trap 'warn "line $LINENO: \"$BASH_COMMAND\" failed (status $?)"' ERR
 
 # Everything the project needs from apt, in one place.
 PACKAGES=(
-    build-essential pkg-config meson ninja-build dpkg-dev xz-utils
+    build-essential pkg-config meson ninja-build dpkg-dev debhelper xz-utils
     dpdk dpdk-dev libdpdk-dev libnuma-dev python3
     clang libclang-rt-14-dev
     qemu-system-x86 linux-image-amd64 busybox-static cpio

@@ -4,7 +4,7 @@
 # The full test suite, as root on Debian 12 (installs what it needs first):
 #
 #   1. devtools/setup.sh (packages, DPDK SDK headers, l2fwd, hugepages, build/)
-#   2. build/       suites fast stress driver server vm
+#   2. build/       suites fast stress driver server vm package
 #   3. build-asan/  ASan+UBSan: suites fast stress (run "asan"), then driver
 #                   (run "asan-driver")
 #   4. build-tsan/  TSan: suite tsan (run "tsan"), then driver ("tsan-driver")
@@ -58,7 +58,7 @@ PROG=test.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 trap 'warn "line $LINENO: \"$BASH_COMMAND\" failed (status $?)"' ERR
 
-MAIN_SUITES=(fast stress driver server vm)
+MAIN_SUITES=(fast stress driver server vm package)
 ASAN_SUITES=(fast stress driver)
 TSAN_SUITES=(tsan driver)
 

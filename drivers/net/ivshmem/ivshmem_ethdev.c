@@ -140,8 +140,10 @@ ivsh_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (rxq == NULL)
 		return;
-	rxq_zc_destroy(dev, rxq);
+	/* out of the control module's view before its zero-copy
+	 * bookkeeping goes (ivsh_ctl_view reads it) */
 	ivsh_ctl_rxq_remove(dev, rxq);
+	rxq_zc_destroy(dev, rxq);
 	rte_free(rxq);
 	dev->data->rx_queues[qid] = NULL;
 }
@@ -490,6 +492,7 @@ ivsh_ethdev_uninit(struct rte_eth_dev *dev)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 
+	ivsh_telemetry_remove(dev);
 	ivsh_ctl_stop(dev);
 	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++)
 		ivsh_rx_queue_release(dev, q);
@@ -569,6 +572,7 @@ static const struct eth_dev_ops ivsh_ops = {
 	.xstats_reset = ivsh_xstats_reset,
 	.rx_queue_intr_enable = ivsh_rx_intr_enable,
 	.rx_queue_intr_disable = ivsh_rx_intr_disable,
+	.eth_dev_priv_dump = ivsh_priv_dump,
 };
 
 /* A secondary process (dpdk-proc-info, dpdk-dumpcap) reads statistics,
@@ -607,5 +611,6 @@ ivsh_ethdev_init(struct rte_eth_dev *dev)
 	dev->tx_pkt_burst = ivsh_tx_burst;
 	dev->data->mac_addrs = &ad->mac;
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	ivsh_telemetry_add(dev);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <ethdev_driver.h>
 #include <rte_ether.h>
@@ -109,6 +110,57 @@ struct ivsh_adapter {
 	struct ivsh_ctl ctl;
 };
 
+/*
+ * A consistent copy of what an operator asks about a port (telemetry, the
+ * private dump), taken under ctl.lock by ivsh_ctl_view: the caller formats
+ * it without touching the port again.
+ */
+struct ivsh_view {
+	const char *transport;		/* the transport's name */
+	bool open, attached, started, evicted;
+	bool link_up;
+	uint32_t slot;			/* ours */
+	uint32_t epoch;			/* ours */
+	uint64_t region_size;
+	uint64_t part_size;
+	struct ivr_layout lay;		/* of each part */
+	struct ivr_config cfg;		/* ours */
+	/* the peer, as the control module last read it */
+	uint32_t peer_state;
+	uint32_t peer_epoch;
+	bool peer_alive;
+	bool peer_cfg_ok;
+	bool peer_left;
+	enum ivr_down_reason why;
+	uint32_t max_frame;		/* ours and the peer's, smaller */
+	/* doorbells */
+	uint16_t doorbell_id;		/* ours, or IVR_NO_DOORBELL */
+	uint16_t n_vectors;
+	int target_id;			/* the peer we ring, or -1 */
+	uint32_t target_epoch;
+	bool can_sleep;
+	uint64_t link_changes;
+	uint64_t resets;
+	/* queues set up: bit q of rxq_on / txq_on */
+	uint32_t rxq_on, txq_on;
+	struct {
+		uint64_t sessions;
+		uint64_t sleeps;
+		uint64_t wakeups;
+		bool zc;		/* zero_copy=yes */
+		uint64_t zc_held;	/* buffers the application holds,
+					 * as of the queue's last burst */
+		uint64_t zc_held_max;
+	} rxq[IVR_MAX_QUEUES];
+	struct {
+		uint64_t sessions;
+		uint64_t doorbells;
+		uint64_t doorbells_suppressed;
+		bool aimed;		/* the bell rings the peer */
+		uint32_t vector;	/* the peer's vector it rings */
+	} txq[IVR_MAX_QUEUES];
+};
+
 static inline struct ivsh_adapter *
 ivsh_adapter(struct rte_eth_dev *dev)
 {
@@ -124,6 +176,8 @@ ivsh_adapter(struct rte_eth_dev *dev)
  *           -> lib/ivshmem_ring, lib/ivshmem_proto, lib/ivshmem_parse
  *   (the PCI glue also asks ivshmem_bar.c whether BAR2 stays mapped;
  *   ivshmem_ethdev.c creates and destroys ivshmem_zc.c's bookkeeping)
+ *   ivshmem_ethdev.c also -> telemetry (ivshmem_telemetry.c) -> control
+ *   (ivsh_ctl_view: the operator's copy, under the control lock)
  *   burst functions (ivshmem_rxtx.c, ivshmem_zc.h) -> lib/ivshmem_ring
  */
 
@@ -149,6 +203,13 @@ int ivsh_ctl_rxq_add(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 void ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 int ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 void ivsh_ctl_counters_reset(struct rte_eth_dev *dev);
+void ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v);
+
+/* ivshmem_telemetry.c: the primary's ports that telemetry may read, from
+ * ivsh_ethdev_init until the start of ivsh_ethdev_uninit */
+void ivsh_telemetry_add(struct rte_eth_dev *dev);
+void ivsh_telemetry_remove(struct rte_eth_dev *dev);
+int ivsh_priv_dump(struct rte_eth_dev *dev, FILE *f);
 
 /* ivshmem_rxtx.c */
 uint16_t ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);

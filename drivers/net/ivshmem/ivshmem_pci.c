@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * PCI bus glue: QEMU's ivshmem device (1af4:1110) inside a VM, bound to
- * vfio-pci. Maps the BARs and hands the port to the PCI transport
- * (ivshmem_bar.c).
+ * PCI bus glue: QEMU's ivshmem device (1af4:1110, subsystem 1af4:1100)
+ * inside a VM, bound to vfio-pci. Maps the BARs and hands the port to the
+ * PCI transport (ivshmem_bar.c).
  */
 #include <errno.h>
 
@@ -13,8 +13,17 @@
 #include "ivshmem_ethdev.h"
 #include "ivshmem_logs.h"
 
+/*
+ * QEMU's ivshmem-plain and ivshmem-doorbell: 1af4:1110 with QEMU's default
+ * subsystem, 1af4:1100. The subsystem is matched too: DPDK's AVP driver
+ * (net_avp) takes 1af4:1110 with subsystem 1af4:1104, a device that speaks
+ * its own protocol, not ours. A PCI ID table only says what matches, so
+ * ours names exactly the subsystem QEMU gives ivshmem.
+ */
 #define IVSH_VENDOR		0x1af4
 #define IVSH_DEVICE		0x1110
+#define IVSH_SUBSYS_VENDOR	0x1af4
+#define IVSH_SUBSYS_DEVICE	0x1100
 
 static int
 ivsh_pci_init(struct rte_eth_dev *dev)
@@ -85,7 +94,13 @@ ivsh_pci_remove(struct rte_pci_device *pci)
 }
 
 static const struct rte_pci_id ivsh_pci_ids[] = {
-	{ RTE_PCI_DEVICE(IVSH_VENDOR, IVSH_DEVICE) },
+	{
+		.class_id = RTE_CLASS_ANY_ID,
+		.vendor_id = IVSH_VENDOR,
+		.device_id = IVSH_DEVICE,
+		.subsystem_vendor_id = IVSH_SUBSYS_VENDOR,
+		.subsystem_device_id = IVSH_SUBSYS_DEVICE,
+	},
 	{ .vendor_id = 0 },
 };
 

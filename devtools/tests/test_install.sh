@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# meson install into a throwaway root (--destdir), then:
+# 1. every piece is where its ecosystem looks: the PMD in the DPDK
+#    driver directory the build found (EAL loads it from there), the ring
+#    library as libivshmem_ring.so.0 (a symlink chain to the versioned
+#    file, exporting ivr_* only) and libivshmem_ring.a, its headers,
+#    libivshmem_ring.pc, the server, its systemd unit naming the server and
+#    its document under this prefix, the documents;
+# 2. examples/ring_messages builds against the installed library with
+#    nothing but pkg-config (PKG_CONFIG_PATH and PKG_CONFIG_SYSROOT_DIR
+#    into the root), shared and static, and both builds pass messages.
+#
+# Usage: test_install.sh BUILD_DIR PREFIX LIBDIR PMD_DIR
+# shellcheck source=devtools/testlib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/../testlib.sh"
+t_init
+BUILD=${1:-}
+PREFIX=${2:-}
+LIBDIR=${3:-}
+PMD_DIR=${4:-}
+[[ -d $BUILD && -n $PREFIX && -n $LIBDIR ]] || t_fail "usage: $0 BUILD_DIR PREFIX LIBDIR PMD_DIR"
+[[ $LIBDIR == /* ]] || LIBDIR=$PREFIX/$LIBDIR
+SRC=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
+command -v pkg-config > /dev/null || t_skip "pkg-config missing: apt-get install pkg-config (devtools/setup.sh does)"
+command -v cc > /dev/null || t_skip "no C compiler (cc)"
+ROOT=$T_DIR/root
+
+meson install -C "$BUILD" --no-rebuild --destdir "$ROOT" > "$T_DIR/install.log" 2>&1 ||
+    t_fail "meson install --destdir failed (install.log)"
+t_log "installed into $ROOT: $(find "$ROOT" -type f | wc -l) files"
+
+# ---- 1. where each piece lands ----------------------------------------------------
+present() {
+    t_check "-e \"\$ROOT$1\"" "installed: $1"
+}
+if [[ -n $PMD_DIR ]]; then
+    present "$PMD_DIR/librte_net_ivshmem.so"
+else
+    t_skip_part "the PMD: a build without DPDK has none"
+fi
+present "$LIBDIR/libivshmem_ring.a"
+present "$LIBDIR/libivshmem_ring.so"
+present "$LIBDIR/libivshmem_ring.so.0"
+t_check "\"\$(readlink \"\$ROOT$LIBDIR/libivshmem_ring.so.0\")\" == libivshmem_ring.so.0.*" \
+    "libivshmem_ring.so.0 points to the versioned file"
+for h in ivshmem_abi.h ivr_atomic.h ivshmem_ring.h ivr_queue.h; do
+    present "$PREFIX/include/ivshmem_ring/$h"
+done
+PC_DIR=$ROOT$LIBDIR/pkgconfig
+present "$LIBDIR/pkgconfig/libivshmem_ring.pc"
+present "$PREFIX/bin/ivshmem-server"
+UNIT=$PREFIX/lib/systemd/system/ivshmem-server.service
+present "$UNIT"
+t_check "$(grep -c "^ExecStart=$PREFIX/bin/ivshmem-server " "$ROOT$UNIT") == 1" "the unit starts $PREFIX/bin/ivshmem-server"
+t_check "$(grep -c "^Documentation=file://$PREFIX/share/doc/ivshmem-net/ivshmem-server.md$" "$ROOT$UNIT") == 1" \
+    "the unit's document is the installed one"
+t_check "$(grep -c '@[A-Z]*@' "$ROOT$UNIT") == 0" "no placeholder left in the unit"
+for d in README.md spec.md ivshmem-server.md guides/nics/ivshmem.rst; do
+    present "$PREFIX/share/doc/ivshmem-net/$d"
+done
+t_check "$(nm -D --defined-only "$ROOT$LIBDIR/libivshmem_ring.so.0" | awk '$2 == "T" && $3 !~ /^ivr_/' | wc -l) == 0" \
+    "libivshmem_ring.so exports ivr_* functions only"
+
+# ---- 2. the example against the installed library, through pkg-config -------------
+pc() {
+    PKG_CONFIG_PATH=$PC_DIR PKG_CONFIG_SYSROOT_DIR=$ROOT PKG_CONFIG_LIBDIR=$PC_DIR pkg-config "$@"
+}
+pc --exists libivshmem_ring || t_fail "pkg-config does not find libivshmem_ring in $PC_DIR"
+t_log "pkg-config --cflags --libs libivshmem_ring: $(pc --cflags --libs libivshmem_ring)"
+EXAMPLE=$SRC/examples/ring_messages/ring_messages.c
+# shellcheck disable=SC2046 # pkg-config's flags are words
+cc -o "$T_DIR/ring_messages" "$EXAMPLE" $(pc --cflags --libs libivshmem_ring) \
+    > "$T_DIR/cc-shared.log" 2>&1 || t_fail "the example does not build against the installed library (cc-shared.log)"
+# shellcheck disable=SC2046
+cc -o "$T_DIR/ring_messages_static" "$EXAMPLE" $(pc --cflags libivshmem_ring) \
+    -Wl,-Bstatic $(pc --libs --static libivshmem_ring) -Wl,-Bdynamic \
+    > "$T_DIR/cc-static.log" 2>&1 || t_fail "the example does not build against libivshmem_ring.a (cc-static.log)"
+t_check "$(ldd "$T_DIR/ring_messages_static" | grep -c libivshmem_ring) == 0" "the static build needs no libivshmem_ring.so"
+
+# run NAME PROG: a receiver and a sender over a file of their own.
+run() {
+    local name=$1 prog=$2 pid
+    LD_LIBRARY_PATH=$ROOT$LIBDIR "$prog" "$T_DIR/$name.shm" recv 100 > "$T_DIR/$name-recv.log" 2>&1 &
+    pid=$!
+    T_PIDS+=("$pid")
+    LD_LIBRARY_PATH=$ROOT$LIBDIR "$prog" "$T_DIR/$name.shm" send 100 > "$T_DIR/$name-send.log" 2>&1 ||
+        t_fail "$name: the sender failed"
+    t_wait_pid "$pid" 30 || t_fail "$name: the receiver did not end"
+    t_check "$T_STATUS == 0" "$name: the receiver exited 0"
+    t_check "\"\$(tail -n 1 \"\$T_DIR/$name-recv.log\")\" == 'received 100 messages, the last: message 100 of 100'" \
+        "$name: 100 messages arrived"
+}
+run shared "$T_DIR/ring_messages"
+N=$(LD_LIBRARY_PATH=$ROOT$LIBDIR ldd "$T_DIR/ring_messages" | grep -c "=> $ROOT$LIBDIR/libivshmem_ring.so.0 ")
+t_check "$N == 1" "the shared build runs on the installed libivshmem_ring.so.0"
+run static "$T_DIR/ring_messages_static"
+t_pass "meson install: PMD, ring library (shared, static, headers, pkg-config), server and unit, documents; the example built from the install"
