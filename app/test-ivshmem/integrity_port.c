@@ -5,8 +5,10 @@
  * largest frame, multi-segment TX and scattered RX when frames exceed one
  * mbuf. And the link watch: its changes with both clocks.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <link.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include <rte_mbuf.h>
 
 #include "integrity_port.h"
+#include "rte_pmd_ivshmem.h"
 
 #define MEMPOOL_CACHE		256
 #define MAX_MBUFS		((1u << 20) - 1)
@@ -98,6 +101,64 @@ fail(const struct integ_opts *o, const char *what, int ret)
 	return -1;
 }
 
+/* dl_iterate_phdr: the path of the loaded net_ivshmem plugin. */
+static int
+find_pmd(struct dl_phdr_info *info, size_t size __rte_unused, void *arg)
+{
+	if (strstr(info->dlpi_name, "librte_net_ivshmem") == NULL)
+		return 0;
+	*(const char **)arg = info->dlpi_name;
+	return 1;
+}
+
+/*
+ * --tx-pool: the plugin is loaded with -d (dlopen, its symbols not
+ * global), so its API is looked up in the loaded object by name. As many
+ * mbufs as the pool area holds, at most what every queue's ring and the
+ * bursts could want, at least that of the bursts.
+ */
+static int
+tx_pool_create(const struct integ_opts *o, struct integ_port *p, unsigned int want)
+{
+	typeof(&rte_pmd_ivshmem_pool_create) create;
+	typeof(&rte_pmd_ivshmem_pool_room) room;
+	const char *path = NULL;
+	char name[RTE_MEMPOOL_NAMESIZE];
+	unsigned int least = 2u * o->queues * o->burst *
+		((o->max_size + p->data_room - 1) / p->data_room) + 2 * MEMPOOL_CACHE;
+	void *h;
+	int64_t bytes;
+
+	dl_iterate_phdr(find_pmd, &path);
+	h = path != NULL ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : NULL;
+	create = h != NULL ? (typeof(create))dlsym(h, "rte_pmd_ivshmem_pool_create") : NULL;
+	room = h != NULL ? (typeof(room))dlsym(h, "rte_pmd_ivshmem_pool_room") : NULL;
+	if (create == NULL || room == NULL) {
+		fprintf(stderr, INTEG_PROG ": --tx-pool needs the net_ivshmem plugin loaded (-d librte_net_ivshmem.so)\n");
+		return -1;
+	}
+	bytes = room(o->port);
+	if (bytes < 0) {
+		fprintf(stderr, INTEG_PROG ": --tx-pool: port %u is not a net_ivshmem port\n", o->port);
+		return -1;
+	}
+	p->tx_pool_n = (unsigned int)RTE_MIN((uint64_t)bytes /
+			RTE_ALIGN_CEIL(RTE_MBUF_DEFAULT_BUF_SIZE, 64), (uint64_t)want);
+	if (p->tx_pool_n < least) {
+		fprintf(stderr, INTEG_PROG ": --tx-pool: port %u's pool area (%" PRId64 " bytes) holds %u mbufs, fewer than the %u the bursts need: give the port a larger region (size=)\n",
+				o->port, bytes, p->tx_pool_n, least);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "integ_txpool_%u", o->port);
+	p->tx_mp = create(o->port, name, p->tx_pool_n, MEMPOOL_CACHE, 0,
+			RTE_MBUF_DEFAULT_BUF_SIZE);
+	if (p->tx_mp == NULL)
+		return fail(o, "rte_pmd_ivshmem_pool_create", rte_errno);
+	fprintf(p->out, "tx pool: %u mbufs in port %u's pool area (%" PRId64 " bytes)\n",
+			p->tx_pool_n, o->port, bytes);
+	return 0;
+}
+
 int
 integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 {
@@ -141,6 +202,10 @@ integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 			MEMPOOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (p->mp == NULL)
 		return fail(o, "rte_pktmbuf_pool_create", rte_errno);
+	p->tx_mp = p->mp;
+	if (o->tx_pool && o->role == INTEG_TX &&
+			tx_pool_create(o, p, pool_size(o, &info, segs)) != 0)
+		return -1;
 	for (uint16_t q = 0; q < o->queues; q++) {
 		ret = rte_eth_rx_queue_setup(o->port, q, 0, (unsigned int)socket,
 				NULL, p->mp);
@@ -164,16 +229,25 @@ integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 	return 0;
 }
 
-void
+unsigned int
 integ_port_close(struct integ_port *p)
 {
 	int ret = rte_eth_dev_stop(p->id);
+	unsigned int out = 0;
 
 	if (ret != 0)
 		fprintf(stderr, INTEG_PROG ": port %u: stop: %s\n", p->id, rte_strerror(-ret));
 	ret = rte_eth_dev_close(p->id);
 	if (ret != 0)
 		fprintf(stderr, INTEG_PROG ": port %u: close: %s\n", p->id, rte_strerror(-ret));
+	if (p->tx_mp != NULL && p->tx_mp != p->mp) {
+		/* in use: not freed, and the pool's memory went with the port */
+		out = rte_mempool_in_use_count(p->tx_mp);
+		if (out == 0)
+			rte_mempool_free(p->tx_mp);
+		p->tx_mp = NULL;
+	}
+	return out;
 }
 
 bool

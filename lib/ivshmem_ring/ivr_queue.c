@@ -312,7 +312,7 @@ ivr_tx_refresh(struct ivr_tx *t)
 	} else {
 		t->slots = n - used;
 	}
-	return t->n_free < t->slots ? t->n_free : t->slots;
+	return ivr_tx_avail(t);
 }
 
 /*

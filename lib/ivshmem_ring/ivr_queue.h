@@ -204,10 +204,23 @@ ivr_tx_current(const struct ivr_tx *t)
 		!__atomic_load_n(&t->r->evicted, __ATOMIC_RELAXED);
 }
 
+/*
+ * Ids we may hand out now, copy or external: together never more than N
+ * out (taken and not yet free again), so that the consumer's return ring
+ * (N entries) has room for every id it holds. Capped by the ring slots.
+ */
+static inline uint32_t
+ivr_tx_avail(const struct ivr_tx *t)
+{
+	uint32_t budget = t->n_free + t->ext_n_free - (t->mask + 1);
+
+	return budget < t->slots ? budget : t->slots;
+}
+
 static inline uint32_t
 ivr_tx_space(struct ivr_tx *t, uint32_t want)
 {
-	uint32_t n = t->n_free < t->slots ? t->n_free : t->slots;
+	uint32_t n = ivr_tx_avail(t);
 
 	if (IVR_LIKELY(n >= want && ivr_tx_current(t)))
 		return n;
@@ -254,43 +267,18 @@ ivr_tx_push(struct ivr_tx *t, uint32_t id, uint32_t len, uint16_t flags)
  * External buffers: memory of the caller's in our part's pool area (see
  * ivr_pool_area), published without a copy under ids N..2N-1, which the
  * consumer returns like any other id. Per frame:
- *	n = ivr_tx_ext_space(t, nseg);   external ids (and ring slots)
+ *	n = ivr_tx_space(t, nseg);       ids of either kind (and ring slots)
  *	id = ivr_tx_ext_get(t);
  *	ivr_tx_ext_push(t, id, off, len, flags, cookie);
  * and, after the burst, ivr_tx_ext_reap gives back the cookies of the
- * buffers the consumer is done with.
+ * buffers the consumer is done with (their ids count again only then).
  */
-
-/* Slots and buffers both, as last computed (0 out of session). */
-static inline uint32_t
-ivr_tx_avail(const struct ivr_tx *t)
-{
-	return t->n_free < t->slots ? t->n_free : t->slots;
-}
-
-static inline uint32_t
-ivr_tx_ext_avail(const struct ivr_tx *t)
-{
-	return t->ext_n_free < t->slots ? t->ext_n_free : t->slots;
-}
 
 /* Whether [off, off + len) is in the pool area; len >= 1. */
 static inline bool
 ivr_tx_ext_ok(const struct ivr_tx *t, uint64_t off, uint32_t len)
 {
 	return off - t->ext_lo < t->ext_hi - t->ext_lo && len - 1 < t->ext_hi - off;
-}
-
-static inline uint32_t
-ivr_tx_ext_space(struct ivr_tx *t, uint32_t want)
-{
-	uint32_t n = ivr_tx_ext_avail(t);
-
-	if (IVR_LIKELY(n >= want && ivr_tx_current(t)))
-		return n;
-	if (ivr_tx_refresh(t) == 0 && (!t->in_session || t->slots == 0))
-		return 0;
-	return ivr_tx_ext_avail(t);
 }
 
 static inline uint32_t
