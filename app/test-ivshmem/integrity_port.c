@@ -5,10 +5,8 @@
  * largest frame, multi-segment TX and scattered RX when frames exceed one
  * mbuf. And the link watch: its changes with both clocks.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <link.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,7 +15,7 @@
 #include <rte_mbuf.h>
 
 #include "integrity_port.h"
-#include "rte_pmd_ivshmem.h"
+#include "txpool.h"
 
 #define MEMPOOL_CACHE		256
 #define MAX_MBUFS		((1u << 20) - 1)
@@ -101,61 +99,23 @@ fail(const struct integ_opts *o, const char *what, int ret)
 	return -1;
 }
 
-/* dl_iterate_phdr: the path of the loaded net_ivshmem plugin. */
-static int
-find_pmd(struct dl_phdr_info *info, size_t size __rte_unused, void *arg)
-{
-	if (strstr(info->dlpi_name, "librte_net_ivshmem") == NULL)
-		return 0;
-	*(const char **)arg = info->dlpi_name;
-	return 1;
-}
-
-/*
- * --tx-pool: the plugin is loaded with -d (dlopen, its symbols not
- * global), so its API is looked up in the loaded object by name. As many
- * mbufs as the pool area holds, at most what every queue's ring and the
- * bursts could want, at least that of the bursts.
- */
+/* --tx-pool: as many mbufs as the pool area holds, at most what every
+ * queue's ring and the bursts could want, at least that of the bursts. */
 static int
 tx_pool_create(const struct integ_opts *o, struct integ_port *p, unsigned int want)
 {
-	typeof(&rte_pmd_ivshmem_pool_create) create;
-	typeof(&rte_pmd_ivshmem_pool_room) room;
-	const char *path = NULL;
-	char name[RTE_MEMPOOL_NAMESIZE];
 	unsigned int least = 2u * o->queues * o->burst *
 		((o->max_size + p->data_room - 1) / p->data_room) + 2 * MEMPOOL_CACHE;
-	void *h;
-	int64_t bytes;
+	char name[RTE_MEMPOOL_NAMESIZE], err[256];
 
-	dl_iterate_phdr(find_pmd, &path);
-	h = path != NULL ? dlopen(path, RTLD_NOW | RTLD_NOLOAD) : NULL;
-	create = h != NULL ? (typeof(create))dlsym(h, "rte_pmd_ivshmem_pool_create") : NULL;
-	room = h != NULL ? (typeof(room))dlsym(h, "rte_pmd_ivshmem_pool_room") : NULL;
-	if (create == NULL || room == NULL) {
-		fprintf(stderr, INTEG_PROG ": --tx-pool needs the net_ivshmem plugin loaded (-d librte_net_ivshmem.so)\n");
-		return -1;
-	}
-	bytes = room(o->port);
-	if (bytes < 0) {
-		fprintf(stderr, INTEG_PROG ": --tx-pool: port %u is not a net_ivshmem port\n", o->port);
-		return -1;
-	}
-	p->tx_pool_n = (unsigned int)RTE_MIN((uint64_t)bytes /
-			RTE_ALIGN_CEIL(RTE_MBUF_DEFAULT_BUF_SIZE, 64), (uint64_t)want);
-	if (p->tx_pool_n < least) {
-		fprintf(stderr, INTEG_PROG ": --tx-pool: port %u's pool area (%" PRId64 " bytes) holds %u mbufs, fewer than the %u the bursts need: give the port a larger region (size=)\n",
-				o->port, bytes, p->tx_pool_n, least);
-		return -1;
-	}
 	snprintf(name, sizeof(name), "integ_txpool_%u", o->port);
-	p->tx_mp = create(o->port, name, p->tx_pool_n, MEMPOOL_CACHE, 0,
-			RTE_MBUF_DEFAULT_BUF_SIZE);
-	if (p->tx_mp == NULL)
-		return fail(o, "rte_pmd_ivshmem_pool_create", rte_errno);
-	fprintf(p->out, "tx pool: %u mbufs in port %u's pool area (%" PRId64 " bytes)\n",
-			p->tx_pool_n, o->port, bytes);
+	p->tx_mp = txpool_create(o->port, name, want, least, MEMPOOL_CACHE,
+			&p->tx_pool_n, err, sizeof(err));
+	if (p->tx_mp == NULL) {
+		fprintf(stderr, INTEG_PROG ": %s\n", err);
+		return -1;
+	}
+	fprintf(p->out, "tx pool: %u mbufs in port %u's pool area\n", p->tx_pool_n, o->port);
 	return 0;
 }
 
