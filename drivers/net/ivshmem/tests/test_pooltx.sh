@@ -27,7 +27,8 @@ COUNT=${IVSHMEM_TEST_POOL_COUNT:-100000}
 HOLD=200
 TIMEOUT=400
 SIZES=(--min-size 60 --max-size 9000)
-# 2 queues of 1024 copy buffers (8 MiB a part) and a pool area past them
+# 2 queues of 1024 copy buffers (4 MiB a part) and a pool area of about
+# 28 MiB past them
 REGION=size=64M,queues=2
 
 # xs NAME XSTAT: xstat XSTAT of integrity run NAME (from its JSON).
