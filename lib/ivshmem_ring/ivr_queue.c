@@ -4,6 +4,7 @@
  * restarts, buffer reclaim from the consumer's return ring, and the
  * sleep announcement. See doc/spec.md "Sessions" and "Ordering".
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "ivr_queue.h"
@@ -13,6 +14,11 @@ ctl_of(uint8_t *part, uint16_t qid)
 {
 	return (struct ivr_queue_ctl *)(part + sizeof(struct ivr_peer_block)) + qid;
 }
+
+/* free[] holds four arrays of N uint32_t, then the cookies: they start
+ * pointer aligned when free[] does (ivr_tx_init). */
+_Static_assert(offsetof(struct ivr_tx, free) % _Alignof(void *) == 0,
+		"external cookies aligned");
 
 size_t
 ivr_tx_size(uint32_t ring_size)
