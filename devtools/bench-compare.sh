@@ -10,6 +10,9 @@
 #     ivshmem       net_ivshmem over a shm file (copy mode, polling)
 #     ivshmem-zcrx  the same, the receiver with zero_copy=yes (copy TX,
 #                   zero-copy RX: the payload is not read)
+#     ivshmem-zc    both sides without a copy: the sender builds its frames
+#                   in the port's pool TX mempool (--tx-pool), the receiver
+#                   has zero_copy=yes; a 128 MiB region for the pool
 #     ivshmem-intr  net_ivshmem over ivshmem-server, receiver in RX interrupt
 #                   mode (sizes 64 and 1500 only: doorbells at saturation)
 #     memif         net_memif copy (client sends, server receives)
@@ -77,7 +80,7 @@ PROG=bench-compare
 # shellcheck source=devtools/lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_TPUT=ivshmem,ivshmem-zcrx,ivshmem-intr,memif,memif-zc,vhost,testpmd-null,bench-null
+ALL_TPUT=ivshmem,ivshmem-zcrx,ivshmem-zc,ivshmem-intr,memif,memif-zc,vhost,testpmd-null,bench-null
 ALL_LAT=ivshmem,ivshmem-intr,memif,memif-zc,vhost
 INTR_SIZES=" 64 1500 "
 REPEAT=3 DURATION=3 WARMUP=1 SIZES=64,128,256,512,1024,1500,9000
@@ -148,12 +151,16 @@ transport_setup() {
     local t=$1 name=$TAG-$RUN
     A_EAL=() B_EAL=() A_OPT=() B_OPT=() SOCK='' SERVER_PID=''
     case $t in
-        ivshmem|ivshmem-zcrx)
+        ivshmem|ivshmem-zcrx|ivshmem-zc)
             CLEAN+=("/dev/shm/$name")
             # Under callgrind a side beats its heartbeat late: be patient.
             A_EAL=(-d "$PLUGIN" --vdev "net_ivshmem0,shm=/dev/shm/$name${INSTR:+,peer_timeout_ms=60000}")
+            if [[ $t == ivshmem-zc ]]; then
+                A_EAL[-1]+=,size=128M
+                B_OPT=(--tx-pool)
+            fi
             B_EAL=("${A_EAL[@]}")
-            if [[ $t == ivshmem-zcrx ]]; then
+            if [[ $t != ivshmem ]]; then
                 A_EAL[-1]+=,zero_copy=yes
             fi
             ;;

@@ -84,6 +84,7 @@ struct bench_opts {
 	bool progress;
 	bool xstats;		/* print every non-zero xstat at the end */
 	bool touch;		/* receivers read every byte */
+	bool tx_pool;		/* senders build in net_ivshmem's pool TX mempool */
 };
 
 /*
@@ -198,6 +199,7 @@ struct bench_port {
 	uint16_t id;
 	char driver[64];
 	struct rte_mempool *mp;
+	struct rte_mempool *tx_mp;	/* frames built here: mp, or --tx-pool's */
 	struct rte_ether_addr mac;
 	uint32_t data_room;	/* frame bytes per mbuf */
 	uint32_t segs;		/* mbufs per frame of --size */

@@ -319,6 +319,8 @@ tx_one(struct loop *l, uint16_t i, uint64_t *now)
 		n = build(l, i, pend, l->burst, 0);
 		if (unlikely(n == 0)) {
 			c->nombuf++;
+			/* a pool TX mbuf comes back when the port looks */
+			rte_eth_tx_done_cleanup(l->port, lc->q[i], 0);
 			*now = rte_rdtsc();
 			return;
 		}
@@ -571,6 +573,7 @@ ping_send(struct loop *l, uint16_t i, uint64_t *now)
 	}
 	if (build(l, i, pkts, n, 0) == 0) {
 		c->nombuf++;
+		rte_eth_tx_done_cleanup(l->port, lc->q[i], 0);
 		*now = rte_rdtsc();
 		return;
 	}
@@ -706,7 +709,7 @@ bench_lcore_main(void *arg)
 		.lc = lc,
 		.r = lc->run,
 		.o = lc->run->o,
-		.mp = lc->run->port.mp,
+		.mp = lc->run->port.tx_mp,
 		.size = lc->run->o->size,
 		.segs = lc->run->port.segs,
 		.data_room = lc->run->port.data_room,

@@ -66,6 +66,7 @@ static const struct opt opts[] = {
 	FLAG("progress", progress),
 	FLAG("xstats", xstats),
 	FLAG("touch", touch),
+	FLAG("tx-pool", tx_pool),
 };
 
 static const struct opt *
@@ -180,6 +181,9 @@ bench_usage(FILE *f)
 "  --touch             receivers: read every byte of every packet (a\n"
 "                      zero-copy receiver then pays for the data as a\n"
 "                      copying one does); default: leave the payload alone\n"
+"  --tx-pool           senders: build frames in net_ivshmem's pool TX\n"
+"                      mempool (rte_pmd_ivshmem_pool_create), which the port\n"
+"                      sends without a copy (give it a region with room)\n"
 "  --help              this text\n"
 "\n"
 "Numbers are decimal, without sign, 0x or leading zeros; seconds may have up\n"

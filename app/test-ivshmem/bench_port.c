@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include "bench.h"
+#include "txpool.h"
 
 #define MEMPOOL_CACHE	256
 #define MIN_POOL	8192
@@ -185,6 +186,19 @@ bench_port_start(const struct bench_opts *o, struct bench_port *p)
 			MEMPOOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (p->mp == NULL)
 		return fail(p, "rte_pktmbuf_pool_create", rte_errno);
+	p->tx_mp = p->mp;
+	if (o->tx_pool && bench_role_sends(o->role)) {
+		char err[256];
+		unsigned int n;
+
+		snprintf(name, sizeof(name), "bench_txpool_%u", o->port);
+		p->tx_mp = txpool_create(o->port, name, pool_size(o, &info, p->segs),
+				2u * o->queues * o->burst * p->segs +
+				(rte_lcore_count() + 1) * MEMPOOL_CACHE * 2,
+				MEMPOOL_CACHE, &n, err, sizeof(err));
+		if (p->tx_mp == NULL)
+			return port_err(p, "%s", err);
+	}
 	for (uint16_t q = 0; q < o->queues; q++) {
 		ret = rte_eth_rx_queue_setup(o->port, q, 0, (unsigned int)socket,
 				NULL, p->mp);

@@ -60,6 +60,7 @@ struct run {
 	uint64_t next_progress_ms;
 	const char *stop;	/* why the run ended */
 	char *xstats;		/* "xstats":{...}, taken before the port closes */
+	unsigned int tx_pool_out; /* --tx-pool: its mbufs out after the close */
 	uint8_t buf[INTEG_MAX_FRAME] __rte_aligned(8);
 };
 
@@ -120,7 +121,7 @@ run_close(struct run *r)
 		integ_json_xstats(m, r->o->port);
 		fclose(m);
 	}
-	integ_port_close(&r->port);
+	r->tx_pool_out = integ_port_close(&r->port);
 }
 
 static void
@@ -198,7 +199,7 @@ frame_mbuf(struct integ_port *p, const uint8_t *buf, uint32_t len)
 	struct rte_mbuf *head = NULL;
 
 	for (uint32_t off = 0; off < len; ) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(p->mp);
+		struct rte_mbuf *m = rte_pktmbuf_alloc(p->tx_mp);
 		uint32_t n = RTE_MIN(len - off, p->data_room);
 		char *dst;
 
@@ -297,20 +298,28 @@ tx_main(struct tx *t)
 		t->sent += sent;
 		if (sent < built)
 			break;
-		if (built == 0)
-			rte_pause();	/* mbufs all in flight: the PMD frees them */
+		if (built == 0) {
+			/* mbufs all in flight: the PMD frees them (a pool TX
+			 * mbuf when its buffer comes back: ask it to look) */
+			rte_eth_tx_done_cleanup(o->port, q, 0);
+			rte_pause();
+		}
 		q = (uint16_t)((q + 1) % o->queues);
 	}
 	rte_eth_stats_get(o->port, &st);
 	run_close(&t->run);
 
-	pass = o->count == 0 || t->sent == o->count;
+	pass = (o->count == 0 || t->sent == o->count) && t->run.tx_pool_out == 0;
+	if (o->tx_pool)
+		fprintf(t->run.out, "tx pool: %u of %u mbufs still out after the port closed\n",
+				t->run.tx_pool_out, t->run.port.tx_pool_n);
 	fprintf(t->run.out, "tx summary: sent %" PRIu64 " frames (%" PRIu64 " bytes) in %.3f s, %" PRIu64 " full-ring retries; stopped by %s; port opackets %" PRIu64 " oerrors %" PRIu64 "\n",
 			t->sent, t->bytes, (integ_mono_ms() - t->run.start_ms) / 1000.0,
 			t->retries, t->run.stop, st.opackets, st.oerrors);
 	for (uint16_t i = 0; i < o->queues; i++)
 		fprintf(t->run.out, "  queue %u: sent %" PRIu64 "\n", i, t->seq[i]);
-	fprintf(t->run.out, "RESULT: %s\n", pass ? "PASS" :
+	fprintf(t->run.out, "RESULT: %s\n", pass ? "PASS" : t->run.tx_pool_out != 0 ?
+			"FAIL (pool TX mbufs never came back)" :
 			"FAIL (not all frames were sent)");
 	if (o->json) {
 		printf("{\"role\":\"tx\",\"port\":%u,\"queues\":%u,\"stamp\":\"0x%016" PRIx64 "\",\"seed\":%" PRIu64 ",\"count\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"retries\":%" PRIu64 ",",
@@ -320,6 +329,9 @@ tx_main(struct tx *t)
 		printf(",\"port_opackets\":%" PRIu64 ",\"port_oerrors\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",",
 				st.opackets, st.oerrors, t->run.stop,
 				integ_mono_ms() - t->run.start_ms);
+		printf("\"tx_pool\":%s,\"tx_pool_mbufs\":%u,\"tx_pool_out\":%u,",
+				o->tx_pool ? "true" : "false", t->run.port.tx_pool_n,
+				t->run.tx_pool_out);
 		json_xstats(&t->run);
 		json_link_events(stdout, &t->run.port);
 		printf(",\"pass\":%s}\n", pass ? "true" : "false");

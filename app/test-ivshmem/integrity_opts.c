@@ -20,7 +20,7 @@ enum {
 	OPT_ROLE = 256, OPT_PORT, OPT_QUEUES, OPT_BURST, OPT_COUNT, OPT_MIN_SIZE,
 	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
 	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
-	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD, OPT_UNTIL_LINK_DOWN,
+	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD, OPT_UNTIL_LINK_DOWN, OPT_TX_POOL,
 	OPT_RX_PAUSE,
 };
 
@@ -43,6 +43,7 @@ static const struct option long_opts[] = {
 	{ "hold",       required_argument, NULL, OPT_HOLD },
 	{ "free-thread", no_argument,      NULL, OPT_FREE_THREAD },
 	{ "until-link-down", no_argument,  NULL, OPT_UNTIL_LINK_DOWN },
+	{ "tx-pool", no_argument,          NULL, OPT_TX_POOL },
 	{ "rx-pause-us", required_argument, NULL, OPT_RX_PAUSE },
 	{ "json",       no_argument,       NULL, OPT_JSON },
 	{ "help",       no_argument,       NULL, OPT_HELP },
@@ -143,6 +144,9 @@ integ_usage(FILE *f)
 "                      receiving lcore\n"
 "  --until-link-down   rx: stop polling as soon as the link, once up, goes\n"
 "                      down (what a sender counted as sent must be in by then)\n"
+"  --tx-pool           tx: build frames in net_ivshmem's pool TX mempool\n"
+"                      (rte_pmd_ivshmem_pool_create), sent without a copy;\n"
+"                      every one of its mbufs must be back at the end\n"
 "  --rx-pause-us N      rx: sleep N microseconds after each burst that brought\n"
 "                      frames: a slow receiver, whose sender's ring stays\n"
 "                      full (default 0): %s\n"
@@ -265,6 +269,9 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		break;
 	case OPT_UNTIL_LINK_DOWN:
 		o->until_link_down = true;
+		break;
+	case OPT_TX_POOL:
+		o->tx_pool = true;
 		break;
 	case OPT_RX_PAUSE:
 		o->rx_pause_us = (uint32_t)v;

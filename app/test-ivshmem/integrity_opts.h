@@ -38,6 +38,7 @@ struct integ_opts {
 	uint32_t hold;		/* rx: keep the last N frames' mbufs */
 	bool free_thread;	/* rx: free mbufs on another thread */
 	bool until_link_down;	/* rx: stop when the link goes down */
+	bool tx_pool;		/* tx: frames in the port's pool TX mempool */
 	uint32_t rx_pause_us;	/* rx: sleep this long after each burst */
 	bool json;		/* one JSON object on stdout; the rest on stderr */
 };

@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 
 #include "integrity_port.h"
+#include "txpool.h"
 
 #define MEMPOOL_CACHE		256
 #define MAX_MBUFS		((1u << 20) - 1)
@@ -98,6 +99,26 @@ fail(const struct integ_opts *o, const char *what, int ret)
 	return -1;
 }
 
+/* --tx-pool: as many mbufs as the pool area holds, at most what every
+ * queue's ring and the bursts could want, at least that of the bursts. */
+static int
+tx_pool_create(const struct integ_opts *o, struct integ_port *p, unsigned int want)
+{
+	unsigned int least = 2u * o->queues * o->burst *
+		((o->max_size + p->data_room - 1) / p->data_room) + 2 * MEMPOOL_CACHE;
+	char name[RTE_MEMPOOL_NAMESIZE], err[256];
+
+	snprintf(name, sizeof(name), "integ_txpool_%u", o->port);
+	p->tx_mp = txpool_create(o->port, name, want, least, MEMPOOL_CACHE,
+			&p->tx_pool_n, err, sizeof(err));
+	if (p->tx_mp == NULL) {
+		fprintf(stderr, INTEG_PROG ": %s\n", err);
+		return -1;
+	}
+	fprintf(p->out, "tx pool: %u mbufs in port %u's pool area\n", p->tx_pool_n, o->port);
+	return 0;
+}
+
 int
 integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 {
@@ -141,6 +162,10 @@ integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 			MEMPOOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	if (p->mp == NULL)
 		return fail(o, "rte_pktmbuf_pool_create", rte_errno);
+	p->tx_mp = p->mp;
+	if (o->tx_pool && o->role == INTEG_TX &&
+			tx_pool_create(o, p, pool_size(o, &info, segs)) != 0)
+		return -1;
 	for (uint16_t q = 0; q < o->queues; q++) {
 		ret = rte_eth_rx_queue_setup(o->port, q, 0, (unsigned int)socket,
 				NULL, p->mp);
@@ -164,16 +189,25 @@ integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 	return 0;
 }
 
-void
+unsigned int
 integ_port_close(struct integ_port *p)
 {
 	int ret = rte_eth_dev_stop(p->id);
+	unsigned int out = 0;
 
 	if (ret != 0)
 		fprintf(stderr, INTEG_PROG ": port %u: stop: %s\n", p->id, rte_strerror(-ret));
 	ret = rte_eth_dev_close(p->id);
 	if (ret != 0)
 		fprintf(stderr, INTEG_PROG ": port %u: close: %s\n", p->id, rte_strerror(-ret));
+	if (p->tx_mp != NULL && p->tx_mp != p->mp) {
+		/* in use: not freed, and the pool's memory went with the port */
+		out = rte_mempool_in_use_count(p->tx_mp);
+		if (out == 0)
+			rte_mempool_free(p->tx_mp);
+		p->tx_mp = NULL;
+	}
+	return out;
 }
 
 bool

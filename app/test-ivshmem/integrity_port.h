@@ -24,6 +24,8 @@ struct integ_link_event {
 struct integ_port {
 	uint16_t id;
 	struct rte_mempool *mp;
+	struct rte_mempool *tx_mp;	/* frames built here: mp, or --tx-pool's */
+	unsigned int tx_pool_n;		/* --tx-pool: its mbufs */
 	struct rte_ether_addr mac;
 	uint32_t data_room;	/* bytes of frame per mbuf */
 	FILE *out;		/* where link changes are printed */
@@ -44,8 +46,10 @@ uint64_t integ_real_ms(void);
  */
 int integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out);
 
-/* Stops and closes the port (a net_ivshmem sender drains on close). */
-void integ_port_close(struct integ_port *p);
+/* Stops and closes the port (a net_ivshmem sender drains on close). With
+ * --tx-pool, returns how many of its mbufs were still out after the close
+ * (the PMD frees what the peer held at queue release); else 0. */
+unsigned int integ_port_close(struct integ_port *p);
 
 /*
  * Reads the link at most every INTEG_LINK_POLL_MS; prints and records a

@@ -10,8 +10,8 @@ import statistics
 # the tables and plots (the launcher's names).
 OURS = "ivshmem"
 PEERS = ("memif", "memif-zc", "vhost")
-ORDER = ("ivshmem", "ivshmem-zcrx", "ivshmem-intr", "memif", "memif-zc", "vhost",
-         "testpmd-null", "bench-null")
+ORDER = ("ivshmem", "ivshmem-zcrx", "ivshmem-zc", "ivshmem-intr", "memif",
+         "memif-zc", "vhost", "testpmd-null", "bench-null")
 # Where a transport unknown to ORDER goes: last.
 UNKNOWN_RANK = 99
 

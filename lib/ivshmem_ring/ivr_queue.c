@@ -4,6 +4,7 @@
  * restarts, buffer reclaim from the consumer's return ring, and the
  * sleep announcement. See doc/spec.md "Sessions" and "Ordering".
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "ivr_queue.h"
@@ -14,10 +15,44 @@ ctl_of(uint8_t *part, uint16_t qid)
 	return (struct ivr_queue_ctl *)(part + sizeof(struct ivr_peer_block)) + qid;
 }
 
+/* free[] holds four arrays of N uint32_t, then the cookies: they start
+ * pointer aligned when free[] does (ivr_tx_init). */
+_Static_assert(offsetof(struct ivr_tx, free) % _Alignof(void *) == 0,
+		"external cookies aligned");
+
 size_t
 ivr_tx_size(uint32_t ring_size)
 {
-	return sizeof(struct ivr_tx) + ring_size * (sizeof(uint32_t) + 1);
+	/* free, ext_free, ext_done; ext_cookie; inflight (2N) */
+	return sizeof(struct ivr_tx) + 4 * (size_t)ring_size * sizeof(uint32_t) +
+		ring_size * sizeof(void *) + 2 * (size_t)ring_size;
+}
+
+/* id (a valid one, in flight) is back: a copy buffer is free at once, an
+ * external one once its cookie is reaped. */
+static void
+tx_id_back(struct ivr_tx *t, uint32_t id)
+{
+	uint32_t n = t->mask + 1;
+
+	t->inflight[id] = 0;
+	if (id < n)
+		t->free[(t->fhead + t->n_free++) & t->mask] = id;
+	else
+		t->ext_done[(t->ext_dhead + t->ext_n_done++) & t->mask] = id;
+}
+
+void
+ivr_tx_ext_reclaim(struct ivr_tx *t)
+{
+	uint32_t n = t->mask + 1;
+
+	for (uint32_t id = n; id < 2 * n; id++) {
+		if (t->inflight[id]) {
+			tx_id_back(t, id);
+			t->st.ext_reclaimed++;
+		}
+	}
 }
 
 /*
@@ -75,10 +110,19 @@ ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
 	t->peer_epoch_p = &r->peer->epoch;
 	t->peer_ret = (const uint32_t *)(r->part[!r->slot] + r->lay.ret_off) +
 		(size_t)qid * n;
-	t->inflight = (uint8_t *)&t->free[n];
-	for (uint32_t i = 0; i < n; i++)
+	t->ext_free = &t->free[n];
+	t->ext_done = &t->free[2 * n];
+	/* free[] holds four arrays of N: the cookies start 8-byte aligned */
+	t->ext_cookie = (void **)&t->free[4 * n];
+	t->inflight = (uint8_t *)&t->ext_cookie[n];
+	for (uint32_t i = 0; i < n; i++) {
 		t->free[i] = n - 1 - i;
+		t->ext_free[i] = n + i;
+	}
 	t->n_free = n;
+	t->ext_n_free = n;
+	ivr_pool_area(r, &t->ext_lo, &t->ext_hi);
+	t->ext_hi += t->ext_lo;
 	t->fhead = 0;
 	/* Nothing read of armed yet: any consumer index within a ring of
 	 * prod will do (ivr_tx_publish). */
@@ -180,6 +224,8 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 		return false;
 	}
 	t->st.dropped_inflight += n - t->n_free;
+	/* what the old consumer held of our external buffers is ours again */
+	ivr_tx_ext_reclaim(t);
 	for (uint32_t i = 0; i < n; i++) {
 		t->free[i] = n - 1 - i;
 		t->inflight[i] = 0;
@@ -241,9 +287,8 @@ ivr_tx_refresh(struct ivr_tx *t)
 		for (uint32_t i = t->rcons; i != rprod; i++) {
 			uint32_t id = ivr_read_once32(&t->peer_ret[i & t->mask]);
 
-			if (id < n && t->inflight[id]) {
-				t->inflight[id] = 0;
-				t->free[(t->fhead + t->n_free++) & t->mask] = id;
+			if (id < 2 * n && t->inflight[id]) {
+				tx_id_back(t, id);
 			} else {
 				t->st.bad_ret++;
 			}
@@ -273,7 +318,7 @@ ivr_tx_refresh(struct ivr_tx *t)
 	} else {
 		t->slots = n - used;
 	}
-	return t->n_free < t->slots ? t->n_free : t->slots;
+	return ivr_tx_avail(t);
 }
 
 /*

@@ -59,6 +59,9 @@ struct ivr_tx_stats {
 	uint64_t sessions_deferred; /* refreshes that found a new consumer
 				 * session too soon after the last one */
 	uint64_t dropped_inflight; /* buffers lost to a peer restart */
+	uint64_t ext_descs;	/* external (pool) descriptors published */
+	uint64_t ext_reclaimed;	/* external buffers taken back without a
+				 * return: new consumer session, or release */
 };
 
 struct ivr_tx {
@@ -90,8 +93,25 @@ struct ivr_tx {
 				 * up to IVR_TX_SESSION_CALLS */
 	uint64_t session_ns;	/* when it started (ivr_now_ns) */
 	struct ivr_tx_stats st;
-	uint8_t *inflight;	/* [id]: 1 while the peer holds the buffer */
-	bool notify;		/* the consumer can be rung: look for sleepers */
+	uint8_t *inflight;	/* [id], id < 2N: 1 while the peer holds it */
+	bool notify;
+	/*
+	 * External buffers (ids N..2N-1): the caller's own memory in our
+	 * part's pool area [ext_lo, ext_hi), sent without a copy. Each id
+	 * carries the caller's cookie while the consumer holds it; a returned
+	 * (or reclaimed) id waits in ext_done until ivr_tx_ext_reap hands its
+	 * cookie back, and only then is it free again, so the three lists
+	 * together never hold more than N ids.
+	 */
+	uint32_t ext_n_free;
+	uint32_t ext_fhead;
+	uint32_t ext_n_done;
+	uint32_t ext_dhead;
+	uint64_t ext_lo;
+	uint64_t ext_hi;
+	uint32_t *ext_free;	/* [N]: FIFO of free external ids */
+	uint32_t *ext_done;	/* [N]: FIFO of ids back, cookie not reaped */
+	void **ext_cookie;	/* [N]: by id - N */		/* the consumer can be rung: look for sleepers */
 	/*
 	 * Free buffer ids, oldest returned first. Not a stack: the buffer
 	 * the consumer returned last is still in its cache, and writing it
@@ -174,27 +194,51 @@ uint32_t ivr_rx_refresh(struct ivr_rx *q);
  * consumer restarts, so this is a cache hit, and a restarted consumer is
  * served at once instead of after a ring's worth of lost frames.
  */
+/* Whether the session we count on still holds, without a refresh. */
+static inline bool
+ivr_tx_current(const struct ivr_tx *t)
+{
+	/* evicted: set by our own control thread (local memory, a cache
+	 * hit); the refresh path then stops writing the part. */
+	return t->in_session && ivr_read_once32(t->peer_epoch_p) == t->peer_epoch &&
+		!__atomic_load_n(&t->r->evicted, __ATOMIC_RELAXED);
+}
+
+/*
+ * Ids we may hand out now, copy or external: together never more than N
+ * out (taken and not yet free again), so that the consumer's return ring
+ * (N entries) has room for every id it holds. Capped by the ring slots.
+ */
+static inline uint32_t
+ivr_tx_avail(const struct ivr_tx *t)
+{
+	uint32_t budget = t->n_free + t->ext_n_free - (t->mask + 1);
+
+	return budget < t->slots ? budget : t->slots;
+}
+
 static inline uint32_t
 ivr_tx_space(struct ivr_tx *t, uint32_t want)
 {
-	uint32_t n = t->n_free < t->slots ? t->n_free : t->slots;
+	uint32_t n = ivr_tx_avail(t);
 
-	/* evicted: set by our own control thread (local memory, a cache
-	 * hit); the refresh path then stops writing the part. */
-	if (IVR_LIKELY(n >= want && t->in_session &&
-			ivr_read_once32(t->peer_epoch_p) == t->peer_epoch &&
-			!__atomic_load_n(&t->r->evicted, __ATOMIC_RELAXED)))
+	if (IVR_LIKELY(n >= want && ivr_tx_current(t)))
 		return n;
 	return ivr_tx_refresh(t);
+}
+
+/* The oldest of a FIFO of ids (the free lists) that holds at least one. */
+static inline uint32_t
+ivr_fifo_pop(const uint32_t *fifo, uint32_t *head, uint32_t *count, uint32_t mask)
+{
+	(*count)--;
+	return fifo[(*head)++ & mask];
 }
 
 static inline uint32_t
 ivr_tx_buf_get(struct ivr_tx *t)
 {
-	uint32_t id = t->free[t->fhead++ & t->mask];
-
-	t->n_free--;
-	return id;
+	return ivr_fifo_pop(t->free, &t->fhead, &t->n_free, t->mask);
 }
 
 static inline uint8_t *
@@ -218,6 +262,74 @@ ivr_tx_push(struct ivr_tx *t, uint32_t id, uint32_t len, uint16_t flags)
 	t->prod++;
 	t->slots--;
 }
+
+/*
+ * External buffers: memory of the caller's in our part's pool area (see
+ * ivr_pool_area), published without a copy under ids N..2N-1, which the
+ * consumer returns like any other id. Per frame:
+ *	n = ivr_tx_space(t, nseg);       ids of either kind (and ring slots)
+ *	id = ivr_tx_ext_get(t);
+ *	ivr_tx_ext_push(t, id, off, len, flags, cookie);
+ * and, after the burst, ivr_tx_ext_reap gives back the cookies of the
+ * buffers the consumer is done with (their ids count again only then).
+ */
+
+/* Whether [off, off + len) is in the pool area; len >= 1. */
+static inline bool
+ivr_tx_ext_ok(const struct ivr_tx *t, uint64_t off, uint32_t len)
+{
+	return off - t->ext_lo < t->ext_hi - t->ext_lo && len - 1 < t->ext_hi - off;
+}
+
+static inline uint32_t
+ivr_tx_ext_get(struct ivr_tx *t)
+{
+	return ivr_fifo_pop(t->ext_free, &t->ext_fhead, &t->ext_n_free, t->mask);
+}
+
+/* One descriptor for [off, off + len) of our part (ivr_tx_ext_ok). */
+static inline void
+ivr_tx_ext_push(struct ivr_tx *t, uint32_t id, uint32_t off, uint32_t len,
+		uint16_t flags, void *cookie)
+{
+	uint64_t *d = (uint64_t *)&t->ring[t->prod & t->mask];
+
+	ivr_write_once64(&d[0], (uint64_t)len << 32 | off);
+	ivr_write_once64(&d[1], (uint64_t)flags << 32 | id);
+	t->ext_cookie[id - (t->mask + 1)] = cookie;
+	t->inflight[id] = 1;
+	t->prod++;
+	t->slots--;
+	t->st.ext_descs++;
+}
+
+/* Up to max cookies of external buffers we own again; their ids are free. */
+static inline uint32_t
+ivr_tx_ext_reap(struct ivr_tx *t, void **cookies, uint32_t max)
+{
+	uint32_t n = t->ext_n_done < max ? t->ext_n_done : max, nb = t->mask + 1;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = t->ext_done[t->ext_dhead++ & t->mask];
+
+		cookies[i] = t->ext_cookie[id - nb];
+		t->ext_cookie[id - nb] = NULL;
+		t->ext_free[(t->ext_fhead + t->ext_n_free++) & t->mask] = id;
+	}
+	t->ext_n_done -= n;
+	return n;
+}
+
+/* External buffers the consumer holds now. */
+static inline uint32_t
+ivr_tx_ext_held(const struct ivr_tx *t)
+{
+	return t->mask + 1 - t->ext_n_free - t->ext_n_done;
+}
+
+/* Takes back every external buffer the consumer holds, as if returned
+ * (before the queue goes): ivr_tx_ext_reap then has all their cookies. */
+void ivr_tx_ext_reclaim(struct ivr_tx *t);
 
 /*
  * Makes pushed descriptors visible, then looks for a sleeping consumer.

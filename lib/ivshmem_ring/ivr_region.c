@@ -71,6 +71,16 @@ ivr_layout_compute(const struct ivr_config *cfg, struct ivr_layout *lay)
 	return lay->used;
 }
 
+void
+ivr_pool_area(const struct ivr_region *r, uint64_t *off, uint64_t *len)
+{
+	uint64_t lo = align_up(r->lay.used, IVR_PART_ALIGN);
+	uint64_t hi = r->part_size > IVR_MAX_PART ? IVR_MAX_PART : r->part_size;
+
+	*off = lo;
+	*len = hi > lo ? hi - lo : 0;
+}
+
 static uint64_t
 part_size_of(uint64_t region_size)
 {

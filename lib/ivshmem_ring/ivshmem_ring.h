@@ -100,6 +100,14 @@ struct ivr_attach_opts {
 uint64_t ivr_layout_compute(const struct ivr_config *cfg,
 		struct ivr_layout *lay);
 
+/*
+ * Our pool area: the part of our data area past the copy-mode buffers,
+ * from *off (page aligned, from the start of our part) for *len bytes (0:
+ * none). The consumer accepts buffers anywhere in the data area, so what
+ * we publish from here needs nothing new from it (doc/spec.md 5.6).
+ */
+void ivr_pool_area(const struct ivr_region *r, uint64_t *off, uint64_t *len);
+
 /* Smallest region (a power of two, as ivshmem BARs are) that fits cfg. */
 uint64_t ivr_region_size_for(const struct ivr_config *cfg);
 

@@ -534,8 +534,10 @@ ivsh_ctl_reset(struct rte_eth_dev *dev)
 			struct ivsh_txq *txq = c->txq[q];
 
 			if (txq != NULL) {
-				struct ivr_tx_stats keep = txq->ring.st;
+				struct ivr_tx_stats keep;
 
+				ivsh_txq_pool_reclaim(txq);
+				keep = txq->ring.st;
 				ivr_tx_init(&txq->ring, &ad->region, q);
 				ivr_tx_set_notify(&txq->ring, ad->n_vectors != 0);
 				txq->ring.st = keep;
@@ -739,4 +741,25 @@ ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v)
 		}
 	}
 	UNLOCK(ad);
+}
+
+/* Our pool area, in this process: *base NULL (and -ENODEV) when detached. */
+int
+ivsh_ctl_pool_area(struct rte_eth_dev *dev, uint8_t **base, uint64_t *len)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	uint64_t off = 0;
+	int ret = -ENODEV;
+
+	*base = NULL;
+	*len = 0;
+	LOCK(ad);
+	if (ad->ctl.attached &&
+			!__atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED)) {
+		ivr_pool_area(&ad->region, &off, len);
+		*base = ad->region.part[ad->region.slot] + off;
+		ret = 0;
+	}
+	UNLOCK(ad);
+	return ret;
 }

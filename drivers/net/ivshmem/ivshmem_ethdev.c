@@ -156,6 +156,7 @@ ivsh_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 	if (txq == NULL)
 		return;
 	ivsh_ctl_txq_remove(dev, txq);
+	ivsh_txq_pool_reclaim(txq);
 	rte_free(txq);
 	dev->data->tx_queues[qid] = NULL;
 }
@@ -207,7 +208,9 @@ ivsh_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		rxq->zc = ad->zc_kept[qid];
 		ad->zc_kept[qid] = NULL;
 	} else if (ad->opts.zero_copy) {
-		rxq->zc = ivsh_zc_create(dev->data->name, qid, ad->opts.ring_size,
+		/* ids 0..2N-1: the producer's copy buffers and its pool
+		 * TX buffers (doc/spec.md 5.6) */
+		rxq->zc = ivsh_zc_create(dev->data->name, qid, 2 * ad->opts.ring_size,
 				(int)socket);
 		if (rxq->zc == NULL) {
 			IVSH_LOG(ERR, dev, "RX queue %u: out of memory on socket %u for zero-copy bookkeeping",
@@ -386,6 +389,9 @@ static const struct ivsh_xstat tx_xstats[] = {
 	{ "dropped_inflight", TXS(dropped_inflight) },
 	{ "doorbells", TXS(kicks) },
 	{ "doorbells_suppressed", TXS(kicks_suppressed) },
+	{ "pool_descs", TXS(ext_descs) },
+	{ "pool_held", offsetof(struct ivsh_txq, pool_held) },
+	{ "pool_reclaimed", TXS(ext_reclaimed) },
 };
 
 /* Port-wide, in the adapter. */
@@ -559,6 +565,7 @@ static const struct eth_dev_ops ivsh_ops = {
 	.rx_queue_release = ivsh_rx_queue_release,
 	.tx_queue_setup = ivsh_tx_queue_setup,
 	.tx_queue_release = ivsh_tx_queue_release,
+	.tx_done_cleanup = ivsh_tx_done_cleanup,
 	.mtu_set = ivsh_mtu_set,
 	.mac_addr_set = ivsh_mac_set,
 	.promiscuous_enable = ivsh_noop,
@@ -586,6 +593,12 @@ const struct eth_dev_ops ivsh_secondary_ops = {
 	.xstats_get_names = ivsh_xstats_names,
 	.xstats_reset = ivsh_xstats_reset,
 };
+
+bool
+ivsh_ethdev_is_ours(const struct rte_eth_dev *dev)
+{
+	return dev->dev_ops == &ivsh_ops;
+}
 
 /*
  * Common part of probe, once the bus glue has filled ad->opts and ad->tp:

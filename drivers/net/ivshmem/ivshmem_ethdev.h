@@ -14,6 +14,7 @@
 
 #include <ethdev_driver.h>
 #include <rte_ether.h>
+#include <rte_mbuf.h>
 
 #include "ivr_queue.h"
 #include "ivshmem_ring.h"
@@ -58,11 +59,44 @@ struct ivsh_txq {
 	uint64_t full;		/* bursts cut short: ring or buffers full */
 	uint64_t oversize;	/* frames dropped: larger than max frame */
 	uint32_t max_frame;	/* ours and the peer's, smaller; control writes */
+	uint64_t pool_held;	/* pool buffers the consumer holds, as of the
+				 * last burst */
 	struct ivsh_bell bell;	/* the consumer's vector for this queue */
 	uint16_t port_id;
 	uint16_t queue_id;
 	struct ivr_tx ring;	/* last: it ends in a flexible array */
 };
+
+/*
+ * Frees the pool TX segments the consumer gave back, or that a new session
+ * or ivr_tx_ext_reclaim took back, one segment each as rte_pktmbuf_free
+ * would (the data path after each burst; the control module before the
+ * queue binds again; release). The queue's thread, or none running.
+ */
+static inline uint32_t
+ivsh_txq_pool_reap(struct ivsh_txq *txq)
+{
+	void *segs[64];
+	uint32_t n, total = 0;
+
+	while ((n = ivr_tx_ext_reap(&txq->ring, segs, RTE_DIM(segs))) != 0) {
+		for (uint32_t i = 0; i < n; i++)
+			rte_pktmbuf_free_seg(segs[i]);
+		total += n;
+	}
+	__atomic_store_n(&txq->pool_held, ivr_tx_ext_held(&txq->ring),
+			__ATOMIC_RELAXED);
+	return total;
+}
+
+/* Every pool buffer the consumer holds is ours again (it may still read
+ * them: they stay mapped while their pool lives). */
+static inline void
+ivsh_txq_pool_reclaim(struct ivsh_txq *txq)
+{
+	ivr_tx_ext_reclaim(&txq->ring);
+	ivsh_txq_pool_reap(txq);
+}
 
 /*
  * Control state: written only by ivshmem_ctl.c, under ctl.lock (see there
@@ -174,6 +208,7 @@ ivsh_adapter(struct rte_eth_dev *dev)
  *       -> control (ivshmem_ctl.c)
  *         -> transports (ivshmem_shm.c, ivshmem_server.c, ivshmem_bar.c)
  *           -> lib/ivshmem_ring, lib/ivshmem_proto, lib/ivshmem_parse
+ *   pool TX API (ivshmem_pool.c) -> ethdev ops, control
  *   (the PCI glue also asks ivshmem_bar.c whether BAR2 stays mapped;
  *   ivshmem_ethdev.c creates and destroys ivshmem_zc.c's bookkeeping)
  *   ivshmem_ethdev.c also -> telemetry (ivshmem_telemetry.c) -> control
@@ -189,6 +224,8 @@ int ivsh_opts_parse_pci(const char *name, const char *args, struct ivsh_opts *o)
 /* ivshmem_ethdev.c: called by the bus glue once it chose a transport */
 int ivsh_ethdev_init(struct rte_eth_dev *dev);
 int ivsh_ethdev_uninit(struct rte_eth_dev *dev);
+/* Whether dev is a net_ivshmem port of this (primary) process. */
+bool ivsh_ethdev_is_ours(const struct rte_eth_dev *dev);
 extern const struct eth_dev_ops ivsh_secondary_ops;
 
 /* ivshmem_ctl.c: the only writer of struct ivsh_ctl and the region */
@@ -203,6 +240,7 @@ int ivsh_ctl_rxq_add(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 void ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 int ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 void ivsh_ctl_counters_reset(struct rte_eth_dev *dev);
+int ivsh_ctl_pool_area(struct rte_eth_dev *dev, uint8_t **base, uint64_t *len);
 void ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v);
 
 /* ivshmem_telemetry.c: the primary's ports that telemetry may read, from
@@ -216,5 +254,6 @@ uint16_t ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivsh_dummy_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
+int ivsh_tx_done_cleanup(void *q, uint32_t free_cnt);
 
 #endif /* IVSHMEM_ETHDEV_H */

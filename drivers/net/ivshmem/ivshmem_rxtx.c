@@ -12,6 +12,43 @@
 #include "ivshmem_ethdev.h"
 #include "ivshmem_zc.h"
 
+/*
+ * Pool TX: whether every segment of m lies in our pool area (by offset in
+ * our part), none empty, and the chain fits one frame of descriptors.
+ * The caller checked the first segment.
+ */
+static bool
+tx_pool_frame_ok(const struct ivr_tx *t, const struct rte_mbuf *m)
+{
+	if (m->nb_segs > IVR_MAX_CHAIN)
+		return false;
+	for (m = m->next; m != NULL; m = m->next)
+		if (!ivr_tx_ext_ok(t, (uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
+				(uintptr_t)t->part, m->data_len))
+			return false;
+	return true;
+}
+
+/* Publishes m's segments as they are: each goes back to its pool when
+ * the consumer returns its id (ivsh_txq_pool_reap). The caller checked
+ * room; returns the descriptors pushed. */
+static uint32_t
+tx_pool_push(struct ivr_tx *t, struct rte_mbuf *m)
+{
+	uint32_t n = 0;
+
+	for (; m != NULL; m = m->next, n++) {
+		uint32_t off = (uint32_t)((uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
+				(uintptr_t)t->part);
+
+		ivr_tx_ext_push(t, ivr_tx_ext_get(t), off, m->data_len,
+				m->next != NULL ? IVR_DESC_F_NEXT : 0, m);
+	}
+	return n;
+}
+
+#define IVSH_TX_DONE	64
+
 /* Frame that spans several buffers or comes from a multi-segment mbuf. */
 static uint32_t
 tx_copy_chain(struct ivr_tx *t, const struct rte_mbuf *m)
@@ -44,6 +81,18 @@ tx_copy_chain(struct ivr_tx *t, const struct rte_mbuf *m)
 	return pushed + 1;
 }
 
+/* A copied (or dropped) mbuf: freed in bulk, after the burst or when
+ * done[] is full. Pool mbufs are kept until their buffers come back. */
+static inline void
+tx_done(struct rte_mbuf **done, uint32_t *n_done, struct rte_mbuf *m)
+{
+	done[(*n_done)++] = m;
+	if (unlikely(*n_done == IVSH_TX_DONE)) {
+		rte_pktmbuf_free_bulk(done, *n_done);
+		*n_done = 0;
+	}
+}
+
 uint16_t
 ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -55,12 +104,33 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint32_t max = __atomic_load_n(&txq->max_frame, __ATOMIC_RELAXED);
 	uint32_t fast_max = RTE_MIN(bsize, max);
 	uint64_t bytes = 0;
+	struct rte_mbuf *done[IVSH_TX_DONE];
+	uint32_t n_done = 0;
 	uint16_t i;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = m->pkt_len;
 
+		/* pool TX: the first segment in our pool area, then the rest */
+		if (unlikely(ivr_tx_ext_ok(t, (uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
+				(uintptr_t)t->part, m->data_len)) &&
+				len <= max && tx_pool_frame_ok(t, m)) {
+			if (space < m->nb_segs) {
+				/* returned ids count once reaped */
+				ivr_tx_space(t, m->nb_segs);
+				ivsh_txq_pool_reap(txq);
+				space = ivr_tx_space(t, m->nb_segs);
+				if (space < m->nb_segs) {
+					txq->full++;
+					break;
+				}
+			}
+			space -= tx_pool_push(t, m);
+			pushed += m->nb_segs;
+			bytes += len;
+			continue;
+		}
 		/* 1 <= len <= fast_max: one buffer, one descriptor */
 		if (likely(len - 1 < fast_max && m->nb_segs == 1 && space != 0)) {
 			uint32_t id = ivr_tx_buf_get(t);
@@ -76,6 +146,7 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 				/* Cannot be sent, ever: drop it, as a NIC would;
 				 * counted as oversize, not as sent. */
 				dropped++;
+				tx_done(done, &n_done, m);
 				continue;
 			}
 			if (space < need) {
@@ -89,14 +160,34 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			pushed += tx_copy_chain(t, m);
 		}
 		bytes += len;
+		tx_done(done, &n_done, m);
 	}
 	if (ivr_tx_publish(t, pushed))
 		ivsh_bell_ring(&txq->bell);
 	txq->pkts += i - dropped;
 	txq->oversize += dropped;
 	txq->bytes += bytes;
-	rte_pktmbuf_free_bulk(pkts, i);
+	rte_pktmbuf_free_bulk(done, n_done);
+	/* pool buffers out: some may have come back */
+	if (t->ext_n_free != t->mask + 1)
+		ivsh_txq_pool_reap(txq);
 	return i;
+}
+
+/*
+ * rte_eth_tx_done_cleanup: looks for returned ids and frees the pool TX
+ * mbufs whose buffers came back, for an application that cannot build a
+ * burst until its pool has mbufs again (copied mbufs are freed at once by
+ * tx_burst: nothing to do for them). All of them whatever free_cnt says;
+ * returns how many segments it freed.
+ */
+int
+ivsh_tx_done_cleanup(void *q, uint32_t free_cnt __rte_unused)
+{
+	struct ivsh_txq *txq = q;
+
+	ivr_tx_refresh(&txq->ring);
+	return (int)ivsh_txq_pool_reap(txq);
 }
 
 /* Frame larger than one mbuf, or in several shared buffers. */

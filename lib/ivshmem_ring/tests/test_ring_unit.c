@@ -874,6 +874,183 @@ test_hostile_consumer(void)
 	}
 }
 
+/* ---- external (pool) buffers: ids N..2N-1 ---- */
+
+static int ext_cookies[4096];
+
+/* One single-descriptor frame of len bytes of pool buffer k (buf_size
+ * apart), filled with seed; its cookie is &ext_cookies[k]. */
+static bool
+send_ext(struct ivr_tx *t, uint32_t k, uint32_t len, uint8_t seed)
+{
+	uint64_t off = t->ext_lo + (uint64_t)k * t->buf_size;
+	uint32_t id;
+
+	if (!ivr_tx_ext_ok(t, off, len) || ivr_tx_space(t, 1) < 1)
+		return false;
+	id = ivr_tx_ext_get(t);
+	memset(t->part + off, seed, len);
+	ivr_tx_ext_push(t, id, (uint32_t)off, len, 0, &ext_cookies[k]);
+	ivr_tx_publish(t, 1);
+	return true;
+}
+
+/* Reaps every cookie the producer has back; counts each in seen[]. */
+static uint32_t
+reap_all(struct ivr_tx *t, uint32_t *seen)
+{
+	void *c[64];
+	uint32_t n, total = 0;
+
+	while ((n = ivr_tx_ext_reap(t, c, 64)) != 0) {
+		for (uint32_t i = 0; i < n; i++)
+			seen[(int *)c[i] - ext_cookies]++;
+		total += n;
+	}
+	return total;
+}
+
+/* How many of seen[0..n) are exactly 1. */
+static uint32_t
+count_ones(const uint32_t *seen, uint32_t n)
+{
+	uint32_t c = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		c += seen[i] == 1;
+	return c;
+}
+
+/* The consumer lends up to max frames and keeps their ids in ids[]. */
+static uint32_t
+lend_frames(struct ivr_rx *q, uint32_t max, uint32_t *ids, const uint8_t **data)
+{
+	struct ivr_frame f;
+	uint32_t n = 0;
+
+	ivr_rx_begin(q);
+	while (n < max && ivr_rx_lend(q, &f)) {
+		ids[n] = f.seg[0].id;
+		data[n] = f.seg[0].data;
+		n++;
+	}
+	ivr_rx_end(q, n);
+	return n;
+}
+
+static void
+test_ext_ids(void)
+{
+	const uint32_t n = base_cfg.ring_size;
+	static uint32_t seen[4096], ids[4096];
+	static const uint8_t *data[4096];
+	uint64_t lo, len;
+	uint32_t lens[64];
+	uint8_t seeds[64];
+	struct pair p;
+	struct qpair q;
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	qpair_init(&q, &p, 1);
+	ivr_pool_area(&p.a, &lo, &len);
+	T_EXPECT(lo % IVR_PART_ALIGN == 0 && lo >= p.a.lay.used &&
+			lo + len <= p.a.part_size && len >= (uint64_t)n * base_cfg.buf_size,
+			"pool area %#llx + %#llx past the copy buffers, in the part",
+			(unsigned long long)lo, (unsigned long long)len);
+	/* bounds of the pool area, by offset */
+	T_EXPECT(ivr_tx_ext_ok(q.tx, lo, 1) && ivr_tx_ext_ok(q.tx, lo + len - 1, 1) &&
+			ivr_tx_ext_ok(q.tx, lo, (uint32_t)(len < 65536 ? len : 65536)),
+			"inside the pool area");
+	T_EXPECT(!ivr_tx_ext_ok(q.tx, lo - 1, 1) && !ivr_tx_ext_ok(q.tx, lo + len, 1) &&
+			!ivr_tx_ext_ok(q.tx, lo + len - 1, 2) && !ivr_tx_ext_ok(q.tx, lo, 0) &&
+			!ivr_tx_ext_ok(q.tx, p.a.lay.data_off, 64) &&
+			!ivr_tx_ext_ok(q.tx, lo + len - 8, UINT32_MAX),
+			"outside the pool area (copy buffers, past the end, wrapping)");
+
+	ivr_rx_begin(&q.rx);
+	/* returned once each, mixed with copy frames: every cookie back once */
+	for (uint32_t k = 0; k < 32; k++) {
+		T_EXPECT(send_ext(q.tx, k, 60 + k, (uint8_t)(k + 1)), "ext frame %u", k);
+		T_EXPECT(send_frame(q.tx, 100, 0x55), "copy frame %u", k);
+	}
+	T_EXPECT(recv_frames(&q.rx, 64, lens, seeds) == 64, "64 frames");
+	for (uint32_t k = 0; k < 32; k++)
+		T_EXPECT(lens[2 * k] == 60 + k && seeds[2 * k] == k + 1 &&
+				lens[2 * k + 1] == 100 && seeds[2 * k + 1] == 0x55,
+				"frame pair %u in order, intact", k);
+	T_EXPECT(ivr_tx_space(q.tx, n) == n - 32 && q.tx->n_free == n,
+			"every copy id back, the external ones count once reaped");
+	memset(seen, 0, sizeof(seen));
+	T_EXPECT(reap_all(q.tx, seen) == 32 && ivr_tx_avail(q.tx) == n,
+			"32 cookies back, every id free");
+	T_EXPECT(count_ones(seen, 32) == 32, "each cookie back once");
+	T_EXPECT(q.tx->st.bad_ret == 0 && ivr_tx_ext_held(q.tx) == 0, "none held, no errors");
+
+	/* never returned: the ids run out, copy frames still go */
+	for (uint32_t k = 0; k < n; k++)
+		if (!send_ext(q.tx, k, 64, 7))
+			t_failed("ext frame %u of a ring not sent", k);
+	T_EXPECT(lend_frames(&q.rx, n, ids, data) == n, "consumer keeps %u", n);
+	for (uint32_t k = 0; k < n; k++)
+		if (ids[k] < n || ids[k] >= 2 * n ||
+				data[k] != q.rx.peer_part + lo + (uint64_t)k * base_cfg.buf_size)
+			t_failed("lent id %u not at its offset", ids[k]);
+	T_EXPECT(!send_ext(q.tx, 0, 64, 7) && ivr_tx_ext_held(q.tx) == n,
+			"no external id while the consumer holds all %u", n);
+	/* N ids out of either kind fill the consumer's return ring: no more */
+	T_EXPECT(!send_frame(q.tx, 200, 9) && ivr_tx_space(q.tx, 1) == 0,
+			"nor a copy id: N ids out in all");
+	memset(seen, 0, sizeof(seen));
+	T_EXPECT(reap_all(q.tx, seen) == 0, "nothing to reap while held");
+
+	/* returned twice, and ids never sent: counted, no cookie twice */
+	ivr_rx_ret(&q.rx, ids[0]);
+	ivr_rx_ret(&q.rx, ids[0]);
+	ivr_rx_ret(&q.rx, ids[1]);
+	ivr_rx_ret(&q.rx, 2 * n);
+	ivr_rx_ret(&q.rx, UINT32_MAX);
+	ivr_rx_ret(&q.rx, n - 1);	/* a copy id not in flight */
+	ivr_rx_flush(&q.rx);
+	ivr_tx_space(q.tx, n);
+	T_EXPECT(ivr_tx_avail(q.tx) == 0 && q.tx->ext_n_done == 2, "two ids back");
+	T_EXPECT(q.tx->st.bad_ret == 4, "duplicate and never-sent ids counted: %llu",
+			(unsigned long long)q.tx->st.bad_ret);
+	T_EXPECT(reap_all(q.tx, seen) == 2 && seen[0] == 1 && seen[1] == 1,
+			"cookies 0 and 1 back once each");
+	/* ... and the same id again, after it was reaped and is free */
+	ivr_rx_ret(&q.rx, ids[0]);
+	ivr_rx_flush(&q.rx);
+	ivr_tx_space(q.tx, n);
+	T_EXPECT(q.tx->st.bad_ret == 5 && reap_all(q.tx, seen) == 0 &&
+			ivr_tx_ext_held(q.tx) == n - 2, "a third return of id %u counted", ids[0]);
+
+	/* the consumer's session ends: what it held is reclaimed */
+	ivr_detach(&p.b);
+	T_EXPECT(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0, "re-attach b");
+	ivr_rx_init(&q.rx, &p.b, 1);
+	ivr_rx_begin(&q.rx);
+	usleep(IVR_TX_SESSION_NS / 1000 + 100);
+	ivr_tx_space(q.tx, n);
+	T_EXPECT(q.tx->st.ext_reclaimed == n - 2, "new consumer session: %llu reclaimed",
+			(unsigned long long)q.tx->st.ext_reclaimed);
+	T_EXPECT(reap_all(q.tx, seen) == n - 2 && ivr_tx_avail(q.tx) == n,
+			"their cookies back, every id free");
+	T_EXPECT(count_ones(seen, n) == n, "each of the %u cookies back once in all", n);
+	/* a late return from the old session is a never-sent id now */
+	T_EXPECT(send_ext(q.tx, 3, 64, 3) && recv_frames(&q.rx, 64, lens, seeds) == 1 &&
+			seeds[0] == 3, "the new session carries pool frames");
+
+	/* release: ivr_tx_ext_reclaim gives back what is held */
+	T_EXPECT(send_ext(q.tx, 4, 64, 4) && lend_frames(&q.rx, 1, ids, data) == 1,
+			"one held");
+	ivr_tx_ext_reclaim(q.tx);
+	memset(seen, 0, sizeof(seen));
+	T_EXPECT(reap_all(q.tx, seen) == 2 && seen[3] == 1 && seen[4] == 1 &&
+			ivr_tx_ext_held(q.tx) == 0, "reclaimed at release");
+	free(q.tx);
+	pair_close(&p);
+}
+
 int
 main(void)
 {
@@ -891,5 +1068,6 @@ main(void)
 	test_queue_resetup();
 	test_notify();
 	test_hostile_consumer();
+	test_ext_ids();
 	return t_finish();
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Pool TX (rte_pmd_ivshmem_pool_create): the sender builds its frames in
+# mbufs whose data lie in its own part of the region, which tx_burst
+# publishes without a copy and frees when the receiver gives the buffers
+# back. Every frame is checked end to end by ivshmem-integrity, 60..9000
+# bytes (chains of pool mbufs), on 2 queue pairs, direct.
+#
+# 1. The four combinations of the two sides: copy/copy, zero-copy RX, pool
+#    TX, pool TX + zero-copy RX. COUNT frames clean each; with pool TX the
+#    frames went without a copy (pool_descs) and every pool mbuf is back
+#    once the sender's port closed; with both, the receiver lent them.
+# 2. The receiver killed with SIGKILL while it holds HOLD frames' pool
+#    buffers (zero-copy RX, --hold): the sender has them outstanding
+#    (pool_held); once stopped, its port close takes them back and every
+#    pool mbuf is back in the pool.
+#
+# Usage: test_pooltx.sh PLUGIN.so IVSHMEM-INTEGRITY
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+t_init "$@"
+
+COUNT=${IVSHMEM_TEST_POOL_COUNT:-100000}
+# Frames the killed receiver holds: about 2.7 pool buffers each, well
+# within the 1024 external ids of a queue (a receiver that holds them all
+# stops the sender, as in zero-copy RX).
+HOLD=200
+TIMEOUT=400
+SIZES=(--min-size 60 --max-size 9000)
+# 2 queues of 1024 copy buffers (4 MiB a part) and a pool area of about
+# 28 MiB past them
+REGION=size=64M,queues=2
+
+# xs NAME XSTAT: xstat XSTAT of integrity run NAME (from its JSON).
+xs() {
+    t_json "$T_DIR/$1.json" "j['xstats'].get('$2', 'missing')"
+}
+
+# ---- 1. the four combinations -----------------------------------------------
+for combo in copy zcrx pool both; do
+    SHM=$(t_shm "$combo")
+    rx_zc=no tx_opt=()
+    [[ $combo == zcrx || $combo == both ]] && rx_zc=yes
+    [[ $combo == pool || $combo == both ]] && tx_opt=(--tx-pool)
+    in_pair "$combo" "net_ivshmem0,shm=$SHM,$REGION,zero_copy=$rx_zc" \
+        "net_ivshmem0,shm=$SHM,$REGION" 0 "$TIMEOUT" \
+        --count "$COUNT" --queues 2 "${SIZES[@]}" "${tx_opt[@]}"
+    in_clean "$combo-rx" "$COUNT"
+    for q in 0 1; do
+        POOL=$(xs "$combo-tx" "tx_q${q}_pool_descs")
+        BAD=$(xs "$combo-tx" "tx_q${q}_bad_ret")
+        t_check "$BAD == 0" "$combo: queue $q: no bad returns"
+        if (( ${#tx_opt[@]} )); then
+            t_check "$POOL -gt 0" "$combo: queue $q sent $POOL pool descriptors without a copy"
+        else
+            t_check "$POOL == 0" "$combo: queue $q copied every frame"
+        fi
+        if [[ $combo == both ]]; then
+            LENT=$(xs both-rx "rx_q${q}_zc_lent")
+            t_check "$LENT -gt 0" "both: the receiver's queue $q lent $LENT pool buffers"
+        fi
+    done
+    if (( ${#tx_opt[@]} )); then
+        OUT=$(t_json "$T_DIR/$combo-tx.json" 'j["tx_pool_out"]')
+        t_check "$OUT == 0" "$combo: every pool mbuf back after the close ($OUT out)"
+    fi
+done
+
+# ---- 2. the receiver dies while it holds pool buffers -------------------------
+SHM=$(t_shm kill)
+in_start kill-rx 1 "net_ivshmem0,shm=$SHM,$REGION,zero_copy=yes" --role rx --count 0 \
+    --hold "$HOLD" --timeout "$TIMEOUT" --progress 0.2 "${SIZES[@]}"
+in_start kill-tx 0 "net_ivshmem0,shm=$SHM,$REGION" --role tx --count 0 --tx-pool \
+    --timeout "$TIMEOUT" --wait-link 30 "${SIZES[@]}"
+in_wait_received kill-rx 2000 60
+{ kill -KILL "${IN_PID[kill-rx]}"; t_wait_pid "${IN_PID[kill-rx]}" 10; } 2>/dev/null ||
+    t_fail "kill-rx survived SIGKILL"
+t_wait_log "$T_DIR/kill-tx.log" '^link down at' 10 || t_fail "kill-tx saw no link down after the kill"
+kill -INT "${IN_PID[kill-tx]}"
+in_wait kill-tx 30
+t_log "$(in_summary kill-tx)"
+t_check "$IN_STATUS == 0" "kill-tx: exited 0"
+HELD=$(xs kill-tx tx_q0_pool_held)
+t_check "$HELD -ge $HOLD" "the dead receiver held $HELD pool buffers (at least the $HOLD frames')"
+OUT=$(t_json "$T_DIR/kill-tx.json" 'j["tx_pool_out"]')
+t_check "$OUT == 0" "every pool mbuf back after the close ($OUT out)"
+t_pass "pool TX: copy/copy, zero-copy RX, pool TX and both, $COUNT frames clean each; a receiver killed holding $HELD pool buffers, all back"
