@@ -58,7 +58,7 @@ struct ivc_client {
 	char err[320];
 };
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 ivc_vfmt(char *buf, size_t len, const char *path, const char *fmt,
 	 va_list ap)
 {
