@@ -13,9 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "t_fuzz.h"
 #include "t_helpers.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 replay_file(const char *path)

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "ivshmem_parse.h"
-#include "t_helpers.h"
+#include "t_fuzz.h"
 
 #define MI	(1ULL << 20)
 #define GI	(1ULL << 30)
@@ -64,8 +64,6 @@ canonical(const struct ivn_spec *sp, const char *s)
 	}
 	return 0;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -16,7 +16,7 @@
  * ASan report otherwise).
  *
  * Built with clang -fsanitize=fuzzer it is a fuzzer (see
- * lib/ivshmem_ring/tests/meson.build); otherwise main() in fuzz_main.c
+ * lib/test/meson.build); otherwise main() in lib/test/t_fuzz_replay.c
  * replays the files named on the command line.
  */
 #include <errno.h>
@@ -29,6 +29,7 @@
 
 #include "ivr_queue.h"
 #include "ivshmem_ring.h"
+#include "t_fuzz.h"
 
 #define QUEUES	2
 #define RING	64
@@ -128,27 +129,6 @@ setup_input(void)
 		n_lent[q] = 0;
 	}
 	return 0;
-}
-
-/* Input reader: zeros past the end. */
-struct in {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t
-take(struct in *in, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++) {
-		v <<= 8;
-		if (in->n) {
-			v |= *in->p++;
-			in->n--;
-		}
-	}
-	return v;
 }
 
 static uint8_t *
@@ -272,11 +252,11 @@ hword(uint32_t idx, unsigned int size)
 /* The hostile as a (possibly lying) producer: n descriptors at its
  * current prod, from its data area or anywhere, then prod published. */
 static void
-hostile_produce(struct in *in)
+hostile_produce(struct t_fuzz_in *in)
 {
-	unsigned int q = (unsigned int)take(in, 1) % QUEUES;
-	unsigned int n = (unsigned int)take(in, 1) % (RING + 2);
-	uint8_t mode = (uint8_t)take(in, 1);
+	unsigned int q = (unsigned int)t_fuzz_take(in, 1) % QUEUES;
+	unsigned int n = (unsigned int)t_fuzz_take(in, 1) % (RING + 2);
+	uint8_t mode = (uint8_t)t_fuzz_take(in, 1);
 	struct ivr_queue_ctl *ctl = (struct ivr_queue_ctl *)(hpart() +
 			sizeof(struct ivr_peer_block)) + q;
 	struct ivr_desc *ring = (struct ivr_desc *)(hpart() + hr.lay.desc_off) +
@@ -287,15 +267,15 @@ hostile_produce(struct in *in)
 		struct ivr_desc *d = &ring[(prod + i) & (RING - 1)];
 
 		if (mode & 1) {
-			d->offset = (uint32_t)take(in, 4);
-			d->len = (uint32_t)take(in, 4);
-			d->id = (uint32_t)take(in, 4);
-			d->flags = (uint16_t)take(in, 2);
+			d->offset = (uint32_t)t_fuzz_take(in, 4);
+			d->len = (uint32_t)t_fuzz_take(in, 4);
+			d->id = (uint32_t)t_fuzz_take(in, 4);
+			d->flags = (uint16_t)t_fuzz_take(in, 2);
 		} else {
 			uint32_t id = (uint32_t)(q * RING + (prod + i) % RING);
 
 			d->offset = (uint32_t)(hr.lay.data_off + (uint64_t)id * BUF);
-			d->len = (uint32_t)take(in, 1) + 1;
+			d->len = (uint32_t)t_fuzz_take(in, 1) + 1;
 			d->id = id;
 			d->flags = (mode & 2) && i + 1 < n ? IVR_DESC_F_NEXT : 0;
 		}
@@ -304,33 +284,31 @@ hostile_produce(struct in *in)
 	__atomic_store_n(&ctl->tx.prod, prod + n, __ATOMIC_RELEASE);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct in in = { data, size };
+	struct t_fuzz_in in = { data, size };
 	unsigned int steps = 0;
 
 	if (victim_base == NULL)
 		setup_once();
 	setup_input();
 	while (in.n && steps++ < 256) {
-		uint8_t op = (uint8_t)take(&in, 1);
+		uint8_t op = (uint8_t)t_fuzz_take(&in, 1);
 		unsigned int q = (op >> 4) % QUEUES;
 
 		switch (op & 0xf) {
 		case 0: /* hostile: 64-bit word */
-			*(volatile uint64_t *)hword((uint32_t)take(&in, 2), 8) =
-					take(&in, 8);
+			*(volatile uint64_t *)hword((uint32_t)t_fuzz_take(&in, 2), 8) =
+					t_fuzz_take(&in, 8);
 			break;
 		case 1: /* hostile: 32-bit word */
-			*(volatile uint32_t *)hword((uint32_t)take(&in, 2), 4) =
-					(uint32_t)take(&in, 4);
+			*(volatile uint32_t *)hword((uint32_t)t_fuzz_take(&in, 2), 4) =
+					(uint32_t)t_fuzz_take(&in, 4);
 			break;
 		case 2: /* hostile: 16-bit word */
-			*(volatile uint16_t *)hword((uint32_t)take(&in, 2), 2) =
-					(uint16_t)take(&in, 2);
+			*(volatile uint16_t *)hword((uint32_t)t_fuzz_take(&in, 2), 2) =
+					(uint16_t)t_fuzz_take(&in, 2);
 			break;
 		case 3:
 			hostile_produce(&in);
@@ -352,18 +330,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 6:
-			victim_rx(q, (unsigned int)take(&in, 1) % 65, false);
+			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, false);
 			break;
 		case 7:
-			victim_rx(q, (unsigned int)take(&in, 1) % 65, true);
+			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, true);
 			break;
 		case 8:
-			victim_free_lent(q, (unsigned int)take(&in, 1));
+			victim_free_lent(q, (unsigned int)t_fuzz_take(&in, 1));
 			break;
 		case 9: {
-			uint8_t a = (uint8_t)take(&in, 1);
+			uint8_t a = (uint8_t)t_fuzz_take(&in, 1);
 
-			victim_tx(q, a % 40 + 1, (uint32_t)take(&in, 2), a & 0x80);
+			victim_tx(q, a % 40 + 1, (uint32_t)t_fuzz_take(&in, 2), a & 0x80);
 			break;
 		}
 		case 10:
@@ -371,12 +349,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ivr_rx_disarm(&rx[q]);
 			break;
 		case 11:
-			ivr_poll_peer(&vr, ivr_now_ns() + take(&in, 1) * 10000000ULL);
+			ivr_poll_peer(&vr, ivr_now_ns() + t_fuzz_take(&in, 1) * 10000000ULL);
 			ivr_heartbeat(&vr);
 			break;
 		case 12: /* the hostile bumps its epoch: a restart */
 			__atomic_store_n(&((struct ivr_peer_block *)hpart())->epoch,
-					(uint32_t)take(&in, 4), __ATOMIC_RELEASE);
+					(uint32_t)t_fuzz_take(&in, 4), __ATOMIC_RELEASE);
 			break;
 		case 13: /* a queue set up again on our side */
 			ivr_tx_init(tx[q], &vr, q);
