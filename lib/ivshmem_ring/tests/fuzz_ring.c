@@ -19,14 +19,13 @@
  * lib/test/meson.build); otherwise main() in lib/test/t_fuzz_replay.c
  * replays the files named on the command line.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
+#include "fuzz_shm.h"
 #include "ivr_queue.h"
 #include "ivshmem_ring.h"
 #include "t_fuzz.h"
@@ -47,7 +46,6 @@ static const struct ivr_config cfg = {
 static uint8_t *victim_base;	/* victim's view */
 static uint8_t *hostile_base;	/* hostile's view, writable */
 static uint64_t region_size, part_size;
-static long page;
 
 static struct ivr_region vr, hr;
 static struct ivr_tx *tx[QUEUES];
@@ -57,46 +55,15 @@ static uint32_t n_lent[QUEUES];
 static volatile uint8_t sink;
 
 static void
-die(const char *what)
-{
-	fprintf(stderr, "fuzz_ring: %s: %s\n", what, strerror(errno));
-	abort();
-}
-
-static void
 setup_once(void)
 {
-	uint8_t *res;
-	int fd;
-
-	page = sysconf(_SC_PAGESIZE);
 	region_size = ivr_region_size_for(&cfg);
-	fd = memfd_create("fuzz_ring", 0);
-	if (fd < 0 || ftruncate(fd, (off_t)region_size) != 0)
-		die("memfd");
-	res = mmap(NULL, region_size + 2 * (uint64_t)page, PROT_NONE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (res == MAP_FAILED)
-		die("mmap guard");
-	victim_base = mmap(res + page, region_size, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_FIXED, fd, 0);
-	hostile_base = mmap(NULL, region_size, PROT_READ | PROT_WRITE,
-			MAP_SHARED, fd, 0);
-	if (victim_base == MAP_FAILED || hostile_base == MAP_FAILED)
-		die("mmap region");
-	close(fd);
+	victim_base = fuzz_shm_map(region_size, &hostile_base);
 	for (unsigned int q = 0; q < QUEUES; q++) {
 		tx[q] = malloc(ivr_tx_size(RING));
 		if (tx[q] == NULL)
-			die("malloc");
+			abort();
 	}
-}
-
-static void
-protect(void *p, uint64_t len, int prot)
-{
-	if (mprotect(p, len, prot) != 0)
-		die("mprotect");
 }
 
 /* A fresh pair: the victim in slot 0 (its view), an honest peer in slot 1
@@ -107,7 +74,7 @@ setup_input(void)
 	struct ivr_attach_opts o = { .slot = 0, .claim_ms = 1 };
 	struct ivr_attach_opts ho = { .slot = 1, .claim_ms = 1 };
 
-	protect(victim_base, region_size, PROT_READ | PROT_WRITE);
+	fuzz_shm_protect(victim_base, region_size, PROT_READ | PROT_WRITE);
 	memset(hostile_base, 0, region_size);
 	if (ivr_attach(&vr, victim_base, region_size, &cfg, &o) != 0 ||
 			ivr_attach(&hr, hostile_base, region_size, &cfg, &ho) != 0) {
@@ -117,8 +84,8 @@ setup_input(void)
 	part_size = vr.part_size;
 	/* The victim writes neither the header (but to detach) nor the
 	 * hostile's part. */
-	protect(victim_base, IVR_HDR_SIZE, PROT_READ);
-	protect(victim_base + IVR_HDR_SIZE + part_size, part_size, PROT_READ);
+	fuzz_shm_protect(victim_base, IVR_HDR_SIZE, PROT_READ);
+	fuzz_shm_protect(victim_base + IVR_HDR_SIZE + part_size, part_size, PROT_READ);
 	ivr_set_running(&vr, true);
 	ivr_set_running(&hr, true);
 	ivr_poll_peer(&vr, ivr_now_ns());
