@@ -381,9 +381,11 @@ static const struct ivsh_xstat tx_xstats[] = {
 	{ "bad_ret", TXS(bad_ret) },
 	{ "bad_index", TXS(bad_index) },
 	{ "sessions", TXS(sessions) },
+	{ "sessions_deferred", TXS(sessions_deferred) },
 	{ "dropped_inflight", TXS(dropped_inflight) },
 	{ "doorbells", TXS(kicks) },
 	{ "doorbells_suppressed", TXS(kicks_suppressed) },
+	{ "doorbells_refused", TXS(kicks_refused) },
 };
 
 /* Port-wide, in the adapter. */
