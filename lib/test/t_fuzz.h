@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 struct t_fuzz_in {
 	const uint8_t *p;
@@ -31,6 +33,19 @@ t_fuzz_take(struct t_fuzz_in *in, unsigned int bytes)
 		}
 	}
 	return v;
+}
+
+/* The lowest fd not open: the same before and after an input, or the
+ * code under test leaked one. */
+static inline int
+t_fuzz_lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd < 0)
+		abort();
+	close(fd);
+	return fd;
 }
 
 #endif /* T_FUZZ_H */

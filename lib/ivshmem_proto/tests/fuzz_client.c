@@ -35,17 +35,6 @@
 #define MAX_FDS		256	/* sent per input */
 
 static int
-lowest_free_fd(void)
-{
-	int fd = dup(0);
-
-	if (fd < 0)
-		abort();
-	close(fd);
-	return fd;
-}
-
-static int
 new_memfd(uint8_t pick)
 {
 	static const uint64_t sizes[] = {
@@ -200,7 +189,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct t_fuzz_in in = { data, size };
 	unsigned int vectors = (unsigned int)t_fuzz_take(&in, 1) % IVP_MAX_VECTORS + 1;
-	int low = lowest_free_fd(), sv[2];
+	int low = t_fuzz_lowest_free_fd(), sv[2];
 	struct ivc_client *c;
 	struct ivc_event ev;
 	char err[256];
@@ -233,7 +222,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	close(sv[1]);
-	if (lowest_free_fd() != low)
+	if (t_fuzz_lowest_free_fd() != low)
 		abort();
 	return 0;
 }
