@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # One libFuzzer harness in suite fuzz: fuzz-run.sh FUZZER CORPUS SECONDS
+# (or fuzz-run.sh --skip REASON, the suite of a build without libFuzzer)
 #
 # Replays the committed corpus CORPUS (any crash fails), then fuzzes fresh
 # for SECONDS from it with a fixed seed (FUZZ_SEED, default 1). New inputs
@@ -11,12 +12,15 @@
 # Prints libFuzzer's last status line (cov, ft, exec/s) and the number of
 # inputs run.
 set -euo pipefail
-T_NAME=$(basename -- "$1")
+T_NAME=$(basename -- "${1#--}")
 # shellcheck source=devtools/testlib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/testlib.sh"
 
-fuzzer=$1 corpus=$2 seconds=$3
 t_init
+if [[ $1 == --skip ]]; then
+    t_skip "${2:-no reason given}"
+fi
+fuzzer=$1 corpus=$2 seconds=$3
 [[ -x $fuzzer ]] || t_fail "$fuzzer is not built"
 [[ -d $corpus ]] || t_fail "no corpus directory $corpus"
 opts=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1
