@@ -49,6 +49,8 @@ static uint64_t region_size, part_size;
 
 static struct ivr_region vr, hr;
 static struct ivr_tx *tx[QUEUES];
+static struct ivr_tx *htx[QUEUES];	/* the peer's honest producer */
+static struct ivr_rx hrx[QUEUES];	/* and consumer */
 static struct ivr_rx rx[QUEUES];
 static uint32_t lent[QUEUES][LENT_MAX];
 static uint32_t n_lent[QUEUES];
@@ -61,7 +63,8 @@ setup_once(void)
 	victim_base = fuzz_shm_map(region_size, &hostile_base);
 	for (unsigned int q = 0; q < QUEUES; q++) {
 		tx[q] = malloc(ivr_tx_size(RING));
-		if (tx[q] == NULL)
+		htx[q] = malloc(ivr_tx_size(RING));
+		if (tx[q] == NULL || htx[q] == NULL)
 			abort();
 	}
 }
@@ -89,10 +92,13 @@ setup_input(void)
 	ivr_set_running(&vr, true);
 	ivr_set_running(&hr, true);
 	ivr_poll_peer(&vr, ivr_now_ns());
+	ivr_poll_peer(&hr, ivr_now_ns());
 	for (unsigned int q = 0; q < QUEUES; q++) {
 		ivr_tx_init(tx[q], &vr, q);
 		ivr_tx_set_notify(tx[q], true);
 		ivr_rx_init(&rx[q], &vr, q);
+		ivr_tx_init(htx[q], &hr, q);
+		ivr_rx_init(&hrx[q], &hr, q);
 		n_lent[q] = 0;
 	}
 	return 0;
@@ -230,6 +236,23 @@ hostile_produce(struct t_fuzz_in *in)
 			(size_t)q * RING;
 	uint32_t prod = __atomic_load_n(&ctl->tx.prod, __ATOMIC_RELAXED);
 
+	if (mode & 4) {
+		/* Honestly, through the ring's own producer: a session, and
+		 * frames of one or (mode & 2) two buffers. */
+		uint32_t room = ivr_tx_space(htx[q], n), pushed = 0;
+
+		while (pushed < room && pushed < n) {
+			uint16_t flags = (mode & 2) && pushed + 1 < room &&
+					pushed + 1 < n && !(pushed & 1) ?
+					IVR_DESC_F_NEXT : 0;
+
+			ivr_tx_push(htx[q], ivr_tx_buf_get(htx[q]),
+					(uint32_t)t_fuzz_take(in, 1) % BUF + 1, flags);
+			pushed++;
+		}
+		ivr_tx_publish(htx[q], pushed);
+		return;
+	}
 	for (unsigned int i = 0; i < n; i++) {
 		struct ivr_desc *d = &ring[(prod + i) & (RING - 1)];
 
@@ -280,19 +303,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3:
 			hostile_produce(&in);
 			break;
-		case 4: /* the honest peer's consumer takes and returns */
-		case 5: {
-			struct ivr_rx hrx;
+		case 4: /* the peer's consumer set up anew, as after a
+			 * queue setup, then as case 5 */
+			ivr_rx_init(&hrx[q], &hr, q);
+			/* fall through */
+		case 5: { /* the peer's consumer takes and returns */
 			struct ivr_frame f;
 			uint32_t frames = 0;
 
-			/* A consumer set up anew each time, as a restarted
-			 * or confused hostile would. */
-			ivr_rx_init(&hrx, &hr, q);
-			if (ivr_rx_begin(&hrx) != 0) {
-				while (ivr_rx_next(&hrx, &f))
+			if (ivr_rx_begin(&hrx[q]) != 0) {
+				while (ivr_rx_next(&hrx[q], &f))
 					frames++;
-				ivr_rx_end(&hrx, frames);
+				ivr_rx_end(&hrx[q], frames);
 			}
 			break;
 		}
@@ -318,6 +340,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 11:
 			ivr_poll_peer(&vr, ivr_now_ns() + t_fuzz_take(&in, 1) * 10000000ULL);
 			ivr_heartbeat(&vr);
+			ivr_poll_peer(&hr, ivr_now_ns());
 			break;
 		case 12: /* the hostile bumps its epoch: a restart */
 			__atomic_store_n(&((struct ivr_peer_block *)hpart())->epoch,
