@@ -8,6 +8,12 @@
 #   3. build-asan/  ASan+UBSan: suites fast stress (run "asan"), then driver
 #                   (run "asan-driver")
 #   4. build-tsan/  TSan: suite tsan (run "tsan"), then driver ("tsan-driver")
+#   5. build-fuzz/  clang, DPDK-free: suite fuzz (run "fuzz"): each libFuzzer
+#                   harness (ring data path, region attach, server, client,
+#                   parser) replays its committed corpus, then fuzzes fresh
+#                   for 60 s with a fixed seed (devtools/fuzz-run.sh), about
+#                   3 min on 2 cores. Every build replays the corpora in
+#                   suite fast too, without libFuzzer.
 #
 # Both sanitizer builds instrument the ring library, the server, the plugin
 # and the test apps; DPDK itself is Debian's and is not. In the driver
@@ -44,11 +50,13 @@
 #   --suite NAME     run only this suite (repeatable); sanitizer runs keep
 #                    only their own suites among those named
 #   --no-sanitizers  skip steps 3 and 4
+#   --no-fuzz        skip step 5
 #   --no-setup       skip step 1 (build/ must be configured already)
 #   -h, --help
 #
 # Environment: SAN_CC / TSAN_CC pick the compiler of the ASan / TSan builds
-# (default: cc, i.e. gcc 12; clang's TSan works for the ring). Tests see
+# (default: cc, i.e. gcc 12; clang's TSan works for the ring); FUZZ_CC the
+# fuzz build's (default: clang, which setup.sh installs). Tests see
 # IVSHMEM_L2FWD and IVSHMEM_DPDK_SRC_DIR (the l2fwd binary and DPDK tree
 # setup.sh made).
 
@@ -61,6 +69,7 @@ trap 'warn "line $LINENO: \"$BASH_COMMAND\" failed (status $?)"' ERR
 MAIN_SUITES=(fast stress driver server vm package)
 ASAN_SUITES=(fast stress driver)
 TSAN_SUITES=(tsan driver)
+FUZZ_SUITES=(fuzz)
 
 usage() {
     sed -n '/^# The full test suite/,/^# setup.sh made/p' "$0" | sed 's/^# \{0,1\}//'
@@ -208,7 +217,7 @@ relocate_if_world_writable() {
 
 main() {
     local args=("$@")
-    local do_setup=1 sanitizers=1 suites=() asan=() tsan=() sdk=() s w known
+    local do_setup=1 sanitizers=1 fuzz=1 suites=() asan=() tsan=() sdk=() s w known
     local tsan_cc tsan_cflags
     WANTED=()
     while (( $# )); do
@@ -216,6 +225,7 @@ main() {
             --suite) [[ $# -ge 2 ]] || die "--suite needs a name"; WANTED+=("$2"); shift ;;
             --suite=*) WANTED+=("${1#--suite=}") ;;
             --no-sanitizers) sanitizers=0 ;;
+            --no-fuzz) fuzz=0 ;;
             --no-setup) do_setup=0 ;;
             -h|--help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument: $1" ;;
@@ -246,7 +256,8 @@ main() {
     mapfile -t suites < <(pick_suites "${MAIN_SUITES[@]}")
     for w in "${WANTED[@]}"; do
         known=0
-        for s in "${MAIN_SUITES[@]}" "${ASAN_SUITES[@]}" "${TSAN_SUITES[@]}"; do
+        for s in "${MAIN_SUITES[@]}" "${ASAN_SUITES[@]}" "${TSAN_SUITES[@]}" \
+                "${FUZZ_SUITES[@]}"; do
             [[ $s == "$w" ]] && known=1
         done
         (( known )) || suites+=("$w")
@@ -295,6 +306,13 @@ main() {
                 "-Dc_args=$tsan_cflags"; then
             run_sanitizer_suites tsan build-tsan "${tsan[@]}"
         fi
+    fi
+
+    # The fuzzers need clang's libFuzzer; the code they test has no DPDK.
+    if (( fuzz )) && [[ -n $(pick_suites "${FUZZ_SUITES[@]}") ]] &&
+            CC=${FUZZ_CC:-clang} configure_and_build build-fuzz \
+                -Ddpdk=disabled -Dbuildtype=debugoptimized; then
+        run_suites fuzz build-fuzz "${FUZZ_SUITES[@]}"
     fi
 
     log "=== done in $((SECONDS - START)) s"

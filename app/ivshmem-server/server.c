@@ -162,8 +162,8 @@ ivsrv_welcome(struct ivsrv_server *s, struct ivsrv_peer *p)
 		ivsrv_send(s, s->tab.peers[i]);
 }
 
-static void
-ivsrv_accept_one(struct ivsrv_server *s, int fd)
+void
+ivsrv_server_adopt(struct ivsrv_server *s, int fd)
 {
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1 };
 	socklen_t len = sizeof(cred);
@@ -201,6 +201,11 @@ ivsrv_accept_one(struct ivsrv_server *s, int fd)
 	IVSRV_INFO("peer %u connected (pid %d, uid %d); %u peer(s)", p->id,
 		   (int)cred.pid, (int)cred.uid, s->nb_active);
 	ivsrv_welcome(s, p);
+	/*
+	 * Before the next newcomer is welcomed: one that hung up before it
+	 * was accepted is dropped while welcomed (see the top of the file).
+	 */
+	ivsrv_reap(s);
 }
 
 static void
@@ -213,8 +218,7 @@ ivsrv_accept(struct ivsrv_server *s)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd >= 0) {
-			ivsrv_accept_one(s, fd);
-			ivsrv_reap(s);
+			ivsrv_server_adopt(s, fd);
 			continue;
 		}
 		if (errno == EINTR || errno == ECONNABORTED)
@@ -354,40 +358,45 @@ fail:
 }
 
 int
-ivsrv_server_run(struct ivsrv_server *s)
+ivsrv_server_step(struct ivsrv_server *s, int timeout_ms)
 {
 	struct epoll_event evs[IVSRV_EVENTS];
+	bool listener = false, signals = false;
+	int i, n;
 
+	n = epoll_wait(s->epfd, evs, IVSRV_EVENTS, timeout_ms);
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0) {
+		IVSRV_ERR("epoll_wait: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (evs[i].data.ptr == s->lis)
+			listener = true;
+		else if (evs[i].data.ptr == &s->sigfd)
+			signals = true;
+		else
+			ivsrv_peer_event(s, evs[i].data.ptr, evs[i].events);
+	}
+	/* Before accepting, so departed IDs and slots are free. */
+	ivsrv_reap(s);
+	if (signals)
+		ivsrv_signals(s);
+	if (listener && !s->stop)
+		ivsrv_accept(s);
+	return 0;
+}
+
+int
+ivsrv_server_run(struct ivsrv_server *s)
+{
 	IVSRV_INFO("listening on %s (%u vector(s), up to %u peers, IDs "
 		   "0..%u)", s->lis->path, s->opt->vectors, s->opt->max_peers,
 		   s->opt->id_count - 1);
-	while (!s->stop) {
-		bool listener = false, signals = false;
-		int i, n;
-
-		n = epoll_wait(s->epfd, evs, IVSRV_EVENTS, -1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			IVSRV_ERR("epoll_wait: %s", strerror(errno));
+	while (!s->stop)
+		if (ivsrv_server_step(s, -1) < 0)
 			return -1;
-		}
-		for (i = 0; i < n; i++) {
-			if (evs[i].data.ptr == s->lis)
-				listener = true;
-			else if (evs[i].data.ptr == &s->sigfd)
-				signals = true;
-			else
-				ivsrv_peer_event(s, evs[i].data.ptr,
-						 evs[i].events);
-		}
-		/* Before accepting, so departed IDs and slots are free. */
-		ivsrv_reap(s);
-		if (signals)
-			ivsrv_signals(s);
-		if (listener && !s->stop)
-			ivsrv_accept(s);
-	}
 	return 0;
 }
 

@@ -33,6 +33,19 @@ int ivsrv_server_init(struct ivsrv_server *s, const struct ivsrv_options *o,
 /* Serve until SIGTERM or SIGINT. Returns 0, or -1 on a fatal error. */
 int ivsrv_server_run(struct ivsrv_server *s);
 
+/*
+ * One turn of ivsrv_server_run's loop: wait up to @timeout_ms (-1: no
+ * limit) for events and handle them. Returns 0, or -1 on a fatal error.
+ */
+int ivsrv_server_step(struct ivsrv_server *s, int timeout_ms);
+
+/*
+ * Take @fd, a connected client socket (non-blocking), as if accepted:
+ * welcome it, or refuse it (closed) when full. Used by the accept loop
+ * and by the fuzzer, which feeds socketpairs.
+ */
+void ivsrv_server_adopt(struct ivsrv_server *s, int fd);
+
 /* Close every connection; the listener and shm stay the caller's. */
 void ivsrv_server_fini(struct ivsrv_server *s);
 

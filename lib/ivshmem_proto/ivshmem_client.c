@@ -58,7 +58,7 @@ struct ivc_client {
 	char err[320];
 };
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 ivc_vfmt(char *buf, size_t len, const char *path, const char *fmt,
 	 va_list ap)
 {
@@ -521,13 +521,12 @@ ivc_dial(struct ivc_client *c, const struct sockaddr_un *sa, int64_t deadline)
 	}
 }
 
-struct ivc_client *
-ivc_connect(const char *path, unsigned int vectors, int timeout_ms,
-	    char *err, size_t errlen)
+/* A client not yet connected, its fds -1; NULL (reason in err) when out
+ * of memory. name is the socket's path, or what stands for it in errors. */
+static struct ivc_client *
+ivc_new(const char *name, unsigned int vectors, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct ivc_client *c;
-	int64_t deadline;
 	unsigned int i;
 
 	if (err != NULL && errlen > 0)
@@ -545,21 +544,53 @@ ivc_connect(const char *path, unsigned int vectors, int timeout_ms,
 	c->vectors = vectors;
 	for (i = 0; i < IVP_MAX_VECTORS; i++)
 		c->own[i] = -1;
-	snprintf(c->path, sizeof(c->path), "%s", path ? path : "(null)");
+	snprintf(c->path, sizeof(c->path), "%s", name ? name : "(null)");
+	return c;
+}
 
+/* The vector count, and the deadline of a handshake of *timeout_ms (0:
+ * the default, which it then holds). */
+static int
+ivc_check_args(struct ivc_client *c, int *timeout_ms, int64_t *deadline)
+{
+	if (c->vectors < 1 || c->vectors > IVP_MAX_VECTORS) {
+		ivc_fail(c, "vectors %u outside 1..%d", c->vectors,
+			 IVP_MAX_VECTORS);
+		return -1;
+	}
+	if (*timeout_ms == 0)
+		*timeout_ms = IVC_DEFAULT_TIMEOUT_MS;
+	*deadline = *timeout_ms < 0 ? INT64_MAX : ivc_now_ms() + *timeout_ms;
+	return 0;
+}
+
+/* A failed connect: the reason to err, everything closed. */
+static struct ivc_client *
+ivc_give_up(struct ivc_client *c, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, "%s", c->err);
+	ivc_close(c);
+	return NULL;
+}
+
+struct ivc_client *
+ivc_connect(const char *path, unsigned int vectors, int timeout_ms,
+	    char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct ivc_client *c = ivc_new(path, vectors, err, errlen);
+	int64_t deadline;
+
+	if (c == NULL)
+		return NULL;
 	if (path == NULL || strlen(path) >= sizeof(sa.sun_path)) {
 		ivc_fail(c, "socket path is empty or longer than %zu bytes",
 			 sizeof(sa.sun_path) - 1);
 		goto fail;
 	}
-	if (vectors < 1 || vectors > IVP_MAX_VECTORS) {
-		ivc_fail(c, "vectors %u outside 1..%d", vectors,
-			 IVP_MAX_VECTORS);
+	if (ivc_check_args(c, &timeout_ms, &deadline) < 0)
 		goto fail;
-	}
-	if (timeout_ms == 0)
-		timeout_ms = IVC_DEFAULT_TIMEOUT_MS;
-	deadline = timeout_ms < 0 ? INT64_MAX : ivc_now_ms() + timeout_ms;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 
 	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -574,10 +605,36 @@ ivc_connect(const char *path, unsigned int vectors, int timeout_ms,
 	return c;
 
 fail:
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s", c->err);
-	ivc_close(c);
-	return NULL;
+	return ivc_give_up(c, err, errlen);
+}
+
+struct ivc_client *
+ivc_connect_fd(int sock, const char *name, unsigned int vectors,
+	       int timeout_ms, char *err, size_t errlen)
+{
+	struct ivc_client *c = ivc_new(name, vectors, err, errlen);
+	int64_t deadline;
+	int fl;
+
+	if (c == NULL) {
+		close(sock);
+		return NULL;
+	}
+	c->sock = sock;
+	if (ivc_check_args(c, &timeout_ms, &deadline) < 0)
+		goto fail;
+	fl = fcntl(sock, F_GETFL);
+	if (fl < 0 || fcntl(sock, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(sock, F_SETFD, FD_CLOEXEC) < 0) {
+		ivc_fail(c, "socket %d: %s", sock, strerror(errno));
+		goto fail;
+	}
+	if (ivc_handshake(c, deadline, timeout_ms) < 0)
+		goto fail;
+	return c;
+
+fail:
+	return ivc_give_up(c, err, errlen);
 }
 
 int

@@ -61,6 +61,16 @@ struct ivc_client *ivc_connect(const char *path, unsigned int vectors,
 			       int timeout_ms, char *err, size_t errlen);
 
 /*
+ * ivc_connect() over a socket already connected to a server (a UNIX
+ * stream socket: socket activation, a socketpair in tests and the fuzzer).
+ * The client owns @sock from the call on: ivc_close() closes it, and so
+ * does a failure here. @name stands for the path in messages.
+ */
+struct ivc_client *ivc_connect_fd(int sock, const char *name,
+				  unsigned int vectors, int timeout_ms,
+				  char *err, size_t errlen);
+
+/*
  * Consume what the server sent since the last call, without blocking.
  * Returns 1 and fills @ev when a peer joined or left (call again: more
  * may be buffered); 0 when nothing more is pending, or when it has taken

@@ -63,7 +63,7 @@ t_basename(const char *path)
 } while (0)
 
 /* One whole line per call: threads and children do not interleave. */
-static void
+static void T_FMT(2, 0)
 say(const char *tag, const char *fmt, va_list ap)
 {
 	char line[LINE_MAX_LEN];
@@ -134,7 +134,7 @@ t_log(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+static void T_FMT(3, 0)
 count_failure(const char *where, const char *cond, const char *fmt,
 	      va_list ap)
 {

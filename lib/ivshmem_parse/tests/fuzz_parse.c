@@ -15,10 +15,9 @@
  *	ninja -C build-fuzz lib/ivshmem_parse/tests/fuzz_parse
  *	build-fuzz/lib/ivshmem_parse/tests/fuzz_parse \
  *		-max_total_time=60 lib/ivshmem_parse/tests/corpus
- * Otherwise main() below replays the files named on the command line (the
- * committed corpus, in suite fast).
+ * Otherwise lib/test/t_fuzz_replay.c's main() replays the files named on
+ * the command line (the committed corpus, in suite fast).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,7 +25,7 @@
 #include <string.h>
 
 #include "ivshmem_parse.h"
-#include "t_helpers.h"
+#include "t_fuzz.h"
 
 #define MI	(1ULL << 20)
 #define GI	(1ULL << 30)
@@ -65,8 +64,6 @@ canonical(const struct ivn_spec *sp, const char *s)
 	}
 	return 0;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,51 +107,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	return 0;
 }
-
-#ifndef IVN_LIBFUZZER
-/* A broken invariant aborts, as under libFuzzer. */
-static void
-replay_file(const char *path)
-{
-	static uint8_t buf[4096];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (f == NULL)
-		t_fail("%s: %s", path, strerror(errno));
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-}
-
-/* Replays each file named on the command line, and each file in each
- * directory named there (as libFuzzer takes a corpus). */
-int
-main(int argc, char **argv)
-{
-	int files = 0;
-
-	t_init("fuzz_parse_replay");
-	for (int i = 1; i < argc; i++) {
-		DIR *d = opendir(argv[i]);
-		struct dirent *e;
-		char path[4096];
-
-		if (d == NULL) {
-			replay_file(argv[i]);
-			files++;
-			continue;
-		}
-		while ((e = readdir(d)) != NULL) {
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			replay_file(path);
-			files++;
-		}
-		closedir(d);
-	}
-	T_EXPECT(files > 0, "%d inputs replayed, no invariant broken", files);
-	return t_finish();
-}
-#endif

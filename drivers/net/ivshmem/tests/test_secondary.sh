@@ -7,7 +7,8 @@
 #
 # 1. dpdk-proc-info -- --stats and -- --xstats (loading the plugin with -d)
 #    show the port: RX-packets > 0; rx_q0_packets > 0 and the driver's own
-#    xstats (link_changes, rx_q0_bad_desc, tx_q0_ring_full) present.
+#    xstats (link_changes, rx_q0_bad_desc, tx_q0_ring_full,
+#    tx_q0_sessions_deferred, tx_q0_doorbells_refused ...) present.
 # 2. dpdk-dumpcap -D lists net_ivshmem0; dpdk-dumpcap -i net_ivshmem0
 #    captures at least N packets into a pcapng file, checked by parsing the
 #    file (every block, the interface, N packets of 64 bytes) and, when
@@ -71,7 +72,8 @@ RX=$(awk '/NIC statistics for port 0/ { on = 1 } on && $1 == "RX-packets:" { pri
 t_check "$RX =~ ^[0-9]+$ && $RX -gt 0" "dpdk-proc-info --stats: port 0 RX-packets $RX"
 XRX=$(tp_xstat "$T_DIR/proc-info-xstats.log" rx_q0_packets)
 t_check "$XRX =~ ^[0-9]+$ && $XRX -gt 0" "dpdk-proc-info --xstats: rx_q0_packets $XRX"
-for x in link_changes rx_q0_bad_desc rx_q0_sessions tx_q0_ring_full tx_q0_dropped_inflight; do
+for x in link_changes rx_q0_bad_desc rx_q0_sessions tx_q0_ring_full tx_q0_dropped_inflight \
+        tx_q0_sessions_deferred tx_q0_doorbells_refused; do
     v=$(tp_xstat "$T_DIR/proc-info-xstats.log" "$x")
     t_check "$v =~ ^[0-9]+$" "dpdk-proc-info --xstats: driver xstat $x = $v"
 done
