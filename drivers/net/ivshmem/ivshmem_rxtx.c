@@ -15,18 +15,22 @@
 /*
  * Pool TX: whether every segment of m lies in our pool area (by offset in
  * our part), none empty, and the chain fits one frame of descriptors.
- * The caller checked the first segment.
+ * The caller checked the first segment. The chain is as long as nb_segs
+ * says, which room is reserved by: one that is not takes the copy path.
  */
 static bool
 tx_pool_frame_ok(const struct ivr_tx *t, const struct rte_mbuf *m)
 {
-	if (m->nb_segs > IVR_MAX_CHAIN)
+	uint16_t segs = m->nb_segs, seen = 1;
+
+	if (segs > IVR_MAX_CHAIN)
 		return false;
 	for (m = m->next; m != NULL; m = m->next)
-		if (!ivr_tx_ext_ok(t, (uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
+		if (++seen > segs || !ivr_tx_ext_ok(t,
+				(uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
 				(uintptr_t)t->part, m->data_len))
 			return false;
-	return true;
+	return seen == segs;
 }
 
 /* Publishes m's segments as they are: each goes back to its pool when

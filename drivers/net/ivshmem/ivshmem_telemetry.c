@@ -208,13 +208,22 @@ tel_port(const char *cmd, const char *params, struct rte_tel_data *d)
 	return -EINVAL;
 }
 
-/* rte_eth_dev_priv_dump: the same view, as text (application thread). */
+/* rte_eth_dev_priv_dump: the same view, as text. The application's
+ * thread, or DPDK's telemetry thread (/ethdev/dump_priv), which may race a
+ * close: only a port still listed is read, as for our own commands. */
 int
 ivsh_priv_dump(struct rte_eth_dev *dev, FILE *f)
 {
 	struct ivsh_view v;
+	bool listed;
 
-	ivsh_ctl_view(dev, &v);
+	pthread_mutex_lock(&ports_lock);
+	listed = ports[dev->data->port_id] == dev;
+	if (listed)
+		ivsh_ctl_view(dev, &v);
+	pthread_mutex_unlock(&ports_lock);
+	if (!listed)
+		return -ENODEV;
 	fprintf(f, "net_ivshmem %s: transport %s, link %s%s%s, %s%s\n",
 			dev->data->name, v.transport, v.link_up ? "up" : "down (",
 			v.link_up ? "" : v.peer_left ? "peer left the server" :
