@@ -6,9 +6,12 @@
  * mempool's private memory on the port's NUMA node.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <string.h>
 
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_string_fns.h>
 
 #include "ivshmem_ethdev.h"
 #include "ivshmem_logs.h"
@@ -16,6 +19,15 @@
 
 /* The plugin hides its symbols; these two are its API. */
 #define IVSH_EXPORT	__attribute__((visibility("default")))
+
+/* The pool that each port's pool area holds: one, since a second would
+ * lay its buffers over the first's. A pool the application freed (its
+ * name no longer finds it) leaves the area free again. */
+static struct {
+	struct rte_mempool *mp;
+	char name[RTE_MEMPOOL_NAMESIZE];
+} made[RTE_MAX_ETHPORTS];
+static pthread_mutex_t made_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct rte_eth_dev *
 pool_port(uint16_t port_id)
@@ -80,10 +92,24 @@ rte_pmd_ivshmem_pool_create(uint16_t port_id, const char *name, unsigned int n,
 		.buf_len = (size_t)n * elt,
 		.elt_size = (uint16_t)elt,
 	};
+	pthread_mutex_lock(&made_lock);
+	if (made[port_id].mp != NULL &&
+			rte_mempool_lookup(made[port_id].name) == made[port_id].mp) {
+		IVSH_LOG(ERR, dev, "pool %s: the pool area already holds pool %s: one pool per port (free it first)",
+				name, made[port_id].name);
+		pthread_mutex_unlock(&made_lock);
+		rte_errno = EBUSY;
+		return NULL;
+	}
 	mp = rte_pktmbuf_pool_create_extbuf(name, n, cache_size, priv_size,
 			data_room_size, dev->data->numa_node, &ext, 1);
-	if (mp == NULL)
+	if (mp == NULL) {
 		IVSH_LOG(ERR, dev, "pool %s: rte_pktmbuf_pool_create_extbuf: %s",
 				name, rte_strerror(rte_errno));
+	} else {
+		made[port_id].mp = mp;
+		strlcpy(made[port_id].name, mp->name, sizeof(made[port_id].name));
+	}
+	pthread_mutex_unlock(&made_lock);
 	return mp;
 }

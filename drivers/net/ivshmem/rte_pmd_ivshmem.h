@@ -21,8 +21,12 @@
  * than one ring's worth per queue; what it never gives back is freed when
  * a new session with it starts or the queue is released.
  *
- * The pool belongs to the attachment it was made in: free it
- * (rte_mempool_free, every mbuf back) before the port is closed or reset.
+ * One pool per port: its pool area holds one (EBUSY while it exists).
+ * The pool belongs to the attachment it was made in. To end: stop the
+ * port, free every pool mbuf the application holds, close (or reset) the
+ * port, which frees those the receiver still held, then free the pool
+ * (rte_mempool_free). After close no pool mbuf may be touched: its data
+ * buffer was in the region, which close unmaps.
  */
 #ifndef RTE_PMD_IVSHMEM_H
 #define RTE_PMD_IVSHMEM_H
