@@ -15,6 +15,10 @@
 #      library.
 #   3. Every relative link in README.md and in the Markdown and
 #      reStructuredText files under doc/ resolves to a file or directory.
+#   4. Every feature doc/guides/nics/features/ivshmem.ini (DPDK's features
+#      matrix) marks Y is named in the first column of a row of the guide's
+#      Features table that says Y: the matrix claims only what the guide
+#      says a test checks.
 #
 # "In the tree" means tracked by git, or new and not ignored, and present
 # (ivshmem_tree_files in devtools/lib.sh). Each problem is printed as
@@ -234,9 +238,28 @@ check_links() {
     done
 }
 
+check_features() {
+    local ini=doc/guides/nics/features/ivshmem.ini guide=doc/guides/nics/ivshmem.rst
+    local n=0 line key rows
+    [[ -f $ini ]] || { problem "$ini: missing"; return; }
+    # the guide's rows: "Feature", "Status", "Checked by"
+    # (the section runs from its title to the next title's underline)
+    rows=$(awk -F'", "' '/^Features$/ { on = 1; next }
+        on && /^[-=~]{4,}$/ && ++u > 1 { exit }
+        on && /^   "/ && $2 == "Y" { sub(/^   "/, "", $1); print $1 }' "$guide")
+    while IFS= read -r line; do
+        n=$((n + 1))
+        [[ $line =~ ^([^;=[][^=]*[^ =])\ *=\ *Y\ *$ ]] || continue
+        key=${BASH_REMATCH[1]}
+        grep -qF -- "$key" <<< "$rows" ||
+            problem "$ini:$n: '$key' is Y, but no row of the Features table in $guide names it with Y"
+    done < "$ini"
+}
+
 check_readme_paths
 check_labels
 check_links
+check_features
 
 (( problems == 0 )) || t_fail "$problems problem(s): the documents say what the tree does not"
-t_pass "README paths, ordering labels and doc links agree with the tree"
+t_pass "README paths, ordering labels, doc links and the features matrix agree with the tree"
