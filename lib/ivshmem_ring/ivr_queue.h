@@ -327,6 +327,16 @@ ivr_tx_ext_held(const struct ivr_tx *t)
 	return t->mask + 1 - t->ext_n_free - t->ext_n_done;
 }
 
+/* Whether the consumer returned ids we have not read (ivr_tx_refresh
+ * reads them): one load, for a producer with external buffers out that
+ * wants them back at every burst. [P3] pairs with the store-release of
+ * rx.rprod in ivr_rx_end. */
+static inline bool
+ivr_tx_returns_pending(const struct ivr_tx *t)
+{
+	return ivr_load_acquire32(&t->peer_ctl->rx.rprod) != t->rcons;
+}
+
 /* Takes back every external buffer the consumer holds, as if returned
  * (before the queue goes): ivr_tx_ext_reap then has all their cookies. */
 void ivr_tx_ext_reclaim(struct ivr_tx *t);

@@ -72,21 +72,26 @@ struct ivsh_txq {
  * or ivr_tx_ext_reclaim took back, one segment each as rte_pktmbuf_free
  * would (the data path after each burst; the control module before the
  * queue binds again; release). The queue's thread, or none running.
+ * Returns the frames whose last segment went (segments come back in any
+ * order: a frame counts when its last one does).
  */
 static inline uint32_t
 ivsh_txq_pool_reap(struct ivsh_txq *txq)
 {
 	void *segs[64];
-	uint32_t n, total = 0;
+	uint32_t n, frames = 0;
 
 	while ((n = ivr_tx_ext_reap(&txq->ring, segs, RTE_DIM(segs))) != 0) {
-		for (uint32_t i = 0; i < n; i++)
-			rte_pktmbuf_free_seg(segs[i]);
-		total += n;
+		for (uint32_t i = 0; i < n; i++) {
+			struct rte_mbuf *m = segs[i];
+
+			frames += m->next == NULL;
+			rte_pktmbuf_free_seg(m);
+		}
 	}
 	__atomic_store_n(&txq->pool_held, ivr_tx_ext_held(&txq->ring),
 			__ATOMIC_RELAXED);
-	return total;
+	return frames;
 }
 
 /* Every pool buffer the consumer holds is ours again (it may still read

@@ -172,9 +172,13 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	txq->oversize += dropped;
 	txq->bytes += bytes;
 	rte_pktmbuf_free_bulk(done, n_done);
-	/* pool buffers out: some may have come back */
-	if (t->ext_n_free != t->mask + 1)
+	/* pool buffers out: take back what came back (one load when
+	 * nothing did), so the pool refills at every burst */
+	if (t->ext_n_free != t->mask + 1) {
+		if (ivr_tx_returns_pending(t))
+			ivr_tx_refresh(t);
 		ivsh_txq_pool_reap(txq);
+	}
 	return i;
 }
 
@@ -183,7 +187,7 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
  * mbufs whose buffers came back, for an application that cannot build a
  * burst until its pool has mbufs again (copied mbufs are freed at once by
  * tx_burst: nothing to do for them). All of them whatever free_cnt says;
- * returns how many segments it freed.
+ * returns the frames whose last segment it freed.
  */
 int
 ivsh_tx_done_cleanup(void *q, uint32_t free_cnt __rte_unused)
