@@ -47,9 +47,16 @@ DUMPCAP=/usr/bin/dpdk-dumpcap
 
 SHM=$(t_shm secondary)
 VDEV=net_ivshmem0,shm=$SHM
-# The primary keeps its hugepage files: secondaries map them.
+# The primary keeps its hugepage files: secondaries map them, at the
+# primary's addresses. In an ASan build, DPDK's default base address (4 GiB)
+# lies in ASan's shadow gap, so the primary's memory lands among its
+# libraries, where a secondary's own libraries and ASan's mappings, placed
+# at random, may already be ("Cannot reserve 17179869184 bytes at
+# [0x7f9758a00000]": dpdk-proc-info died once in this way). 32 TiB is
+# above ASan's shadow and below its allocator (96 TiB) and the libraries.
 SAVED_MEM=("${T_EAL_MEM[@]}")
 T_EAL_MEM=()
+[[ ,$T_SANITIZE, == *,address,* ]] && T_EAL_MEM=(--base-virtaddr 0x200000000000)
 tp_start prim 0 --vdev "$VDEV" -- --forward-mode=rxonly
 T_EAL_MEM=("${SAVED_MEM[@]}")
 PREFIX=$(t_prefix prim)
