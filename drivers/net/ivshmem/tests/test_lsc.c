@@ -117,17 +117,27 @@ reached(void *arg)
 	return true;
 }
 
-/* Waits until both links are @up and each port has had one more event. */
-static void
-step(const char *what, unsigned int up)
+/* What a step waits for: one event more on each port than before it.
+ * Taken before the step's port calls: an event they raise may arrive
+ * before those calls return. */
+static struct want
+before(unsigned int up)
 {
 	struct want w = { .up = up };
 
 	for (uint16_t p = 0; p < N_PORTS; p++)
 		w.events[p] = events(p) + 1;
-	T_EXPECT(t_wait_until(reached, &w, STEP_MS),
-		 "%s: both links %s, an event on each port (events %u, %u)",
-		 what, up ? "up" : "down", events(0), events(1));
+	return w;
+}
+
+/* Waits until both links are as @w wants and each port has had its event. */
+static void
+step(const char *what, struct want *w)
+{
+	bool ok = t_wait_until(reached, w, STEP_MS);
+
+	T_EXPECT(ok, "%s: both links %s, an event on each port (events %u, %u)",
+		 what, w->up ? "up" : "down", events(0), events(1));
 }
 
 int
@@ -135,6 +145,7 @@ main(int argc, char **argv)
 {
 	char shm[256], vdev0[300], vdev1[300], prefix[64];
 	pthread_mutexattr_t attr;
+	struct want w;
 
 	t_init("test_lsc");
 	/* set by meson where this test cannot run (tests/meson.build) */
@@ -169,20 +180,24 @@ main(int argc, char **argv)
 
 	for (uint16_t p = 0; p < N_PORTS; p++)
 		port_setup(p);
+	w = before(RTE_ETH_LINK_UP);
 	T_CHECK(locked(rte_eth_dev_start, 0) == 0 && locked(rte_eth_dev_start, 1) == 0, "both ports started");
-	step("start", RTE_ETH_LINK_UP);
+	step("start", &w);
 
+	w = before(RTE_ETH_LINK_DOWN);
 	T_CHECK(locked(rte_eth_dev_stop, 1) == 0, "port 1 stopped");
-	step("stop", RTE_ETH_LINK_DOWN);
+	step("stop", &w);
+	w = before(RTE_ETH_LINK_UP);
 	T_CHECK(locked(rte_eth_dev_start, 1) == 0, "port 1 started again");
-	step("start again", RTE_ETH_LINK_UP);
+	step("start again", &w);
 
 	/* Reset stops the port (link down on both sides); it is configured
 	 * and started again. */
+	w = before(RTE_ETH_LINK_UP);
 	T_EXPECT(locked(rte_eth_dev_reset, 1) == 0, "port 1 reset");
 	port_setup(1);
 	T_CHECK(locked(rte_eth_dev_start, 1) == 0, "port 1 started after its reset");
-	step("reset and start", RTE_ETH_LINK_UP);
+	step("reset and start", &w);
 
 	for (uint16_t p = 0; p < N_PORTS; p++)
 		T_EXPECT(locked(rte_eth_dev_stop, p) == 0 && rte_eth_dev_close(p) == 0,
