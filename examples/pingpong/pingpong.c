@@ -63,11 +63,23 @@ port_init(void)
 	fflush(stdout);
 }
 
-/* The number a ping carries, after its Ethernet header. */
-static uint64_t *
-payload(struct rte_mbuf *m)
+/* The number a ping carries, after its Ethernet header: 14 bytes in, not
+ * aligned for a uint64_t, so it is copied in and out. */
+static uint64_t
+seq_of(struct rte_mbuf *m)
 {
-	return rte_pktmbuf_mtod_offset(m, uint64_t *, sizeof(struct rte_ether_hdr));
+	uint64_t seq;
+
+	memcpy(&seq, rte_pktmbuf_mtod_offset(m, void *, sizeof(struct rte_ether_hdr)),
+			sizeof(seq));
+	return seq;
+}
+
+static void
+set_seq(struct rte_mbuf *m, uint64_t seq)
+{
+	memcpy(rte_pktmbuf_mtod_offset(m, void *, sizeof(struct rte_ether_hdr)),
+			&seq, sizeof(seq));
 }
 
 static struct rte_mbuf *
@@ -86,7 +98,7 @@ make_ping(uint64_t seq)
 	memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
 	rte_eth_macaddr_get(PORT, &eh->src_addr);
 	eh->ether_type = rte_cpu_to_be_16(ETHER_TYPE);
-	*payload(m) = seq;
+	set_seq(m, seq);
 	return m;
 }
 
@@ -122,9 +134,9 @@ ping(uint64_t count)
 		send_one(make_ping(seq));
 		m = receive_one();
 		dt = rte_get_timer_cycles() - t0;
-		if (*payload(m) != seq)
+		if (seq_of(m) != seq)
 			rte_exit(EXIT_FAILURE, "ping %" PRIu64 ": reply %" PRIu64 "\n",
-					seq, *payload(m));
+					seq, seq_of(m));
 		rte_pktmbuf_free(m);
 		sum += dt;
 		min = RTE_MIN(min, dt);
