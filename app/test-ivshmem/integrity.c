@@ -181,6 +181,7 @@ struct tx {
 	uint64_t size_state;		/* PRNG of frame sizes */
 	uint64_t seq[INTEG_MAX_QUEUES];	/* next per queue = sent per queue */
 	uint64_t sent, bytes, retries;
+	bool resetup_done;	/* --tx-resetup done */
 };
 
 static void
@@ -292,6 +293,13 @@ tx_main(struct tx *t)
 				break;
 			}
 			n = (uint16_t)RTE_MIN((uint64_t)n, o->count - t->sent);
+		}
+		if (o->tx_resetup != 0 && t->sent >= o->tx_resetup && !t->resetup_done) {
+			t->resetup_done = true;
+			if (integ_port_txq_resetup(o, &t->run.port) != 0) {
+				t->run.stop = "a failed TX queue setup";
+				break;
+			}
 		}
 		built = tx_build(t, q, pkts, n);
 		sent = tx_send_all(t, q, pkts, built);

@@ -189,6 +189,29 @@ integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out)
 	return 0;
 }
 
+int
+integ_port_txq_resetup(const struct integ_opts *o, struct integ_port *p)
+{
+	int socket = rte_eth_dev_socket_id(o->port);
+	int ret = rte_eth_dev_stop(o->port);
+
+	if (ret != 0)
+		return fail(o, "rte_eth_dev_stop", ret);
+	if (socket < 0)
+		socket = (int)rte_socket_id();
+	for (uint16_t q = 0; q < o->queues; q++) {
+		ret = rte_eth_tx_queue_setup(o->port, q, 0, (unsigned int)socket, NULL);
+		if (ret != 0)
+			return fail(o, "rte_eth_tx_queue_setup", ret);
+	}
+	ret = rte_eth_dev_start(o->port);
+	if (ret != 0)
+		return fail(o, "rte_eth_dev_start", ret);
+	fprintf(p->out, "tx: port stopped, %u TX queue(s) set up again, started\n",
+			o->queues);
+	return 0;
+}
+
 unsigned int
 integ_port_close(struct integ_port *p)
 {

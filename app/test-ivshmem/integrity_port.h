@@ -51,6 +51,10 @@ int integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out
  * (the PMD frees what the peer held at queue release); else 0. */
 unsigned int integ_port_close(struct integ_port *p);
 
+/* Stops the port, sets its TX queues up again and starts it (--tx-resetup).
+ * Prints why and returns -1 when it cannot. */
+int integ_port_txq_resetup(const struct integ_opts *o, struct integ_port *p);
+
 /*
  * Reads the link at most every INTEG_LINK_POLL_MS; prints and records a
  * change. Returns whether the link is up.

@@ -55,6 +55,56 @@ ivr_tx_ext_reclaim(struct ivr_tx *t)
 	}
 }
 
+uint32_t
+ivr_tx_export(const struct ivr_tx *t, uint8_t *inflight, void **cookies)
+{
+	uint32_t n = t->mask + 1, out = 0;
+
+	memcpy(inflight, t->inflight, 2 * (size_t)n);
+	for (uint32_t i = 0; i < n; i++)
+		cookies[i] = t->inflight[n + i] ? t->ext_cookie[i] : NULL;
+	for (uint32_t id = 0; id < 2 * n; id++)
+		out += inflight[id] != 0;
+	return out;
+}
+
+bool
+ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies)
+{
+	uint32_t n = t->mask + 1, out = 0;
+
+	if (!t->draining)
+		return false;
+	/* ext_free holds every external id after ivr_tx_init: keep those
+	 * not out, in order */
+	t->ext_fhead = 0;
+	t->ext_n_free = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (inflight[n + i]) {
+			t->ext_cookie[i] = cookies[i];
+			t->inflight[n + i] = 1;
+			out++;
+		} else {
+			t->ext_free[t->ext_n_free++] = n + i;
+		}
+	}
+	for (uint32_t id = 0; id < n; id++)
+		out += inflight[id] != 0;
+	/* A record that does not add up to what the region says is out
+	 * (prod - rcons, tx_resume) is not ours: the copy ids drain. */
+	if (out != t->prod - t->rcons)
+		return true;
+	t->fhead = 0;
+	t->n_free = 0;
+	for (uint32_t id = 0; id < n; id++) {
+		t->inflight[id] = inflight[id] != 0;
+		if (!inflight[id])
+			t->free[t->n_free++] = id;
+	}
+	t->draining = false;
+	return true;
+}
+
 /*
  * A queue set up again while attached (say, a PMD's queue setup after a
  * port stop) finds its session word still naming our current epoch. That
@@ -62,9 +112,10 @@ ivr_tx_ext_reclaim(struct ivr_tx *t)
  * would go unnoticed by the consumer, and both sides would see garbage
  * indices (bad_index) for good. Resume instead, from what we published.
  * Which buffers are in flight is written nowhere (ids may come back in any
- * order, spec 5.5), only how many: prod - rcons. So accept any id back
- * once, send nothing until that many have come back (draining, ended in
- * ivr_tx_refresh), and then every buffer is ours again.
+ * order, spec 5.5), only how many: prod - rcons. So accept any copy id
+ * back once, send nothing until that many have come back (draining, ended
+ * in ivr_tx_refresh), and then every buffer is ours again; unless
+ * ivr_tx_import brings the old queue's record, which ends the drain.
  */
 static void
 tx_resume(struct ivr_tx *t)

@@ -342,6 +342,24 @@ ivr_tx_returns_pending(const struct ivr_tx *t)
 void ivr_tx_ext_reclaim(struct ivr_tx *t);
 
 /*
+ * A queue set up again mid-session (spec 6.7) resumes its indices from the
+ * region, but which ids the consumer holds is written nowhere there: on its
+ * own, the new queue sends nothing until every id out has come back, which
+ * a consumer that keeps buffers until more frames come never does. So the
+ * old queue hands its record over. Before the old ivr_tx goes,
+ * ivr_tx_export copies which ids are in flight (inflight[2N]) and the
+ * cookies of the external ones (cookies[N], NULL for those not in flight),
+ * and returns how many ids are in flight. After ivr_tx_init of the new
+ * one, ivr_tx_import takes the record: the external ids go back in flight
+ * with their cookies, to be reaped when they come back; the copy ids too,
+ * and the queue sends at once. It returns true once it took the cookies;
+ * false if the queue did not resume (no session to resume: the consumer
+ * left or restarted), and then the caller owns them.
+ */
+uint32_t ivr_tx_export(const struct ivr_tx *t, uint8_t *inflight, void **cookies);
+bool ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies);
+
+/*
  * Makes pushed descriptors visible, then looks for a sleeping consumer.
  * Returns true when the caller must ring the peer's doorbell.
  *

@@ -28,6 +28,7 @@
 #include <rte_alarm.h>
 #include <rte_cycles.h>
 #include <rte_interrupts.h>
+#include <rte_malloc.h>
 #include <rte_pause.h>
 
 #include "ivshmem_ethdev.h"
@@ -421,6 +422,61 @@ ivsh_ctl_open(struct rte_eth_dev *dev)
 	return ret;
 }
 
+/* Drops what was kept of TX queue q (its session is over): its pool
+ * mbufs go back to the pool, counted as reclaimed on ring t if given. */
+static void
+ctl_tx_drop_kept(struct ivsh_adapter *ad, uint16_t q, struct ivr_tx *t)
+{
+	struct ivsh_tx_kept *k = ad->ctl.tx_kept[q];
+
+	if (k == NULL)
+		return;
+	for (uint32_t i = 0; i < ad->opts.ring_size; i++)
+		if (k->cookies[i] != NULL) {
+			rte_pktmbuf_free_seg(k->cookies[i]);
+			if (t != NULL)
+				t->st.ext_reclaimed++;
+		}
+	rte_free(k);
+	ad->ctl.tx_kept[q] = NULL;
+}
+
+/*
+ * A TX queue released mid-session with ids out. The consumer may still
+ * read the pool buffers among them, so they must not go back to the pool;
+ * and which ids are out is written nowhere in the region (spec 6.7), so a
+ * new queue would have to wait for every one of them before it sends. So
+ * the record is kept here, and the queue's next setup resumes with it
+ * (ivsh_ctl_txq_add): each pool mbuf goes back when the consumer returns
+ * its id. Returns whether it kept them; false: the caller reclaims.
+ */
+static bool
+ctl_tx_keep(struct rte_eth_dev *dev, struct ivsh_txq *txq)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	uint32_t n = ad->opts.ring_size;
+	uint16_t q = txq->queue_id;
+	struct ivsh_tx_kept *k;
+
+	ivsh_txq_pool_reap(txq);
+	if (txq->ring.prod == txq->ring.rcons || !ad->ctl.attached ||
+			__atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED))
+		return false;
+	ctl_tx_drop_kept(ad, q, NULL);	/* none: the queue was set up */
+	k = rte_malloc_socket("ivshmem_tx_kept",
+			sizeof(*k) + n * sizeof(k->cookies[0]) + 2 * n, 0,
+			dev->data->numa_node);
+	if (k == NULL) {
+		IVSH_LOG(WARNING, dev, "TX queue %u: out of memory to keep the ids the peer holds: its %u pool buffers go back to the pool now, and the queue's next setup waits for every id",
+				q, ivr_tx_ext_held(&txq->ring));
+		return false;
+	}
+	k->inflight = (uint8_t *)&k->cookies[n];
+	ivr_tx_export(&txq->ring, k->inflight, k->cookies);
+	ad->ctl.tx_kept[q] = k;
+	return true;
+}
+
 /* Undoes ivsh_ctl_open, also a partial one: stop (with its drain), no
  * more control steps, detach, transport closed. */
 void
@@ -444,6 +500,8 @@ ivsh_ctl_close(struct rte_eth_dev *dev)
 	unwatch(dev, 1, lsc_cb);
 	LOCK(ad);
 	ctl_detach(dev);
+	for (uint16_t q = 0; q < RTE_DIM(c->tx_kept); q++)
+		ctl_tx_drop_kept(ad, q, NULL);
 	for (unsigned int q = 0; q < RTE_DIM(c->txq); q++)
 		if (c->txq[q] != NULL) {
 			if (c->txq[q]->bell.fd >= 0)
@@ -518,6 +576,9 @@ ivsh_ctl_reset(struct rte_eth_dev *dev)
 	LOCK(ad);
 	lsc = ctl_stop_locked(dev);
 	ctl_detach(dev);
+	/* a new epoch ends every session: nothing kept can resume */
+	for (uint16_t q = 0; q < RTE_DIM(c->tx_kept); q++)
+		ctl_tx_drop_kept(ad, q, NULL);
 	ret = ctl_attach(dev);
 	if (ret == 0) {
 		for (uint16_t q = 0; q < RTE_DIM(c->rxq); q++) {
@@ -572,8 +633,17 @@ ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 	LOCK(ad);
 	ret = ctl_can_bind(dev, "TX", txq->queue_id);
 	if (ret == 0) {
+		struct ivsh_tx_kept *k = ad->ctl.tx_kept[txq->queue_id];
+
 		ivr_tx_init(&txq->ring, &ad->region, txq->queue_id);
 		ivr_tx_set_notify(&txq->ring, ad->n_vectors != 0);
+		if (k != NULL && ivr_tx_import(&txq->ring, k->inflight, k->cookies)) {
+			rte_free(k);
+			ad->ctl.tx_kept[txq->queue_id] = NULL;
+		} else {
+			ctl_tx_drop_kept(ad, txq->queue_id, &txq->ring);
+		}
+		txq->pool_held = ivr_tx_ext_held(&txq->ring);
 		txq->bell = (struct ivsh_bell)IVSH_BELL_NOWHERE;
 		ad->ctl.txq[txq->queue_id] = txq;
 		ctl_frame_limits(ad);
@@ -583,10 +653,13 @@ ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 	return ret;
 }
 
-void
+/* Returns true when what the queue had out was kept for its next setup
+ * (ctl_tx_keep); false: the caller reclaims its pool buffers. */
+bool
 ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	bool kept = false;
 
 	LOCK(ad);
 	if (ad->ctl.txq[txq->queue_id] == txq) {
@@ -594,8 +667,10 @@ ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 		if (txq->bell.fd >= 0)
 			close(txq->bell.fd);
 		txq->bell.fd = -1;
+		kept = ctl_tx_keep(dev, txq);
 	}
 	UNLOCK(ad);
+	return kept;
 }
 
 int

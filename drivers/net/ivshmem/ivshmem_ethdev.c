@@ -155,8 +155,8 @@ ivsh_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 
 	if (txq == NULL)
 		return;
-	ivsh_ctl_txq_remove(dev, txq);
-	ivsh_txq_pool_reclaim(txq);
+	if (!ivsh_ctl_txq_remove(dev, txq))
+		ivsh_txq_pool_reclaim(txq);
 	rte_free(txq);
 	dev->data->tx_queues[qid] = NULL;
 }

@@ -103,6 +103,13 @@ ivsh_txq_pool_reclaim(struct ivsh_txq *txq)
 	ivsh_txq_pool_reap(txq);
 }
 
+/* Which ids a released TX queue had out, and the pool TX mbufs among them
+ * (ivr_tx_export): cookies[N], then inflight[2N]. */
+struct ivsh_tx_kept {
+	uint8_t *inflight;
+	void *cookies[];
+};
+
 /*
  * Control state: written only by ivshmem_ctl.c, under ctl.lock (see there
  * for who calls in). The data path reads max_frame and bells through the
@@ -127,6 +134,9 @@ struct ivsh_ctl {
 	struct ivsh_bell lsc_bell;	/* the peer's vector 0 */
 	struct ivsh_rxq *rxq[IVR_MAX_QUEUES];	/* set up: ours to re-bind */
 	struct ivsh_txq *txq[IVR_MAX_QUEUES];	/* at a reset, to aim, to limit */
+	/* what a released TX queue had out (ctl_tx_keep): its next setup
+	 * resumes with it */
+	struct ivsh_tx_kept *tx_kept[IVR_MAX_QUEUES];
 	struct rte_intr_handle *watch[2];	/* bus fd, our vector 0 */
 };
 
@@ -240,7 +250,7 @@ int ivsh_ctl_start(struct rte_eth_dev *dev);
 void ivsh_ctl_stop(struct rte_eth_dev *dev);
 int ivsh_ctl_reset(struct rte_eth_dev *dev);
 int ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq);
-void ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq);
+bool ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq);
 int ivsh_ctl_rxq_add(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 void ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 int ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);

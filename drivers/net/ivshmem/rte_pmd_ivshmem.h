@@ -19,7 +19,9 @@
  * application reads back as trusted. The peer cannot make the driver use
  * memory outside the pool area, free an mbuf twice, or hold more buffers
  * than one ring's worth per queue; what it never gives back is freed when
- * a new session with it starts or the queue is released.
+ * a new session with it starts, or at close or reset. A TX queue set up
+ * again while the port is stopped keeps what the peer holds: each buffer
+ * is freed when the peer gives it back.
  *
  * One pool per port: its pool area holds one (EBUSY while it exists).
  * The pool belongs to the attachment it was made in. To end: stop the

@@ -15,6 +15,12 @@
 #    buffers (zero-copy RX, --hold): the sender has them outstanding
 #    (pool_held); once stopped, its port close takes them back and every
 #    pool mbuf is back in the pool.
+# 3. The sender's TX queues set up again mid-run (port stop, queue setup,
+#    start: spec 6.7) while the receiver holds HOLD frames' pool buffers
+#    (zero-copy RX, --hold): the old queues hand the ids the receiver holds
+#    to the new ones, so each comes back once and frees its mbuf then, not
+#    at the release (no bad_ret, every pool mbuf back), and the frames
+#    arrive clean.
 #
 # Usage: test_pooltx.sh PLUGIN.so IVSHMEM-INTEGRITY
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -84,4 +90,28 @@ HELD=$(xs kill-tx tx_q0_pool_held)
 t_check "$HELD -ge $HOLD" "the dead receiver held $HELD pool buffers (at least the $HOLD frames')"
 OUT=$(t_json "$T_DIR/kill-tx.json" 'j["tx_pool_out"]')
 t_check "$OUT == 0" "every pool mbuf back after the close ($OUT out)"
-t_pass "pool TX: copy/copy, zero-copy RX, pool TX and both, $COUNT frames clean each; a receiver killed holding $HELD pool buffers, all back"
+# ---- 3. TX queues set up again while the receiver holds pool buffers --------
+SHM=$(t_shm resetup)
+in_start resetup-rx 1 "net_ivshmem0,shm=$SHM,$REGION,zero_copy=yes" --role rx \
+    --count "$COUNT" --hold "$HOLD" --timeout 120 --progress 10 --queues 2 "${SIZES[@]}"
+in_start resetup-tx 0 "net_ivshmem0,shm=$SHM,$REGION" --role tx --count "$COUNT" \
+    --tx-pool --tx-resetup $((COUNT / 2)) --timeout 120 --wait-link 30 \
+    --queues 2 "${SIZES[@]}"
+in_wait resetup-tx 150
+t_log "$(in_summary resetup-tx)"
+t_check "$IN_STATUS == 0" "resetup-tx exited 0"
+in_wait resetup-rx 60
+t_log "$(in_summary resetup-rx)"
+t_check "$IN_STATUS == 0" "resetup-rx exited 0"
+t_check "$(grep -c 'TX queue(s) set up again' "$T_DIR/resetup-tx.log") == 1" \
+    "resetup-tx set its TX queues up again once"
+in_clean resetup-rx "$COUNT"
+for q in 0 1; do
+    BAD=$(xs resetup-tx "tx_q${q}_bad_ret")
+    POOL=$(xs resetup-tx "tx_q${q}_pool_descs")
+    t_check "$BAD == 0" "resetup: queue $q: no bad returns after the setup"
+    t_check "$POOL -gt 0" "resetup: queue $q sent $POOL pool descriptors after the setup"
+done
+OUT=$(t_json "$T_DIR/resetup-tx.json" 'j["tx_pool_out"]')
+t_check "$OUT == 0" "resetup: every pool mbuf back after the close ($OUT out)"
+t_pass "pool TX: copy/copy, zero-copy RX, pool TX and both, $COUNT frames clean each; a receiver killed holding $HELD pool buffers, all back; TX queues set up again under $HOLD held frames, no bad return"
