@@ -204,6 +204,7 @@ frame_mbuf(struct integ_port *p, const uint8_t *buf, uint32_t len)
 		uint32_t n = RTE_MIN(len - off, p->data_room);
 		char *dst;
 
+		p->tx_pool_allocs += m != NULL && p->tx_mp != p->mp;
 		if (m == NULL || (dst = rte_pktmbuf_append(m, (uint16_t)n)) == NULL) {
 			rte_pktmbuf_free(m);
 			rte_pktmbuf_free(head);
@@ -319,8 +320,9 @@ tx_main(struct tx *t)
 
 	pass = (o->count == 0 || t->sent == o->count) && t->run.tx_pool_out == 0;
 	if (o->tx_pool)
-		fprintf(t->run.out, "tx pool: %u of %u mbufs still out after the port closed\n",
-				t->run.tx_pool_out, t->run.port.tx_pool_n);
+		fprintf(t->run.out, "tx pool: %u of %u mbufs still out after the port closed; %" PRIu64 " taken in all\n",
+				t->run.tx_pool_out, t->run.port.tx_pool_n,
+				t->run.port.tx_pool_allocs);
 	fprintf(t->run.out, "tx summary: sent %" PRIu64 " frames (%" PRIu64 " bytes) in %.3f s, %" PRIu64 " full-ring retries; stopped by %s; port opackets %" PRIu64 " oerrors %" PRIu64 "\n",
 			t->sent, t->bytes, (integ_mono_ms() - t->run.start_ms) / 1000.0,
 			t->retries, t->run.stop, st.opackets, st.oerrors);
@@ -337,9 +339,9 @@ tx_main(struct tx *t)
 		printf(",\"port_opackets\":%" PRIu64 ",\"port_oerrors\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",",
 				st.opackets, st.oerrors, t->run.stop,
 				integ_mono_ms() - t->run.start_ms);
-		printf("\"tx_pool\":%s,\"tx_pool_mbufs\":%u,\"tx_pool_out\":%u,",
+		printf("\"tx_pool\":%s,\"tx_pool_mbufs\":%u,\"tx_pool_allocs\":%" PRIu64 ",\"tx_pool_out\":%u,",
 				o->tx_pool ? "true" : "false", t->run.port.tx_pool_n,
-				t->run.tx_pool_out);
+				t->run.port.tx_pool_allocs, t->run.tx_pool_out);
 		json_xstats(&t->run);
 		json_link_events(stdout, &t->run.port);
 		printf(",\"pass\":%s}\n", pass ? "true" : "false");

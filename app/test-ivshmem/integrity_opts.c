@@ -21,7 +21,7 @@ enum {
 	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
 	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
 	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD, OPT_UNTIL_LINK_DOWN, OPT_TX_POOL,
-	OPT_RX_PAUSE, OPT_TX_RESETUP,
+	OPT_RX_PAUSE, OPT_TX_RESETUP, OPT_TX_POOL_FILL,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "tx-pool", no_argument,          NULL, OPT_TX_POOL },
 	{ "rx-pause-us", required_argument, NULL, OPT_RX_PAUSE },
 	{ "tx-resetup", required_argument, NULL, OPT_TX_RESETUP },
+	{ "tx-pool-fill", no_argument,     NULL, OPT_TX_POOL_FILL },
 	{ "json",       no_argument,       NULL, OPT_JSON },
 	{ "help",       no_argument,       NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -149,6 +150,9 @@ integ_usage(FILE *f)
 "  --tx-pool           tx: build frames in net_ivshmem's pool TX mempool\n"
 "                      (rte_pmd_ivshmem_pool_create), sent without a copy;\n"
 "                      every one of its mbufs must be back at the end\n"
+"  --tx-pool-fill      tx: --tx-pool with as many mbufs as the pool area\n"
+"                      holds and no mempool cache, so that they are taken in\n"
+"                      turn (FIFO) and every buffer of the area carries frames\n"
 "  --rx-pause-us N      rx: sleep N microseconds after each burst that brought\n"
 "                      frames: a slow receiver, whose sender's ring stays\n"
 "                      full (default 0): %s\n"
@@ -276,6 +280,10 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		break;
 	case OPT_TX_POOL:
 		o->tx_pool = true;
+		break;
+	case OPT_TX_POOL_FILL:
+		o->tx_pool = true;
+		o->tx_pool_fill = true;
 		break;
 	case OPT_RX_PAUSE:
 		o->rx_pause_us = (uint32_t)v;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,7 +101,8 @@ fail(const struct integ_opts *o, const char *what, int ret)
 }
 
 /* --tx-pool: as many mbufs as the pool area holds, at most what every
- * queue's ring and the bursts could want, at least that of the bursts. */
+ * queue's ring and the bursts could want (--tx-pool-fill: no limit, no
+ * cache), at least that of the bursts. */
 static int
 tx_pool_create(const struct integ_opts *o, struct integ_port *p, unsigned int want)
 {
@@ -109,8 +111,10 @@ tx_pool_create(const struct integ_opts *o, struct integ_port *p, unsigned int wa
 	char name[RTE_MEMPOOL_NAMESIZE], err[256];
 
 	snprintf(name, sizeof(name), "integ_txpool_%u", o->port);
-	p->tx_mp = txpool_create(o->port, name, want, least, MEMPOOL_CACHE,
-			&p->tx_pool_n, err, sizeof(err));
+	if (o->tx_pool_fill)
+		want = UINT_MAX;
+	p->tx_mp = txpool_create(o->port, name, want, least,
+			o->tx_pool_fill ? 0 : MEMPOOL_CACHE, &p->tx_pool_n, err, sizeof(err));
 	if (p->tx_mp == NULL) {
 		fprintf(stderr, INTEG_PROG ": %s\n", err);
 		return -1;

@@ -26,6 +26,7 @@ struct integ_port {
 	struct rte_mempool *mp;
 	struct rte_mempool *tx_mp;	/* frames built here: mp, or --tx-pool's */
 	unsigned int tx_pool_n;		/* --tx-pool: its mbufs */
+	uint64_t tx_pool_allocs;	/* --tx-pool: mbufs taken from it */
 	struct rte_ether_addr mac;
 	uint32_t data_room;	/* bytes of frame per mbuf */
 	FILE *out;		/* where link changes are printed */

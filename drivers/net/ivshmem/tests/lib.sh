@@ -112,7 +112,7 @@ t_driver_cleanup() {
     if [[ -n ${T_TAG:-} ]]; then
         rm -f -- /dev/shm/"$T_TAG"-*
         rm -rf -- /var/run/dpdk/"$T_TAG"-*
-        rm -f -- /dev/hugepages/"$T_TAG"-*map_*
+        rm -f -- /dev/hugepages/"$T_TAG"-*
     fi
 }
 
