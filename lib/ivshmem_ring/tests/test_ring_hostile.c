@@ -17,6 +17,12 @@
  *   header    smart, plus writes to slot claims, magic and sizes in the
  *             region header (the victim is evicted and attaches again)
  *
+ * Queues 2 and 3 send half their frames from the pool area of our part
+ * (external ids N..2N-1, ivr_tx_ext_push), each with a cookie of ours: the
+ * hostile returns of those ids (garbage, repeated, never sent) must give
+ * each cookie back at most once per send, and what is out must always be
+ * what the library says it holds.
+ *
  * The victim asserts: no crash and no sanitizer report (the ASan+UBSan
  * build runs this test too), no burst that never ends (a watchdog alarm
  * fails the test), every frame it is handed lies in the peer's data area
@@ -76,6 +82,10 @@ struct vq {
 	bool lend;
 	uint32_t n_held;
 	struct held held[RING];
+	/* queues 2 and 3 send half their frames from the pool area: the
+	 * cookie of external id N + k is &ext_out[k], 1 while it is out */
+	bool ext;
+	uint8_t ext_out[RING];
 };
 
 struct victim {
@@ -88,6 +98,7 @@ struct victim {
 	uint64_t evictions, reattach_ok, reattach_fail[4];
 	uint64_t frames, bytes_copied, sent, escapes, own_bad;
 	uint64_t lent, returned, dropped_held;	/* odd queues */
+	uint64_t ext_sent, ext_back, ext_dropped, ext_bad;	/* queues 2, 3 */
 	uint64_t checks;
 };
 
@@ -135,9 +146,14 @@ victim_bind(struct victim *v)
 	for (uint16_t q = 0; q < QUEUES; q++) {
 		struct vq *x = &v->q[q];
 
+		/* a new attachment: nothing of ours is out any more */
+		for (uint32_t k = 0; k < RING; k++)
+			v->ext_dropped += x->ext_out[k];
+		memset(x->ext_out, 0, sizeof(x->ext_out));
 		ivr_tx_init(x->tx, &v->r, q);
 		ivr_tx_set_notify(x->tx, true);
 		ivr_rx_init(&x->rx, &v->r, q);
+		x->ext = q >= 2 && x->tx->ext_hi - x->tx->ext_lo >= (uint64_t)QUEUES * RING * BUF;
 		memset(x->mirror, 0, sizeof(x->mirror));
 		x->exp_cons = x->exp_rprod = 0;
 		x->lend = q & 1;
@@ -146,6 +162,62 @@ victim_bind(struct victim *v)
 	}
 	memcpy(v->line0, v->r.self, IVR_CACHE_LINE);
 	memcpy(v->line2, (uint8_t *)v->r.self + 2 * IVR_CACHE_LINE, IVR_CACHE_LINE);
+}
+
+/* One descriptor of len bytes from queue q's slice of our pool area. */
+static void
+victim_tx_ext(struct victim *v, uint16_t q, uint32_t len, uint16_t flags)
+{
+	struct vq *x = &v->q[q];
+	struct ivr_tx *t = x->tx;
+	uint32_t id = ivr_tx_ext_get(t), k = id - RING, slot = t->prod & (RING - 1);
+	uint64_t off = t->ext_lo + ((uint64_t)q * RING + k) * BUF;
+
+	if (id < RING || id >= 2 * RING || x->ext_out[k] || !ivr_tx_ext_ok(t, off, len)) {
+		t_failed("queue %u: external id %u from the free list (out %u)", q, id,
+				id - RING < RING ? x->ext_out[id - RING] : 0);
+		v->ext_bad++;
+		return;
+	}
+	memset(t->part + off, (int)(id & 0xff), len < 64 ? len : 64);
+	ivr_tx_ext_push(t, id, (uint32_t)off, len, flags, &x->ext_out[k]);
+	x->ext_out[k] = 1;
+	x->mirror[slot] = (struct ivr_desc){
+		.offset = (uint32_t)off, .len = len, .id = id, .flags = flags,
+	};
+	v->ext_sent++;
+}
+
+/* The cookies of the external buffers the consumer gave back: each must
+ * be one of ours, out, and given back once; then what is still out must
+ * be what the library holds. */
+static void
+victim_ext_reap(struct victim *v, uint16_t q)
+{
+	struct vq *x = &v->q[q];
+	void *c[64];
+	uint32_t n, out = 0;
+
+	while ((n = ivr_tx_ext_reap(x->tx, c, 64)) != 0) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint8_t *o = c[i];
+
+			if (o < x->ext_out || o >= x->ext_out + RING || *o != 1) {
+				t_failed("queue %u: cookie %p back: not one of ours out", q, c[i]);
+				v->ext_bad++;
+				continue;
+			}
+			*o = 0;
+			v->ext_back++;
+		}
+	}
+	for (uint32_t k = 0; k < RING; k++)
+		out += x->ext_out[k];
+	if (out != ivr_tx_ext_held(x->tx)) {
+		t_failed("queue %u: %u external buffers out, the library holds %u",
+				q, out, ivr_tx_ext_held(x->tx));
+		v->ext_bad++;
+	}
 }
 
 static void
@@ -165,11 +237,20 @@ victim_tx(struct victim *v, uint16_t q)
 	while (pushed < n) {
 		uint32_t segs = n - pushed >= 2 && ivt_range(&v->g, 0, 3) == 0 ? 2 : 1;
 
+		bool ext = x->ext && ivt_range(&v->g, 0, 1) == 0;
+
 		for (uint32_t s = 0; s < segs; s++) {
-			uint32_t id = ivr_tx_buf_get(t), len = ivt_range(&v->g, 1, BUF);
+			uint32_t len = ivt_range(&v->g, 1, BUF);
 			uint16_t flags = s + 1 < segs ? IVR_DESC_F_NEXT : 0;
+			uint32_t slot = t->prod & (RING - 1), id;
 			uint8_t *b;
-			uint32_t slot = t->prod & (RING - 1);
+
+			if (ext) {
+				victim_tx_ext(v, q, len, flags);
+				pushed++;
+				continue;
+			}
+			id = ivr_tx_buf_get(t);
 
 			if (id >= RING) {
 				t_failed("queue %u: buffer id %u from the free list", q, id);
@@ -192,6 +273,7 @@ victim_tx(struct victim *v, uint16_t q)
 	}
 	ivr_tx_publish(t, pushed);
 	v->sent += pushed;
+	victim_ext_reap(v, q);
 }
 
 /* One frame the library accepted: it must be what it claims to be. */
@@ -442,7 +524,7 @@ sum_rx(struct victim *v, size_t off)
 /* Every check the hostile side aims at, and whether it was reached. */
 static const char *const goal_name[] = {
 	"rx bad_desc", "rx bad_index", "rx ret_full", "tx bad_ret",
-	"tx bad_index", "link bad_config", "frames taken",
+	"tx bad_index", "link bad_config", "frames taken", "pool ids back",
 };
 #define GOALS	(sizeof(goal_name) / sizeof(goal_name[0]))
 
@@ -458,6 +540,7 @@ goals(struct victim *v, uint64_t got[GOALS])
 	got[4] = TX(bad_index);
 	got[5] = v->why[IVR_DOWN_BAD_CONFIG];
 	got[6] = v->frames;
+	got[7] = v->ext_back;
 	for (size_t i = 0; i < GOALS; i++)
 		missing += got[i] == 0;
 	return missing;
@@ -481,7 +564,8 @@ main(int argc, char **argv)
 	if (parse(argc, argv, &o) != 0)
 		t_fail("bad command line (above)");
 	C = t_shared_anon(sizeof(*C));
-	size = ivr_region_size_for(&hostile_cfg);
+	/* twice the least: a pool area past the copy buffers for queues 2, 3 */
+	size = 2 * ivr_region_size_for(&hostile_cfg);
 	base = ivt_shm_region(size, err, sizeof(err));
 	if (base == NULL)
 		t_skip("needs a shared file: %s", err);
@@ -557,6 +641,9 @@ main(int argc, char **argv)
 	t_log("  zero-copy queues: lent %llu buffers, returned %llu (in any order), dropped %llu held across a producer restart",
 			(unsigned long long)v->lent, (unsigned long long)v->returned,
 			(unsigned long long)v->dropped_held);
+	t_log("  pool queues: sent %llu external buffers, %llu back (each once), %llu dropped at a new attachment",
+			(unsigned long long)v->ext_sent, (unsigned long long)v->ext_back,
+			(unsigned long long)v->ext_dropped);
 	t_log("  rx: bad_desc %llu, bad_index %llu, ret_full %llu, stale %llu, sessions %llu, arms %llu",
 			(unsigned long long)RX(bad_desc), (unsigned long long)RX(bad_index),
 			(unsigned long long)RX(ret_full), (unsigned long long)RX(stale),
@@ -586,6 +673,10 @@ main(int argc, char **argv)
 	T_EXPECT(v->lent > 0 && v->returned > 0,
 			"zero-copy queues lent %llu and returned %llu buffers: both happened",
 			(unsigned long long)v->lent, (unsigned long long)v->returned);
+	T_EXPECT(v->ext_sent > 0 && v->ext_back > 0 && v->ext_bad == 0,
+			"pool queues sent %llu external buffers, %llu came back, none twice or unknown (%llu bad)",
+			(unsigned long long)v->ext_sent, (unsigned long long)v->ext_back,
+			(unsigned long long)v->ext_bad);
 	T_EXPECT(v->own_bad == 0 && v->escapes == 0,
 			"ring hostile: bad_desc %llu, bad_index %llu, bad_ret %llu, ret_full %llu, bad_config polls %llu, own part changed %llu, escapes %llu",
 			(unsigned long long)RX(bad_desc),

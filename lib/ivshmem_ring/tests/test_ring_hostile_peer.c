@@ -70,7 +70,7 @@ adv32(struct hostile *h)
 	uint32_t ps = (uint32_t)h->part_size, d = (uint32_t)h->data_off;
 	const uint32_t pick[] = {
 		0, 1, 2, 0xffffffffu, 0xfffffffeu, RING - 1, RING, RING + 1,
-		2 * RING, 0x80000000u, 0x7fffffffu, 0x10000, 0xffff,
+		2 * RING - 1, 2 * RING, 0x80000000u, 0x7fffffffu, 0x10000, 0xffff,
 		d - 1, d, d + 1, ps - 1, ps, ps + 1, ps - BUF, ps + BUF,
 		IVR_MAX_CHAIN, IVR_MAX_FRAME, IVR_MAX_FRAME + 1, 9018, 9019,
 	};
