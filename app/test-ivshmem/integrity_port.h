@@ -49,7 +49,7 @@ int integ_port_start(const struct integ_opts *o, struct integ_port *p, FILE *out
 
 /* Stops and closes the port (a net_ivshmem sender drains on close). With
  * --tx-pool, returns how many of its mbufs were still out after the close
- * (the PMD frees what the peer held at queue release); else 0. */
+ * (the PMD frees what the peer held at close); else 0. */
 unsigned int integ_port_close(struct integ_port *p);
 
 /* Stops the port, sets its TX queues up again and starts it (--tx-resetup).

@@ -91,7 +91,9 @@ ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies)
 	for (uint32_t id = 0; id < n; id++)
 		out += inflight[id] != 0;
 	/* A record that does not add up to what the region says is out
-	 * (prod - rcons, tx_resume) is not ours: the copy ids drain. */
+	 * (prod - rcons, tx_resume) is not ours: the copy ids drain. The
+	 * id budget (ivr_tx_avail) is meaningless meanwhile, n_free being
+	 * 0; slots stays 0 until the drain ends, which caps it. */
 	if (out != t->prod - t->rcons)
 		return true;
 	t->fhead = 0;

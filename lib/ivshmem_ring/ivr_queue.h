@@ -353,8 +353,10 @@ void ivr_tx_ext_reclaim(struct ivr_tx *t);
  * one, ivr_tx_import takes the record: the external ids go back in flight
  * with their cookies, to be reaped when they come back; the copy ids too,
  * and the queue sends at once. It returns true once it took the cookies;
- * false if the queue did not resume (no session to resume: the consumer
- * left or restarted), and then the caller owns them.
+ * false if the queue did not resume (our side has no session word: it
+ * never had a session, or attached again), and then the caller owns them.
+ * A consumer that left or restarted meanwhile ends the resumed session at
+ * the next refresh, which reclaims what was imported.
  */
 uint32_t ivr_tx_export(const struct ivr_tx *t, uint8_t *inflight, void **cookies);
 bool ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies);

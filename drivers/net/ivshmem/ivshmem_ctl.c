@@ -422,8 +422,8 @@ ivsh_ctl_open(struct rte_eth_dev *dev)
 	return ret;
 }
 
-/* Drops what was kept of TX queue q (its session is over): its pool
- * mbufs go back to the pool, counted as reclaimed on ring t if given. */
+/* Drops what was kept of TX queue q (not to be resumed): its pool mbufs
+ * go back to the pool, counted as reclaimed on ring t if given. */
 static void
 ctl_tx_drop_kept(struct ivsh_adapter *ad, uint16_t q, struct ivr_tx *t)
 {
@@ -533,6 +533,15 @@ ivsh_ctl_start(struct rte_eth_dev *dev)
 				ad->region.slot);
 		ret = -EIO;
 	} else {
+		/* a queue released and not set up again (dev_configure took
+		 * it away): nothing will read its returns, so what it had out
+		 * is the pool's again */
+		for (uint16_t q = 0; q < RTE_DIM(ad->ctl.tx_kept); q++)
+			if (ad->ctl.tx_kept[q] != NULL) {
+				IVSH_LOG(INFO, dev, "TX queue %u was released with ids out and not set up again: its pool buffers go back to the pool",
+						q);
+				ctl_tx_drop_kept(ad, q, NULL);
+			}
 		ivr_set_running(&ad->region, true);
 		ad->ctl.started = true;
 		ctl_kick_lsc(ad);
@@ -638,6 +647,9 @@ ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 		ivr_tx_init(&txq->ring, &ad->region, txq->queue_id);
 		ivr_tx_set_notify(&txq->ring, ad->n_vectors != 0);
 		if (k != NULL && ivr_tx_import(&txq->ring, k->inflight, k->cookies)) {
+			IVSH_LOG(INFO, dev, "TX queue %u resumes with %u ids out, %u of them pool buffers",
+					txq->queue_id, txq->ring.prod - txq->ring.rcons,
+					ivr_tx_ext_held(&txq->ring));
 			rte_free(k);
 			ad->ctl.tx_kept[txq->queue_id] = NULL;
 		} else {

@@ -164,8 +164,9 @@ victim_bind(struct victim *v)
 	memcpy(v->line2, (uint8_t *)v->r.self + 2 * IVR_CACHE_LINE, IVR_CACHE_LINE);
 }
 
-/* One descriptor of len bytes from queue q's slice of our pool area. */
-static void
+/* One descriptor of len bytes from queue q's slice of our pool area;
+ * false (the test failed) when the library hands out a bad id. */
+static bool
 victim_tx_ext(struct victim *v, uint16_t q, uint32_t len, uint16_t flags)
 {
 	struct vq *x = &v->q[q];
@@ -177,7 +178,7 @@ victim_tx_ext(struct victim *v, uint16_t q, uint32_t len, uint16_t flags)
 		t_failed("queue %u: external id %u from the free list (out %u)", q, id,
 				id - RING < RING ? x->ext_out[id - RING] : 0);
 		v->ext_bad++;
-		return;
+		return false;
 	}
 	memset(t->part + off, (int)(id & 0xff), len < 64 ? len : 64);
 	ivr_tx_ext_push(t, id, (uint32_t)off, len, flags, &x->ext_out[k]);
@@ -186,6 +187,7 @@ victim_tx_ext(struct victim *v, uint16_t q, uint32_t len, uint16_t flags)
 		.offset = (uint32_t)off, .len = len, .id = id, .flags = flags,
 	};
 	v->ext_sent++;
+	return true;
 }
 
 /* The cookies of the external buffers the consumer gave back: each must
@@ -246,7 +248,8 @@ victim_tx(struct victim *v, uint16_t q)
 			uint8_t *b;
 
 			if (ext) {
-				victim_tx_ext(v, q, len, flags);
+				if (!victim_tx_ext(v, q, len, flags))
+					return;
 				pushed++;
 				continue;
 			}

@@ -93,11 +93,11 @@ t_check "$OUT == 0" "every pool mbuf back after the close ($OUT out)"
 # ---- 3. TX queues set up again while the receiver holds pool buffers --------
 SHM=$(t_shm resetup)
 in_start resetup-rx 1 "net_ivshmem0,shm=$SHM,$REGION,zero_copy=yes" --role rx \
-    --count "$COUNT" --hold "$HOLD" --timeout 120 --progress 10 --queues 2 "${SIZES[@]}"
+    --count "$COUNT" --hold "$HOLD" --timeout "$TIMEOUT" --progress 10 --queues 2 "${SIZES[@]}"
 in_start resetup-tx 0 "net_ivshmem0,shm=$SHM,$REGION" --role tx --count "$COUNT" \
-    --tx-pool --tx-resetup $((COUNT / 2)) --timeout 120 --wait-link 30 \
+    --tx-pool --tx-resetup $((COUNT / 2)) --timeout "$TIMEOUT" --wait-link 30 \
     --queues 2 "${SIZES[@]}"
-in_wait resetup-tx 150
+in_wait resetup-tx $((TIMEOUT + 30))
 t_log "$(in_summary resetup-tx)"
 t_check "$IN_STATUS == 0" "resetup-tx exited 0"
 in_wait resetup-rx 60
@@ -105,6 +105,10 @@ t_log "$(in_summary resetup-rx)"
 t_check "$IN_STATUS == 0" "resetup-rx exited 0"
 t_check "$(grep -c 'TX queue(s) set up again' "$T_DIR/resetup-tx.log") == 1" \
     "resetup-tx set its TX queues up again once"
+for q in 0 1; do
+    t_check "$(grep -c "TX queue $q resumes with [1-9][0-9]* ids out" "$T_DIR/resetup-tx.log") == 1" \
+        "resetup: queue $q resumed with the old queue's record of the ids out"
+done
 in_clean resetup-rx "$COUNT"
 for q in 0 1; do
     BAD=$(xs resetup-tx "tx_q${q}_bad_ret")
