@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -30,6 +31,7 @@
 
 #define IVSRV_EVENTS 64
 #define IVSRV_ACCEPT_BATCH 16
+#define IVSRV_ACCEPT_RETRY_MS 100
 
 static void
 ivsrv_drop(struct ivsrv_server *s, struct ivsrv_peer *p, int priority,
@@ -208,6 +210,53 @@ ivsrv_server_adopt(struct ivsrv_server *s, int fd)
 	ivsrv_reap(s);
 }
 
+static int64_t
+ivsrv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Stop or resume watching the listener (resuming: for new connections). */
+static void
+ivsrv_listener_pause(struct ivsrv_server *s, bool pause)
+{
+	struct epoll_event ev = {
+		.events = pause ? 0 : EPOLLIN,
+		.data.ptr = s->lis,
+	};
+
+	if (s->lis_paused == pause)
+		return;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, s->lis->fd, &ev) < 0) {
+		IVSRV_WARN("epoll_ctl (listener): %s", strerror(errno));
+		return;
+	}
+	s->lis_paused = pause;
+	if (pause)
+		s->lis_resume_ms = ivsrv_now_ms() + IVSRV_ACCEPT_RETRY_MS;
+}
+
+/*
+ * A pending connection that cannot be taken (no fd left, not even the
+ * spare, or another error) keeps the listener readable: watching it would
+ * spin. Stop watching it for IVSRV_ACCEPT_RETRY_MS; the client waits in
+ * the backlog. Logged once until an accept succeeds again.
+ */
+static void
+ivsrv_accept_failed(struct ivsrv_server *s, int err)
+{
+	if (!s->accept_failing)
+		IVSRV_WARN("accept: %s%s: not accepting clients, retrying every "
+			   "%d ms", strerror(err), err == EMFILE ||
+			   err == ENFILE ? " (no spare fd to refuse them with)" :
+			   "", IVSRV_ACCEPT_RETRY_MS);
+	s->accept_failing = true;
+	ivsrv_listener_pause(s, true);
+}
+
 static void
 ivsrv_accept(struct ivsrv_server *s)
 {
@@ -218,6 +267,9 @@ ivsrv_accept(struct ivsrv_server *s)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd >= 0) {
+			if (s->accept_failing)
+				IVSRV_INFO("accepting clients again");
+			s->accept_failing = false;
 			ivsrv_server_adopt(s, fd);
 			continue;
 		}
@@ -231,15 +283,23 @@ ivsrv_accept(struct ivsrv_server *s)
 			 * readable forever: take it with our spare fd and
 			 * close it, so the client sees a refusal.
 			 */
+			int err;
+
 			close(s->spare_fd);
 			fd = accept4(s->lis->fd, NULL, NULL, SOCK_CLOEXEC);
+			err = errno;
 			if (fd >= 0)
 				close(fd);
 			s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			IVSRV_WARN("refusing client: out of file descriptors");
-			continue;
+			if (fd >= 0) {
+				IVSRV_WARN("refusing client: out of file "
+					   "descriptors");
+				continue;
+			}
+			/* Even the spare's number is past the limit. */
+			errno = err;
 		}
-		IVSRV_WARN("accept: %s", strerror(errno));
+		ivsrv_accept_failed(s, errno);
 		return;
 	}
 }
@@ -364,6 +424,14 @@ ivsrv_server_step(struct ivsrv_server *s, int timeout_ms)
 	bool listener = false, signals = false;
 	int i, n;
 
+	if (s->lis_paused) {
+		int64_t left = s->lis_resume_ms - ivsrv_now_ms();
+
+		if (left < 0)
+			left = 0;
+		if (timeout_ms < 0 || timeout_ms > left)
+			timeout_ms = (int)left;
+	}
 	n = epoll_wait(s->epfd, evs, IVSRV_EVENTS, timeout_ms);
 	if (n < 0 && errno == EINTR)
 		return 0;
@@ -385,6 +453,12 @@ ivsrv_server_step(struct ivsrv_server *s, int timeout_ms)
 		ivsrv_signals(s);
 	if (listener && !s->stop)
 		ivsrv_accept(s);
+	if (s->lis_paused && ivsrv_now_ms() >= s->lis_resume_ms) {
+		/* The spare may have been lost with the fds; take it back. */
+		if (s->spare_fd < 0)
+			s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		ivsrv_listener_pause(s, false);
+	}
 	return 0;
 }
 

@@ -3,6 +3,8 @@
 #define IVSRV_SERVER_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "listener.h"
 #include "options.h"
@@ -16,6 +18,9 @@ struct ivsrv_server {
 	int epfd;
 	int sigfd;
 	int spare_fd;		/* given up to accept() when out of fds */
+	bool lis_paused;	/* listener unwatched until lis_resume_ms */
+	bool accept_failing;	/* accept failed, not yet logged as over */
+	int64_t lis_resume_ms;	/* CLOCK_MONOTONIC */
 	unsigned int nb_active;	/* connected peers not yet dropped */
 	struct ivsrv_table tab;
 	struct ivsrv_peer *dead;

@@ -21,9 +21,12 @@
  *   ivshmem-probe hmp SOCK COMMAND
  *	Run one QEMU human monitor command, print its output.
  *
- *   ivshmem-probe raw SOCK garbage|vanish|hold MS
- *	Misbehaving clients: write to the server, connect and close at once,
- *	or connect and never read.
+ *   ivshmem-probe raw SOCK garbage|vanish|hold|fill [MS [COUNT]]
+ *	COUNT (default 1) misbehaving clients at once: write to the server
+ *	("garbage: N of COUNT hung up"), connect and close at once, connect
+ *	and never read for MS, or connect one at a time until the server
+ *	refuses one ("fill: N accepted, refused|none refused") and hold
+ *	them MS (see run_raw).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "ivshmem_client.h"
 #include "ivshmem_parse.h"
@@ -158,6 +162,16 @@ command(const struct ivc_client *c, const char *line)
 	} else if (strncmp(line, "truncate", 8) == 0) {
 		rc = ftruncate(ivc_shm_fd(c), 0);
 		printf("truncate %s\n", rc == 0 ? "ok" : strerror(errno));
+	} else if (strncmp(line, "grow", 4) == 0) {
+		rc = ftruncate(ivc_shm_fd(c), (off_t)(2 * ivc_shm_size(c)));
+		printf("grow %s\n", rc == 0 ? "ok" : strerror(errno));
+	} else if (strncmp(line, "ino", 3) == 0) {
+		struct stat st;
+
+		if (fstat(ivc_shm_fd(c), &st) == 0)
+			printf("ino %llu\n", (unsigned long long)st.st_ino);
+		else
+			printf("ino %s\n", strerror(errno));
 	} else if (strncmp(line, "quit", 4) == 0) {
 		return 0;
 	} else {
@@ -276,44 +290,108 @@ run_hmp(const char *path, const char *cmd)
 	return rc;
 }
 
+/* Until the server sends a byte (1) or hangs up (0), at most @ms (-1). */
 static int
-run_raw(const char *path, const char *mode, const char *arg)
+raw_answer(int fd, int ms)
 {
-	static const struct ivn_spec hold_spec = IVN_UINT(0, 3600000);
-	uint64_t hold_ms = 0;
-	int fd;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	char b;
 
-	if (strcmp(mode, "hold") == 0 && arg != NULL &&
-	    !probe_num("MS", arg, &hold_spec, &hold_ms))
+	if (poll(&pfd, 1, ms) != 1)
+		return -1;
+	return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1 ? 1 : 0;
+}
+
+static void
+raw_sleep(uint64_t ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000),
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * COUNT misbehaving clients at once. garbage: each writes, then waits (5 s
+ * in all) for the server to hang up on it; "garbage: N of COUNT hung up".
+ * vanish: all connect, then all close. hold: all connect, sleep MS, close,
+ * never reading. fill: connect one at a time until the server hangs up on
+ * one before its first message (or COUNT are in), print "fill: N
+ * accepted, refused|none refused", then hold them MS, never reading.
+ */
+static int
+run_raw(const char *path, const char *mode, const char *ms_arg,
+	const char *count_arg)
+{
+	static const struct ivn_spec ms_spec = IVN_UINT(0, 3600000);
+	static const struct ivn_spec count_spec = IVN_UINT(1, 1000);
+	uint64_t ms = 0, count = 1, n = 0, done = 0;
+	bool garbage = strcmp(mode, "garbage") == 0;
+	bool fill = strcmp(mode, "fill") == 0;
+	bool refused = false;
+	int fds[1000];
+	int rc = 0;
+
+	if (!garbage && !fill && strcmp(mode, "vanish") != 0 &&
+	    strcmp(mode, "hold") != 0) {
+		fprintf(stderr, "raw: unknown mode %s\n", mode);
 		return 2;
-	fd = t_unix_connect(path);
-	if (fd < 0) {
-		fprintf(stderr, "raw: cannot connect to %s: %s\n", path,
-			strerror(errno));
-		return 1;
 	}
-	if (strcmp(mode, "garbage") == 0) {
-		static const char junk[] = "GET / HTTP/1.0\r\n\r\n";
-
-		if (write(fd, junk, sizeof(junk)) < 0)
-			return 1;
-		/* Stay until the server hangs up on us (or 5 s). */
-		struct pollfd pfd = { .fd = fd, .events = POLLRDHUP };
-		char buf[4096];
-
-		for (int i = 0; i < 50; i++) {
-			if (poll(&pfd, 1, 100) == 1 &&
-			    recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 0)
-				break;
+	if ((ms_arg != NULL && !probe_num("MS", ms_arg, &ms_spec, &ms)) ||
+	    (count_arg != NULL &&
+	     !probe_num("COUNT", count_arg, &count_spec, &count)))
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (n = 0; n < count; n++) {
+		fds[n] = t_unix_connect(path);
+		if (fds[n] < 0) {
+			fprintf(stderr, "raw: cannot connect to %s: %s\n",
+				path, strerror(errno));
+			rc = 1;
+			break;
 		}
-	} else if (strcmp(mode, "hold") == 0 && arg != NULL) {
-		struct timespec ts = { .tv_sec = (time_t)(hold_ms / 1000),
-				       .tv_nsec = (long)(hold_ms % 1000) * 1000000L };
-
-		nanosleep(&ts, NULL);
+		if (fill && raw_answer(fds[n], 5000) != 1) {
+			close(fds[n]);
+			refused = true;
+			break;
+		}
 	}
-	close(fd);
-	return 0;
+	if (garbage) {
+		static const char junk[] = "GET / HTTP/1.0\r\n\r\n";
+		int64_t end = t_now_ms() + 5000;
+
+		for (uint64_t i = 0; i < n; i++)
+			if (write(fds[i], junk, sizeof(junk)) < 0)
+				rc = 1;
+		/* Hung up: EOF once the handshake queued for it is read. */
+		for (uint64_t i = 0; i < n; i++) {
+			char buf[4096];
+			ssize_t r = 1;
+
+			while (r != 0 && t_now_ms() < end) {
+				int left = (int)(end - t_now_ms());
+
+				if (raw_answer(fds[i], left) < 0)
+					break;
+				r = recv(fds[i], buf, sizeof(buf),
+					 MSG_DONTWAIT);
+				if (r < 0 && errno != EAGAIN)
+					r = 0;
+			}
+			done += r == 0;
+		}
+		printf("garbage: %llu of %llu hung up\n",
+		       (unsigned long long)done, (unsigned long long)n);
+	}
+	if (fill)
+		printf("fill: %llu accepted, %s\n", (unsigned long long)n,
+		       refused ? "refused" : "none refused");
+	if (strcmp(mode, "hold") == 0 || fill)
+		raw_sleep(ms);
+	for (uint64_t i = 0; i < n; i++)
+		close(fds[i]);
+	return rc;
 }
 
 int
@@ -327,9 +405,10 @@ main(int argc, char **argv)
 			run_client(argv[2], (unsigned int)nv) : 2;
 	if (argc == 4 && strcmp(argv[1], "hmp") == 0)
 		return run_hmp(argv[2], argv[3]);
-	if ((argc == 4 || argc == 5) && strcmp(argv[1], "raw") == 0)
-		return run_raw(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
+	if (argc >= 4 && argc <= 6 && strcmp(argv[1], "raw") == 0)
+		return run_raw(argv[2], argv[3], argc >= 5 ? argv[4] : NULL,
+			       argc == 6 ? argv[5] : NULL);
 	fprintf(stderr, "usage: %s client SOCK VECTORS | hmp SOCK CMD | "
-		"raw SOCK garbage|vanish|hold MS\n", argv[0]);
+		"raw SOCK garbage|vanish|hold|fill [MS [COUNT]]\n", argv[0]);
 	return 2;
 }
