@@ -36,11 +36,11 @@
 #     false ones (DPDK's inline rte_ring; a teardown ordered by EAL's
 #     interrupt lock) are suppressed by name in
 #     drivers/net/ivshmem/tests/tsan-dpdk.supp. The four tests whose
-#     traffic runs in testpmd only skip, saying so, and so does
-#     kill-restart, whose 1 s bound from a kill to link down TSan's slowdown
-#     breaks, and lsc-thread, whose two ports in one process have their
-#     alarms handed to EAL's thread in an order TSan does not see; the
-#     others send fewer frames than in the other builds.
+#     traffic runs in testpmd only skip, saying so, and so do kill-restart
+#     and freeze-thaw, whose 1 s bound from a kill or a SIGSTOP to link down
+#     TSan's slowdown breaks, and lsc-thread, whose two ports in one
+#     process have their alarms handed to EAL's thread in an order TSan does
+#     not see; the others send fewer frames than in the other builds.
 #
 # Skipped tests (exit 77) are listed by name with their last line of output.
 # The last line printed is "N passed, N failed, N skipped" over all runs; the

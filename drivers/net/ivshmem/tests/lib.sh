@@ -42,6 +42,7 @@
 #   in_pair TAG RX_VDEV TX_VDEV WAIT_RX_LINK TIMEOUT [opts]  rx + tx, both exit 0
 #   in_clean NAME [COUNT]                                    rx got COUNT (some), no faults
 #   in_wait_received NAME MIN TIMEOUT                        rx (--progress) got MIN
+#   in_link_ms NAME up|down N                                when its N-th link change came
 # and the usual pair of testpmd:
 #   tp_txrx TAG RX_VDEV TX_VDEV MIN XSTATS [args] [-- tx args [-- rx args]]
 
@@ -429,4 +430,10 @@ in_wait_received() {
 # in_summary NAME: the human summary line of a finished integrity run.
 in_summary() {
     grep -E '^(rx|tx) summary:' "$T_DIR/$1.log" | tail -n 1
+}
+
+# in_link_ms NAME up|down N: the CLOCK_REALTIME ms of the N-th "link up"
+# (or "link down") line of integrity run NAME; nothing before there is one.
+in_link_ms() {
+    awk -v s="$2" -v n="$3" '$1 == "link" && $2 == s && ++k == n { print $7; exit }' "$T_DIR/$1.log"
 }
