@@ -35,6 +35,7 @@ PACKAGES=(
     qemu-system-x86 linux-image-amd64 busybox-static cpio
     gnuplot-nox linux-perf iproute2 kmod procps
     shellcheck gdb
+    lintian systemd man-db
 )
 
 # The driver-SDK headers the PMD includes (DPDK 22.11 installs them only when

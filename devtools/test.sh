@@ -147,6 +147,22 @@ run_suites() {
     log "$label: ok $ok, expected fail $xfail, fail $fail, unexpected pass $xpass, skipped $skip, timeout $tmo ($((SECONDS - t0)) s)"
 }
 
+# Our packages, if any is installed, purged with a warning. The package
+# test (package-deb) purges them in its EXIT trap; a run killed before it
+# could leaves the PMD in DPDK's driver directory, where every DPDK process
+# loads it, and the driver suite's -d would then register it twice.
+purge_leftover_packages() {
+    local p st left=()
+    command -v dpkg-query > /dev/null || return 0
+    for p in ivshmem-net libivshmem-ring-dev libivshmem-ring0; do
+        st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || st=
+        [[ -z $st || $st == not-installed ]] || left+=("$p")
+    done
+    (( ${#left[@]} )) || return 0
+    warn "installed, a package test's leftover: ${left[*]}: dpkg --purge (the PMD would load twice next to -d)"
+    dpkg --purge "${left[@]}" || warn "dpkg --purge ${left[*]} failed: the driver runs below may fail"
+}
+
 # run_suites for a sanitizer build: the driver suite, when asked for, as a
 # run of its own (label $1-driver) after the others (label $1).
 run_sanitizer_suites() {
@@ -272,6 +288,7 @@ main() {
         fi
     fi
 
+    purge_leftover_packages
     if (( sanitizers )); then
         # Sanitizers slow tests down: give them more time.
         local TIMEOUT_MULT=4

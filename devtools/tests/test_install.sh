@@ -7,7 +7,9 @@
 #    library as libivshmem_ring.so.0 (a symlink chain to the versioned
 #    file, exporting ivr_* only) and libivshmem_ring.a, its headers,
 #    libivshmem_ring.pc, the server, its systemd unit naming the server and
-#    its document under this prefix, the documents;
+#    its document under this prefix, the documents, the man pages of the
+#    server and the tools (rendered by groff without a warning, naming
+#    every option of --help);
 # 2. examples/ring_messages builds against the installed library with
 #    nothing but pkg-config (PKG_CONFIG_PATH and PKG_CONFIG_SYSROOT_DIR
 #    into the root), shared and static, and both builds pass messages.
@@ -59,6 +61,37 @@ t_check "$(grep -c "^Documentation=file://$PREFIX/share/doc/ivshmem-net/ivshmem-
 t_check "$(grep -c '@[A-Z]*@' "$ROOT$UNIT") == 0" "no placeholder left in the unit"
 for d in README.md spec.md ivshmem-server.md guides/nics/ivshmem.rst; do
     present "$PREFIX/share/doc/ivshmem-net/$d"
+done
+
+# The man pages: present, rendered by groff without a warning, and naming
+# every option their program's --help names.
+MANS=("man8/ivshmem-server.8 $BUILD/app/ivshmem-server/ivshmem-server")
+if [[ -n $PMD_DIR ]]; then
+    MANS+=("man1/ivshmem-integrity.1 $BUILD/app/test-ivshmem/ivshmem-integrity"
+        "man1/ivshmem-bench.1 $BUILD/app/test-ivshmem/ivshmem-bench")
+else
+    t_skip_part "the man pages of ivshmem-integrity and ivshmem-bench: a build without DPDK has neither"
+fi
+for m in "${MANS[@]}"; do
+    read -r page prog <<< "$m"
+    present "$PREFIX/share/man/$page"
+    t_check "$(grep -c '@[A-Z]*@' "$ROOT$PREFIX/share/man/$page") == 0" "no placeholder left in $page"
+    if ! command -v groff > /dev/null; then
+        t_skip_part "rendering $page: no groff (apt-get install man-db, as devtools/setup.sh does)"
+        continue
+    fi
+    # -ww: every warning; plain ASCII text, without bold, underline or
+    # hyphenation (the options are looked for in it)
+    LC_ALL=C groff -man -rHY=0 -Tascii -P-cbou -ww "$ROOT$PREFIX/share/man/$page" \
+        > "$T_DIR/${page#*/}.txt" 2> "$T_DIR/${page#*/}-groff.log" || true
+    t_check "! -s \"\$T_DIR/${page#*/}-groff.log\"" "groff renders $page without a warning"
+    # the options of --help (an EAL program prints them after EAL's own)
+    "$prog" --help 2>&1 | sed -n '/Application Usage/,$p; /^Usage: ivshmem-server/,$p' |
+        grep -oE -- '--[a-z][a-z-]*[a-z]' | sort -u > "$T_DIR/${page#*/}.opts" || true
+    t_check "$(wc -l < "$T_DIR/${page#*/}.opts") -ge 5" "$prog --help lists its options"
+    MISSING=$(grep -vxF -f <(grep -oE -- '--[a-z][a-z-]*[a-z]' "$T_DIR/${page#*/}.txt" | sort -u) \
+        "$T_DIR/${page#*/}.opts" | paste -sd' ' -) || true
+    t_check "'$MISSING' == ''" "$page names every option of --help (missing: ${MISSING:-none})"
 done
 t_check "$(nm -D --defined-only "$ROOT$LIBDIR/libivshmem_ring.so.0" | awk '$2 == "T" && $3 !~ /^ivr_/' | wc -l) == 0" \
     "libivshmem_ring.so exports ivr_* functions only"

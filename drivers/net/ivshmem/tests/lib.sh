@@ -3,7 +3,10 @@
 #
 # Shared by the net_ivshmem driver tests (meson suite "driver"). A test
 # sources this file, then calls t_init "$@" with the arguments meson
-# passes: the plugin path and the ivshmem-integrity path.
+# passes: the plugin path and the ivshmem-integrity path. The plugin
+# "installed" means the one in DPDK's driver directory, which EAL loads by
+# itself: the processes get no -d (devtools/tests/test_deb.sh, which sets
+# T_INTEG once it has installed the package).
 #
 # It builds on devtools/testlib.sh, the one vocabulary of the tests
 # (t_pass / t_fail / t_skip, t_check / t_expect / t_expected, t_log,
@@ -56,6 +59,7 @@ T_SANITIZE=${IVSHMEM_TEST_SANITIZE:-none}
 T_PRELOAD=${IVSHMEM_TEST_PRELOAD:-}
 T_DPDK_ENV=()
 T_SECONDARY_ENV=()
+T_PLUGIN_ARGS=()	# -d PLUGIN, or nothing for the installed one
 if [[ ,$T_SANITIZE, == *,thread,* ]]; then
     export TSAN_OPTIONS=${TSAN_OPTIONS:+$TSAN_OPTIONS:}suppressions=$T_TESTS_DIR/tsan-dpdk.supp
 fi
@@ -123,9 +127,14 @@ t_init() {
     local free
     T_PLUGIN=${1:-}
     T_INTEG=${2:-}
-    [[ -n $T_PLUGIN && -n $T_INTEG ]] || t_fail "usage: $0 PLUGIN.so ivshmem-integrity"
-    [[ -f $T_PLUGIN ]] || t_fail "plugin $T_PLUGIN not built"
-    [[ -x $T_INTEG ]] || t_fail "$T_INTEG not built"
+    [[ -n $T_PLUGIN && -n $T_INTEG ]] || t_fail "usage: $0 PLUGIN.so|installed ivshmem-integrity"
+    if [[ $T_PLUGIN == installed ]]; then
+        T_PLUGIN_ARGS=()
+    else
+        [[ -f $T_PLUGIN ]] || t_fail "plugin $T_PLUGIN not built"
+        [[ -x $T_INTEG ]] || t_fail "$T_INTEG not built"
+        T_PLUGIN_ARGS=(-d "$T_PLUGIN")
+    fi
     [[ -z ${IVSHMEM_TEST_SKIP:-} ]] || t_skip "$IVSHMEM_TEST_SKIP"
     (( EUID == 0 )) || t_skip "needs root (DPDK processes, /dev/shm, hugepages)"
     [[ -x $T_TESTPMD ]] || t_skip "$T_TESTPMD missing: apt-get install dpdk (devtools/setup.sh does)"
@@ -195,7 +204,7 @@ tp_start() {
     exec {fd}<>"$fifo"
     # stdbuf: testpmd's printf output must reach the log as it happens.
     env "${T_DPDK_ENV[@]}" stdbuf -oL -eL "$T_TESTPMD" -l 0,1 --main-lcore "$main" --no-pci \
-        --file-prefix "$(t_prefix "$name")" -d "$T_PLUGIN" "${T_EAL_MEM[@]}" \
+        --file-prefix "$(t_prefix "$name")" "${T_PLUGIN_ARGS[@]}" "${T_EAL_MEM[@]}" \
         --log-level='pmd.net.ivshmem.*:info' "${eal[@]}" \
         -- -i --disable-link-check --total-num-mbufs=16384 "$@" \
         < "$fifo" > "$log" 2>&1 {fd}>&- &
@@ -356,7 +365,7 @@ in_start() {
     local name=$1 lcore=$2 vdev=$3
     shift 3
     "$T_INTEG" -l "$lcore" --no-pci --file-prefix "$(t_prefix "$name")" \
-        -d "$T_PLUGIN" "${T_EAL_MEM[@]}" --log-level='pmd.net.ivshmem.*:info' \
+        "${T_PLUGIN_ARGS[@]}" "${T_EAL_MEM[@]}" --log-level='pmd.net.ivshmem.*:info' \
         --vdev "$vdev" -- --json "$@" \
         > "$T_DIR/$name.json" 2> "$T_DIR/$name.log" &
     IN_PID[$name]=$!
