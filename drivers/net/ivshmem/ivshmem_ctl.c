@@ -291,12 +291,16 @@ watch(struct rte_eth_dev *dev, unsigned int slot, int fd, rte_intr_callback_fn c
 		rte_intr_instance_free(h);
 		return -EINVAL;
 	}
+	/* Before the callback is registered: from then on it may run on the
+	 * interrupt thread (lsc_cb reads the handle), and the registration
+	 * (EAL's wake-up of that thread) orders this store before it. */
+	ad->ctl.watch[slot] = h;
 	ret = rte_intr_callback_register(h, cb, dev);
 	if (ret != 0) {
+		ad->ctl.watch[slot] = NULL;
 		rte_intr_instance_free(h);
 		return ret;
 	}
-	ad->ctl.watch[slot] = h;
 	return 0;
 }
 
