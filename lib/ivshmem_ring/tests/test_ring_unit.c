@@ -1076,6 +1076,51 @@ test_ext_ids(void)
 				seen[6] == 1 && ivr_tx_avail(q.tx) == n && q.tx->st.bad_ret == 0,
 				"the three cookies back once, no bad_ret (%llu)",
 				(unsigned long long)q.tx->st.bad_ret);
+		/* a record that does not add up to what the region says is
+		 * out (a queue set up in between without it read a return):
+		 * the copy ids drain, the pool ids still come back once, with
+		 * their cookies */
+		memset(seen, 0, sizeof(seen));
+		T_EXPECT(send_ext(q.tx, 8, 64, 8) && send_ext(q.tx, 9, 64, 9) &&
+				lend_frames(&q.rx, 2, ids, data) == 2 &&
+				send_frame(q.tx, 100, 10), "two pool ids held, a copy frame unread");
+		nk = ivr_tx_export(q.tx, out, kept);
+		T_EXPECT(nk == 3 && recv_frames(&q.rx, 64, lens, seeds) == 1 && seeds[0] == 10,
+				"three out (%u); the copy frame read and returned", nk);
+		ivr_tx_init(q.tx, &p.a, 1);
+		ivr_tx_space(q.tx, 1);	/* reads that return */
+		ivr_tx_init(q.tx, &p.a, 1);
+		T_EXPECT(ivr_tx_import(q.tx, out, kept) && q.tx->draining &&
+				ivr_tx_ext_held(q.tx) == 2 && ivr_tx_space(q.tx, 1) == 0,
+				"a record of 3 for 2 out: pool ids in flight, draining, nothing sent");
+		ivr_rx_ret(&q.rx, ids[0]);
+		ivr_rx_ret(&q.rx, ids[1]);
+		ivr_rx_flush(&q.rx);
+		T_EXPECT(ivr_tx_space(q.tx, n) == n - 2 && !q.tx->draining && q.tx->n_free == n,
+				"drained once both came back");
+		T_EXPECT(reap_all(q.tx, seen) == 2 && seen[8] == 1 && seen[9] == 1 &&
+				q.tx->st.bad_ret == 0 && ivr_tx_avail(q.tx) == n,
+				"both cookies back once, no bad_ret (%llu)",
+				(unsigned long long)q.tx->st.bad_ret);
+
+		/* the consumer restarts while the queue is away: the record is
+		 * taken (our session word still names the old consumer), and
+		 * the new consumer session reclaims it */
+		T_EXPECT(send_ext(q.tx, 10, 64, 10) && lend_frames(&q.rx, 1, ids, data) == 1 &&
+				ivr_tx_export(q.tx, out, kept) == 1, "one held, exported");
+		ivr_detach(&p.b);
+		T_EXPECT(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0,
+				"the consumer attaches again");
+		ivr_rx_init(&q.rx, &p.b, 1);
+		ivr_rx_begin(&q.rx);
+		ivr_tx_init(q.tx, &p.a, 1);
+		T_EXPECT(ivr_tx_import(q.tx, out, kept) && ivr_tx_ext_held(q.tx) == 1,
+				"imported");
+		ivr_tx_space(q.tx, n);
+		T_EXPECT(q.tx->st.ext_reclaimed == 1 && reap_all(q.tx, seen) == 1 &&
+				seen[10] == 1 && ivr_tx_ext_held(q.tx) == 0 && ivr_tx_avail(q.tx) == n,
+				"the new consumer session reclaims it: its cookie back once");
+
 		/* without a session to resume, nothing is taken: the caller
 		 * frees what it kept */
 		T_EXPECT(send_ext(q.tx, 7, 64, 7) && lend_frames(&q.rx, 1, ids, data) == 1 &&
