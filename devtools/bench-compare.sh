@@ -13,6 +13,9 @@
 #     ivshmem-zc    both sides without a copy: the sender builds its frames
 #                   in the port's pool TX mempool (--tx-pool), the receiver
 #                   has zero_copy=yes; a 128 MiB region for the pool
+#     ivshmem-zc-all  ivshmem-zc with rx_copy_break=0 and tx_copy_break=0:
+#                   no frame copied, however short (not in the default
+#                   list: it measures where the copy breaks belong)
 #     ivshmem-intr  net_ivshmem over ivshmem-server, receiver in RX interrupt
 #                   mode (sizes 64 and 1500 only: doorbells at saturation)
 #     memif         net_memif copy (client sends, server receives)
@@ -57,6 +60,9 @@
 #   --touch             throughput receivers read every byte of every packet
 #                       (ivshmem-bench --touch): a zero-copy receiver then
 #                       pays for the data as a copying one does
+#   --mbuf-size BYTES   data room of every mbuf on both sides of every
+#                       throughput launch (ivshmem-bench --mbuf-size; default
+#                       2048: larger frames are chains of 2 KiB segments)
 #   --instructions      instead of the timed runs: instructions per packet
 #                       inside the PMD's burst calls, from callgrind, for
 #                       ivshmem, memif, memif-zc and vhost (in --transports)
@@ -81,10 +87,12 @@ PROG=bench-compare
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 ALL_TPUT=ivshmem,ivshmem-zcrx,ivshmem-zc,ivshmem-intr,memif,memif-zc,vhost,testpmd-null,bench-null
+# also accepted by --transports
+MORE_TPUT=ivshmem-zc-all
 ALL_LAT=ivshmem,ivshmem-intr,memif,memif-zc,vhost
 INTR_SIZES=" 64 1500 "
 REPEAT=3 DURATION=3 WARMUP=1 SIZES=64,128,256,512,1024,1500,9000
-QUIET=10 QUIET_WAIT=300 MAX_STALL=5 RETRIES=2 INSTR='' TOUCH='' UNSUPPORTED=''
+QUIET=10 QUIET_WAIT=300 MAX_STALL=5 RETRIES=2 INSTR='' TOUCH='' MBUF='' UNSUPPORTED=''
 WRAP=()       # command put before ivshmem-bench (callgrind)
 TPUT=$ALL_TPUT LAT=$ALL_LAT BUILD=build OUT=
 RX_LCORE=1 TX_LCORE=0
@@ -151,17 +159,21 @@ transport_setup() {
     local t=$1 name=$TAG-$RUN
     A_EAL=() B_EAL=() A_OPT=() B_OPT=() SOCK='' SERVER_PID=''
     case $t in
-        ivshmem|ivshmem-zcrx|ivshmem-zc)
+        ivshmem|ivshmem-zcrx|ivshmem-zc|ivshmem-zc-all)
             CLEAN+=("/dev/shm/$name")
             # Under callgrind a side beats its heartbeat late: be patient.
             A_EAL=(-d "$PLUGIN" --vdev "net_ivshmem0,shm=/dev/shm/$name${INSTR:+,peer_timeout_ms=60000}")
-            if [[ $t == ivshmem-zc ]]; then
+            if [[ $t == ivshmem-zc* ]]; then
                 A_EAL[-1]+=,size=128M
                 B_OPT=(--tx-pool)
             fi
             B_EAL=("${A_EAL[@]}")
             if [[ $t != ivshmem ]]; then
                 A_EAL[-1]+=,zero_copy=yes
+            fi
+            if [[ $t == ivshmem-zc-all ]]; then
+                A_EAL[-1]+=,rx_copy_break=0
+                B_EAL[-1]+=,tx_copy_break=0
             fi
             ;;
         ivshmem-intr)
@@ -239,13 +251,13 @@ run_tput() {
     transport_setup "$t" || return 0
     bench_start rx "$RX_LCORE" "${A_EAL[@]}" -- --role rx --size "$size" --burst 32 \
         --duration "$DURATION" --warmup "$WARMUP" --idle 1 "${A_OPT[@]}" \
-        ${TOUCH:+--touch}
+        ${TOUCH:+--touch} ${MBUF:+--mbuf-size "$MBUF"}
     apid=$BPID
     if [[ $t != ivshmem* ]] && ! wait_for_socket "$SOCK" "$apid" && kill -0 "$apid" 2>/dev/null; then
         warn "$LABEL: the receiver did not create $SOCK within 5 s"
     fi
     bench_start tx "$TX_LCORE" "${B_EAL[@]}" -- --role tx --size "$size" --burst 32 \
-        --duration "$DURATION" --warmup "$WARMUP" "${B_OPT[@]}"
+        --duration "$DURATION" --warmup "$WARMUP" "${B_OPT[@]}" ${MBUF:+--mbuf-size "$MBUF"}
     bpid=$BPID
     wait_pid "$bpid"; local bst=$STATUS
     wait_pid "$apid"; local ast=$STATUS
@@ -466,6 +478,7 @@ main() {
             --retries) RETRIES=${2:?}; shift ;;
             --instructions) INSTR=1 ;;
             --touch) TOUCH=1 ;;
+            --mbuf-size) MBUF=${2:?}; shift ;;
             -h|--help) usage; exit 0 ;;
             *) usage >&2; die "unknown argument: $1" ;;
         esac
@@ -488,7 +501,7 @@ main() {
     done
     IFS=, read -r -a tput <<< "$TPUT"
     for t in "${tput[@]}"; do
-        [[ ,$ALL_TPUT, == *,$t,* ]] || die "--transports: '$t' is not one of $ALL_TPUT"
+        [[ ,$ALL_TPUT,$MORE_TPUT, == *,$t,* ]] || die "--transports: '$t' is not one of $ALL_TPUT,$MORE_TPUT"
     done
     if [[ $LAT != none ]]; then
         IFS=, read -r -a lat <<< "$LAT"
@@ -520,7 +533,7 @@ main() {
     PREFIXES+=("$TAG-c2c")
 
     {
-        echo "command: $0 --repeat $REPEAT --duration $DURATION --warmup $WARMUP --sizes $SIZES --transports $TPUT --latency $LAT --build $BUILD --quiet $QUIET --max-stall $MAX_STALL --retries $RETRIES"
+        echo "command: $0 --repeat $REPEAT --duration $DURATION --warmup $WARMUP --sizes $SIZES --transports $TPUT --latency $LAT --build $BUILD --quiet $QUIET --max-stall $MAX_STALL --retries $RETRIES${TOUCH:+ --touch}${MBUF:+ --mbuf-size $MBUF}"
         echo "pinning: receiver -l $RX_LCORE, sender -l $TX_LCORE; burst 32; one queue"
         machine start
     } | tee "$OUT/machine.txt"

@@ -6,7 +6,8 @@
 #   throughput.svg  Mpps received vs frame size, one line per transport
 #                   (solid: best launch; dashed: median of the launches)
 #   latency.svg     ping-pong RTT: percentiles per transport (bars) and the
-#                   distribution of the median launch (CDF)
+#                   distribution of the median launch (CDF); none without
+#                   latency figures
 
 if (!exists("dir")) dir = "."
 set terminal svg size 960,600 dynamic font "sans,12" background "white"
@@ -32,6 +33,8 @@ unset xtics
 set xtics
 
 ls = system("cat '".dir."/plot-latency.txt'")
+# no latency figures (--latency none): no latency plot
+if (words(ls) == 0) exit
 set output dir."/latency.svg"
 set multiplot layout 1,2 title "Ping-pong round-trip time, 64-byte frames, one packet per round (median of launches)"
 set title "percentiles"

@@ -36,6 +36,8 @@
 #define BENCH_MAX_BURST		512
 #define BENCH_MIN_SIZE		64
 #define BENCH_MAX_SIZE		9000
+/* the largest data room a pktmbuf pool takes: its buffer size is 16 bits */
+#define BENCH_MAX_MBUF_SIZE	(UINT16_MAX - RTE_PKTMBUF_HEADROOM)
 /* On-wire bytes per frame beyond the frame itself: preamble and SFD (8),
  * inter-frame gap (12), FCS (4). "size" is the frame as the PMD sees it
  * (mbuf pkt_len), which has no FCS. */
@@ -85,6 +87,7 @@ struct bench_opts {
 	bool xstats;		/* print every non-zero xstat at the end */
 	bool touch;		/* receivers read every byte */
 	bool tx_pool;		/* senders build in net_ivshmem's pool TX mempool */
+	uint32_t mbuf_size;	/* data room of every mbuf (headroom apart) */
 };
 
 /*

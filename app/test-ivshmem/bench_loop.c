@@ -159,7 +159,7 @@ build(struct loop *l, uint16_t i, struct rte_mbuf **pkts, uint16_t n, uint64_t t
 	}
 	/* Multi-segment: segs mbufs per frame, full but for the last. */
 	for (uint16_t k = 0; k < n; k++) {
-		struct rte_mbuf *seg[BENCH_MAX_SIZE / 1024 + 1];
+		struct rte_mbuf *seg[BENCH_MAX_SIZE / 1024 + 1]; /* --mbuf-size >= 1024 */
 		uint32_t left = l->size;
 
 		if (unlikely(rte_pktmbuf_alloc_bulk(l->mp, seg, l->segs) != 0)) {

@@ -67,6 +67,7 @@ static const struct opt opts[] = {
 	FLAG("xstats", xstats),
 	FLAG("touch", touch),
 	FLAG("tx-pool", tx_pool),
+	UINT("mbuf-size", mbuf_size, 1024, BENCH_MAX_MBUF_SIZE),
 };
 
 static const struct opt *
@@ -142,7 +143,10 @@ bench_usage(FILE *f)
 "                      its share\n"
 "  --size BYTES        frame size, Ethernet header included, no FCS,\n"
 "                      %s (default 64); above the mbuf\n"
-"                      data room (2048) frames are multi-segment\n"
+"                      data room (--mbuf-size) frames are multi-segment\n"
+"  --mbuf-size BYTES   data room of every mbuf, headroom apart, %s\n"
+"                      (default 2048): the receiver's pool, the sender's,\n"
+"                      and with --tx-pool the buffers in the region\n"
 "  --burst N           packets per rx/tx burst, %s\n"
 "                      (default 32; ping: 1)\n"
 "  --duration S        measurement window (default 10):\n"
@@ -197,7 +201,7 @@ bench_usage(FILE *f)
 "Exit status: 0 done; 1 the run failed (link lost, no traffic, an lcore\n"
 "gave up); 2 bad options or the port would not come up.\n",
 		allowed("role"), allowed("port"), allowed("queues"),
-		allowed("size"), allowed("burst"), allowed("duration"),
+		allowed("size"), allowed("mbuf-size"), allowed("burst"), allowed("duration"),
 		allowed("warmup"), allowed("rx-mode"), allowed("sleep-after"),
 		allowed("count"), allowed("pool"), allowed("link-timeout"),
 		allowed("idle"), allowed("ping-timeout"), allowed("timeout"),
@@ -274,6 +278,7 @@ opts_default(struct bench_opts *o)
 	o->queues = 1;
 	o->burst = 0;		/* role default, below */
 	o->size = 64;
+	o->mbuf_size = RTE_MBUF_DEFAULT_DATAROOM;
 	o->duration_ms = 10000;
 	o->warmup_ms = 1000;
 	o->link_timeout_ms = 10000;

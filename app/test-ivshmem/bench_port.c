@@ -166,7 +166,7 @@ bench_port_start(const struct bench_opts *o, struct bench_port *p)
 				o->port, p->driver, info.max_rx_queues,
 				info.max_tx_queues, o->queues);
 	}
-	p->data_room = RTE_MBUF_DEFAULT_DATAROOM;
+	p->data_room = o->mbuf_size;
 	p->segs = (o->size + p->data_room - 1) / p->data_room;
 	if (port_conf(o, &info, p, &conf) != 0)
 		return -1;
@@ -183,7 +183,7 @@ bench_port_start(const struct bench_opts *o, struct bench_port *p)
 		socket = (int)rte_socket_id();
 	snprintf(name, sizeof(name), "bench_%u", o->port);
 	p->mp = rte_pktmbuf_pool_create(name, pool_size(o, &info, p->segs),
-			MEMPOOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+			MEMPOOL_CACHE, 0, (uint16_t)(o->mbuf_size + RTE_PKTMBUF_HEADROOM), socket);
 	if (p->mp == NULL)
 		return fail(p, "rte_pktmbuf_pool_create", rte_errno);
 	p->tx_mp = p->mp;
@@ -192,7 +192,9 @@ bench_port_start(const struct bench_opts *o, struct bench_port *p)
 		unsigned int n;
 
 		snprintf(name, sizeof(name), "bench_txpool_%u", o->port);
-		p->tx_mp = txpool_create(o->port, name, pool_size(o, &info, p->segs),
+		p->tx_mp = txpool_create(o->port, name,
+				(uint16_t)(o->mbuf_size + RTE_PKTMBUF_HEADROOM),
+				pool_size(o, &info, p->segs),
 				2u * o->queues * o->burst * p->segs +
 				(rte_lcore_count() + 1) * MEMPOOL_CACHE * 2,
 				MEMPOOL_CACHE, &n, err, sizeof(err));

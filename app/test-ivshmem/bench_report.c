@@ -486,6 +486,7 @@ bench_report_json(const struct bench_run *r)
 	js_close(&j, ']');
 	js_u64(&j, "size_bytes", o->size);
 	js_u64(&j, "segs_per_pkt", r->port.segs);
+	js_u64(&j, "mbuf_size", r->port.data_room);
 	js_u64(&j, "burst", o->burst);
 	js_str(&j, "rx_mode", o->rx_mode == BENCH_INTR ? "intr" : "poll");
 	js_num(&j, "warmup_s", o->warmup_ms / 1e3);

@@ -307,6 +307,8 @@ tx_main(struct tx *t)
 		t->sent += sent;
 		if (sent < built)
 			break;
+		if (sent != 0 && o->tx_pause_us != 0)
+			rte_delay_us_sleep(o->tx_pause_us);
 		if (built == 0) {
 			/* mbufs all in flight: the PMD frees them (a pool TX
 			 * mbuf when its buffer comes back: ask it to look) */

@@ -21,7 +21,7 @@ enum {
 	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
 	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
 	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD, OPT_UNTIL_LINK_DOWN, OPT_TX_POOL,
-	OPT_RX_PAUSE, OPT_TX_RESETUP, OPT_TX_POOL_FILL,
+	OPT_RX_PAUSE, OPT_TX_RESETUP, OPT_TX_POOL_FILL, OPT_TX_PAUSE,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +45,7 @@ static const struct option long_opts[] = {
 	{ "until-link-down", no_argument,  NULL, OPT_UNTIL_LINK_DOWN },
 	{ "tx-pool", no_argument,          NULL, OPT_TX_POOL },
 	{ "rx-pause-us", required_argument, NULL, OPT_RX_PAUSE },
+	{ "tx-pause-us", required_argument, NULL, OPT_TX_PAUSE },
 	{ "tx-resetup", required_argument, NULL, OPT_TX_RESETUP },
 	{ "tx-pool-fill", no_argument,     NULL, OPT_TX_POOL_FILL },
 	{ "json",       no_argument,       NULL, OPT_JSON },
@@ -71,6 +72,7 @@ static const struct {
 	{ OPT_PROGRESS, IVN_MSEC(0, 86400000) },
 	{ OPT_HOLD, IVN_UINT(0, INTEG_MAX_HOLD) },
 	{ OPT_RX_PAUSE, IVN_UINT(0, 1000000) },
+	{ OPT_TX_PAUSE, IVN_UINT(0, 1000000) },
 	{ OPT_TX_RESETUP, IVN_UINT(1, UINT64_MAX >> 1) },
 };
 
@@ -156,6 +158,9 @@ integ_usage(FILE *f)
 "  --rx-pause-us N      rx: sleep N microseconds after each burst that brought\n"
 "                      frames: a slow receiver, whose sender's ring stays\n"
 "                      full (default 0): %s\n"
+"  --tx-pause-us N     tx: sleep N microseconds after each burst sent: a\n"
+"                      paced sender, for a path that drops what it cannot\n"
+"                      pass on (l2fwd) (default 0): %s\n"
 "  --tx-resetup N      tx: once N frames are sent, stop the port, set every TX\n"
 "                      queue up again and start it, then go on: %s\n"
 "  --json              print one JSON summary on stdout, all else on stderr\n"
@@ -170,7 +175,8 @@ integ_usage(FILE *f)
 		allowed(OPT_COUNT), INTEG_MIN_FRAME, allowed(OPT_MIN_SIZE),
 		allowed(OPT_MAX_SIZE), allowed(OPT_SEED), allowed(OPT_TIMEOUT),
 		allowed(OPT_IDLE), allowed(OPT_WAIT_LINK), allowed(OPT_PROGRESS),
-		allowed(OPT_HOLD), allowed(OPT_RX_PAUSE), allowed(OPT_TX_RESETUP));
+		allowed(OPT_HOLD), allowed(OPT_RX_PAUSE), allowed(OPT_TX_PAUSE),
+		allowed(OPT_TX_RESETUP));
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -287,6 +293,9 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		break;
 	case OPT_RX_PAUSE:
 		o->rx_pause_us = (uint32_t)v;
+		break;
+	case OPT_TX_PAUSE:
+		o->tx_pause_us = (uint32_t)v;
 		break;
 	case OPT_TX_RESETUP:
 		o->tx_resetup = v;

@@ -41,6 +41,7 @@ struct integ_opts {
 	bool tx_pool;		/* tx: frames in the port's pool TX mempool */
 	bool tx_pool_fill;	/* tx: that pool fills the area, no cache */
 	uint32_t rx_pause_us;	/* rx: sleep this long after each burst */
+	uint32_t tx_pause_us;	/* tx: sleep this long after each burst */
 	uint64_t tx_resetup;	/* tx: TX queues set up again after N; 0 never */
 	bool json;		/* one JSON object on stdout; the rest on stderr */
 };

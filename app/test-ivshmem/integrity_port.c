@@ -113,7 +113,7 @@ tx_pool_create(const struct integ_opts *o, struct integ_port *p, unsigned int wa
 	snprintf(name, sizeof(name), "integ_txpool_%u", o->port);
 	if (o->tx_pool_fill)
 		want = UINT_MAX;
-	p->tx_mp = txpool_create(o->port, name, want, least,
+	p->tx_mp = txpool_create(o->port, name, RTE_MBUF_DEFAULT_BUF_SIZE, want, least,
 			o->tx_pool_fill ? 0 : MEMPOOL_CACHE, &p->tx_pool_n, err, sizeof(err));
 	if (p->tx_mp == NULL) {
 		fprintf(stderr, INTEG_PROG ": %s\n", err);

@@ -22,9 +22,9 @@ find_pmd(struct dl_phdr_info *info, size_t size __rte_unused, void *arg)
 }
 
 struct rte_mempool *
-txpool_create(uint16_t port, const char *name, unsigned int want,
-		unsigned int least, unsigned int cache, unsigned int *n,
-		char *err, size_t errlen)
+txpool_create(uint16_t port, const char *name, uint16_t buf_size,
+		unsigned int want, unsigned int least, unsigned int cache,
+		unsigned int *n, char *err, size_t errlen)
 {
 	typeof(&rte_pmd_ivshmem_pool_create) create = NULL;
 	typeof(&rte_pmd_ivshmem_pool_room) room = NULL;
@@ -50,13 +50,13 @@ txpool_create(uint16_t port, const char *name, unsigned int want,
 		return NULL;
 	}
 	*n = (unsigned int)RTE_MIN((uint64_t)bytes /
-			RTE_ALIGN_CEIL(RTE_MBUF_DEFAULT_BUF_SIZE, 64), (uint64_t)want);
+			RTE_ALIGN_CEIL((uint32_t)buf_size, 64), (uint64_t)want);
 	if (*n < least) {
 		snprintf(err, errlen, "--tx-pool: port %u's pool area (%" PRId64 " bytes) holds %u mbufs, fewer than the %u needed: give the port a larger region (size=)",
 				port, bytes, *n, least);
 		return NULL;
 	}
-	mp = create(port, name, *n, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE);
+	mp = create(port, name, *n, cache, 0, buf_size);
 	if (mp == NULL)
 		snprintf(err, errlen, "rte_pmd_ivshmem_pool_create: %s", rte_strerror(rte_errno));
 	return mp;

@@ -14,12 +14,12 @@
 #include <rte_mempool.h>
 
 /*
- * Up to want mbufs of RTE_MBUF_DEFAULT_BUF_SIZE data room in port's pool
+ * Up to want mbufs of buf_size bytes (headroom included) in port's pool
  * area (as many as fit), at least least; *n says how many. NULL with
  * why in err (no plugin, not a net_ivshmem port, too small a pool area).
  */
 struct rte_mempool *txpool_create(uint16_t port, const char *name,
-		unsigned int want, unsigned int least, unsigned int cache,
-		unsigned int *n, char *err, size_t errlen);
+		uint16_t buf_size, unsigned int want, unsigned int least,
+		unsigned int cache, unsigned int *n, char *err, size_t errlen);
 
 #endif /* TXPOOL_H */

@@ -9,8 +9,10 @@ import statistics
 # Ours, the peers it is compared with, and every transport in the order of
 # the tables and plots (the launcher's names).
 OURS = "ivshmem"
+# Our zero-copy transports: RX only, and both ways (pool TX).
+OURS_ZC = ("ivshmem-zcrx", "ivshmem-zc", "ivshmem-zc-all")
 PEERS = ("memif", "memif-zc", "vhost")
-ORDER = ("ivshmem", "ivshmem-zcrx", "ivshmem-zc", "ivshmem-intr", "memif",
+ORDER = ("ivshmem", "ivshmem-zcrx", "ivshmem-zc", "ivshmem-zc-all", "ivshmem-intr", "memif",
          "memif-zc", "vhost", "testpmd-null", "bench-null")
 # Where a transport unknown to ORDER goes: last.
 UNKNOWN_RANK = 99

@@ -8,7 +8,7 @@ import csv
 import json
 import os
 
-from .common import OURS, ORDER, PEERS, fmt
+from .common import OURS, OURS_ZC, ORDER, PEERS, fmt
 from .results import RTT_KEYS
 from .summary import by_size
 
@@ -115,6 +115,13 @@ def text(summary, rows, repeat, max_stall):
             if v and v["median"] is not None:
                 parts.append("%s x%.2f / x%.2f" % (p, v["median"], v["best"]))
         out.append("  %5d B: %s" % (s, "; ".join(parts) or "n/a"))
+        for z in OURS_ZC:
+            e = tput.get((z, s)) or {}
+            parts = ["%s x%.2f / x%.2f" % (p, e["vs_" + p]["median"], e["vs_" + p]["best"])
+                     for p in PEERS
+                     if e.get("vs_" + p) and e["vs_" + p]["median"] is not None]
+            if parts:
+                out.append("  %5d B %s: %s" % (s, z, "; ".join(parts)))
     out += ["", "Cycles per packet (median; TSC cycles of one busy-polling core while it"
             " ran / packets): rx side/tx side"]
     for s in sizes:

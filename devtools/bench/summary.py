@@ -7,7 +7,7 @@ every launch that worked was disturbed, those (and the figure is flagged
 disturbed_only). Nothing here passes or fails: targets are met or not.
 """
 
-from .common import OURS, PEERS, fmt, median, rank, ratio
+from .common import OURS, OURS_ZC, PEERS, fmt, median, rank, ratio
 from .results import RTT_KEYS
 
 # The PMD refused the frame size: not a failure (bench_port.c's messages).
@@ -80,11 +80,11 @@ def latency_entry(transport, rows, failed):
 
 
 def add_ratios(throughput):
-    """Ours against each peer at the same size, best vs best and median vs
-    median: e["vs_PEER"] in our entries."""
+    """Ours (copy and zero-copy) against each peer at the same size, best
+    vs best and median vs median: e["vs_PEER"] in our entries."""
     by_key = {(e["transport"], e["size"]): e for e in throughput}
     for e in throughput:
-        if e["transport"] != OURS:
+        if e["transport"] != OURS and e["transport"] not in OURS_ZC:
             continue
         for p in PEERS:
             q = by_key.get((p, e["size"]))
@@ -95,6 +95,32 @@ def add_ratios(throughput):
 
 def _target(name, met, detail):
     return {"target": name, "met": met, "detail": detail}
+
+
+def _both_ways(name, ours, peer, factor):
+    """ours >= factor x peer, best vs best and median vs median."""
+    b = ratio(ours["mpps_best"], peer["mpps_best"])
+    m = ratio(ours["mpps_median"], peer["mpps_median"])
+    return _target(name, b is not None and m is not None and b >= factor and m >= factor,
+                   "best %s / %s Mpps = x%s; median %s / %s Mpps = x%s" %
+                   (fmt(ours["mpps_best"]), fmt(peer["mpps_best"]), fmt(b, ".2f"),
+                    fmt(ours["mpps_median"]), fmt(peer["mpps_median"]), fmt(m, ".2f")))
+
+
+def zero_copy_targets(tput):
+    """The zero-copy targets (doc/performance.md), where the run has the
+    transports they compare."""
+    out = []
+    for size, peer, factor in ((1500, "memif-zc", 3), (1500, "vhost", 3), (9000, "vhost", 5)):
+        z, p = tput.get(("ivshmem-zc", size)), tput.get((peer, size))
+        if z and p:
+            out.append(_both_ways("%dB ivshmem-zc >= %gx %s" % (size, factor, peer), z, p, factor))
+    c = tput.get((OURS, 64))
+    for t in OURS_ZC:
+        z = tput.get((t, 64))
+        if z and c:
+            out.append(_both_ways("64B %s no slower than copy" % t, z, c, 1))
+    return out
 
 
 def targets(tput, lat):
@@ -151,7 +177,7 @@ def targets(tput, lat):
                 v is not None and v < 0.001,
                 "%s doorbells per 1000 packets (median), receiver in rte_epoll_wait when idle"
                 % fmt(v and 1000 * v, ".4f")))
-    return out
+    return out + zero_copy_targets(tput)
 
 
 def summarise(rows):

@@ -284,6 +284,34 @@ class Instructions(Canned):
             "memif,64,tx,250.0,8000000,0.0"])
 
 
+class ZeroCopyTargets(unittest.TestCase):
+    """The zero-copy targets, from entries as summarise makes them."""
+
+    @staticmethod
+    def entry(median, best):
+        return {"mpps_median": median, "mpps_best": best}
+
+    def test_verdicts(self):
+        sys.path.insert(0, DEVTOOLS)
+        from bench import summary
+        e = self.entry
+        tput = {("ivshmem-zc", 1500): e(24.0, 26.0), ("memif-zc", 1500): e(7.0, 8.0),
+                ("vhost", 1500): e(5.0, 5.5), ("ivshmem-zc", 9000): e(5.0, 5.4),
+                ("vhost", 9000): e(1.0, 1.1), ("ivshmem", 64): e(28.0, 30.0),
+                ("ivshmem-zc", 64): e(29.0, 29.0), ("ivshmem-zcrx", 64): e(28.0, 31.0)}
+        got = [(t["target"], t["met"]) for t in summary.zero_copy_targets(tput)]
+        self.assertEqual(got, [
+            ("1500B ivshmem-zc >= 3x memif-zc", True),     # 26/8 = 3.25, 24/7 = 3.43
+            ("1500B ivshmem-zc >= 3x vhost", True),
+            ("9000B ivshmem-zc >= 5x vhost", False),       # best 5.4/1.1 = 4.91
+            ("64B ivshmem-zcrx no slower than copy", True),
+            ("64B ivshmem-zc no slower than copy", False)])  # best 29 < 30
+        self.assertIn("x4.91; median 5.000 / 1.000 Mpps = x5.00",
+                      summary.zero_copy_targets(tput)[2]["detail"])
+        # a run without the zero-copy transports has no such targets
+        self.assertEqual(summary.zero_copy_targets({("ivshmem", 64): e(1, 1)}), [])
+
+
 class CommandLine(unittest.TestCase):
     def test_refusals(self):
         for args in (["summary", HERE, "--repeat", "0"], ["summary", HERE, "--max-stall", "x"],

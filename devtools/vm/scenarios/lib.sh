@@ -79,12 +79,12 @@ vm_kill() {
 	"$RUN" --kill "$(cat "$WORK/$name.handle")" >/dev/null 2>&1 || true
 }
 
-# start_server VECTORS: our ivshmem-server on $SOCK (set here) with a 16 MiB
-# POSIX shm object, killed at exit.
+# start_server VECTORS [SIZE]: our ivshmem-server on $SOCK (set here) with a
+# POSIX shm object of SIZE (16M), killed at exit.
 start_server() {
 	[ -x "$SERVER" ] || t_fail "ivshmem-server not built: $SERVER"
 	SOCK=$WORK/ivshmem.sock
-	"$SERVER" -F -S "$SOCK" -m "/ivshmem-$SCEN-$$" -l 16M -n "$1" > "$WORK/server.log" 2>&1 &
+	"$SERVER" -F -S "$SOCK" -m "/ivshmem-$SCEN-$$" -l "${2:-16M}" -n "$1" > "$WORK/server.log" 2>&1 &
 	T_PIDS+=($!)
 	t_wait_log "$WORK/server.log" 'listening on' 10 ||
 		t_fail "server did not start: $(cat "$WORK/server.log")"
@@ -105,4 +105,32 @@ for l in open(sys.argv[1]):
 # port_stat FILE WHAT: the last "WHAT: N" of testpmd's "show port stats".
 port_stat() {
 	grep -oE "$2: +[0-9]+" "$1" | tail -1 | grep -oE '[0-9]+$'
+}
+
+# xstat FILE NAME: the port's xstat NAME from the JSON line of an
+# ivshmem-integrity run in FILE (-1 when it is not there).
+xstat() {
+	python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    i=l.find("{\"role\"")
+    if i>=0: print(json.loads(l[i:])["xstats"].get(sys.argv[2], -1))' "$1" "$2"
+}
+
+# all_zero FILE WHAT KEY...: each KEY of the JSON line in FILE is 0.
+all_zero() {
+	local f=$1 what=$2 k v
+	shift 2
+	for k in "$@"; do
+		v=$(json_field "$f" "$k")
+		t_check "'$v' == 0" "$what: $k = $v"
+	done
+}
+
+# mbufs_back FILE WHAT: the ivshmem-integrity receiver in FILE ended with
+# as many mbufs in use as it started with.
+mbufs_back() {
+	local m0 m1
+	m0=$(json_field "$1" mbufs_in_use_start)
+	m1=$(json_field "$1" mbufs_in_use_end)
+	t_check "'$m0' == '$m1'" "$2: $m1 mbufs in use at the end, as at the start ($m0)"
 }

@@ -25,13 +25,9 @@ t_check "'$rc_tx' == 0" "the sender exited 0 ($rc_tx)"
 t_check "'$rc_rx' == 0" "the receiver exited 0 ($rc_rx)"
 got=$(json_field "$WORK/rx.out" received)
 t_check "'$got' == '$FRAMES'" "received $got of $FRAMES"
-xs() { python3 -c 'import json,sys
-for l in open(sys.argv[1]):
-    i=l.find("{\"role\"")
-    if i>=0: print(json.loads(l[i:])["xstats"].get(sys.argv[2], -1))' "$1" "$2"; }
-sleeps=$(xs "$WORK/rx.out" rx_q0_sleeps)
-wakeups=$(xs "$WORK/rx.out" rx_q0_wakeups)
-bells=$(xs "$WORK/tx.out" tx_q0_doorbells)
+sleeps=$(xstat "$WORK/rx.out" rx_q0_sleeps)
+wakeups=$(xstat "$WORK/rx.out" rx_q0_wakeups)
+bells=$(xstat "$WORK/tx.out" tx_q0_doorbells)
 t_log "receiver slept $sleeps times, woke $wakeups times; sender rang $bells doorbells for $FRAMES frames ($(awk "BEGIN{printf \"%.4f\", $bells/$FRAMES}") per frame)"
 t_check "$sleeps -gt 0" "the receiver slept: interrupt mode exercised"
 t_check "$bells -gt 0" "doorbells rung: the receiver was woken through MSI-X"

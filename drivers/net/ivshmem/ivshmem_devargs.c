@@ -55,6 +55,8 @@ static const struct ivsh_key keys[] = {
 	TEXT("zero_copy", KIND_YES_NO, zero_copy, "yes or no"),
 	NUM("rx_copy_break", rx_copy_break,
 		IVN_UINT(IVSH_COPY_BREAK_MIN, IVSH_COPY_BREAK_MAX)),
+	NUM("tx_copy_break", tx_copy_break,
+		IVN_UINT(IVSH_COPY_BREAK_MIN, IVSH_COPY_BREAK_MAX)),
 	TEXT("mac", KIND_MAC, mac, "a unicast MAC address like 02:00:00:00:00:01"),
 };
 
@@ -69,6 +71,7 @@ _Static_assert(IVR_DEAD_MS_DEFAULT >= IVSH_PEER_TIMEOUT_MS_MIN &&
 		IVR_DEAD_MS_DEFAULT <= IVSH_PEER_TIMEOUT_MS_MAX, "peer_timeout_ms default");
 _Static_assert(IVSH_INTR_SPIN_US <= IVSH_INTR_SPIN_US_MAX, "intr_spin_us default");
 _Static_assert(IVSH_RX_COPY_BREAK <= IVSH_COPY_BREAK_MAX, "rx_copy_break default");
+_Static_assert(IVSH_TX_COPY_BREAK <= IVSH_COPY_BREAK_MAX, "tx_copy_break default");
 
 /* What k allows, in words: from its spec, or its text. */
 static const char *
@@ -183,6 +186,7 @@ ivsh_opts_default(struct ivsh_opts *o)
 	o->peer_timeout_ms = IVR_DEAD_MS_DEFAULT;
 	o->intr_spin_us = IVSH_INTR_SPIN_US;
 	o->rx_copy_break = IVSH_RX_COPY_BREAK;
+	o->tx_copy_break = IVSH_TX_COPY_BREAK;
 }
 
 static const struct ivsh_key *

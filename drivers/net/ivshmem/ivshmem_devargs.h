@@ -63,6 +63,8 @@ _Static_assert(IVSH_PEER_TIMEOUT_MS_MIN == IVR_DEAD_MS_MIN,
 	"zero_copy=<yes|no> " \
 	"rx_copy_break=" IVSH_RANGE_STR(IVSH_COPY_BREAK_MIN, \
 			IVSH_COPY_BREAK_MAX) " " \
+	"tx_copy_break=" IVSH_RANGE_STR(IVSH_COPY_BREAK_MIN, \
+			IVSH_COPY_BREAK_MAX) " " \
 	"mac=<xx:xx:xx:xx:xx:xx>"
 
 /* Every vdev key: where the region comes from, then the rest. The table in
@@ -86,6 +88,7 @@ struct ivsh_opts {
 	uint32_t intr_spin_us;	/* watch the ring this long before sleeping */
 	bool zero_copy;		/* RX lends the producer's buffers */
 	uint32_t rx_copy_break;	/* zero-copy: frames shorter are copied */
+	uint32_t tx_copy_break;	/* pool TX: frames shorter are copied */
 	struct rte_ether_addr mac;
 	bool mac_given;
 };

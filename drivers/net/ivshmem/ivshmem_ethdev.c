@@ -248,6 +248,7 @@ ivsh_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 		return -ENOMEM;
 	}
 	txq->port_id = dev->data->port_id;
+	txq->copy_break = ivsh_adapter(dev)->opts.tx_copy_break;
 	txq->queue_id = qid;
 	ret = ivsh_ctl_txq_add(dev, txq);
 	if (ret != 0) {
@@ -517,11 +518,43 @@ ivsh_ethdev_uninit(struct rte_eth_dev *dev)
 	return 0;
 }
 
+#define PEEK(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+/* What each queue moved, logged at close: for the operator, and for
+ * applications that show no xstats (l2fwd). The queues are stopped. */
+static void
+log_queue_totals(struct rte_eth_dev *dev)
+{
+	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++) {
+		struct ivsh_rxq *rxq = dev->data->rx_queues[q];
+
+		if (rxq == NULL)
+			continue;
+		if (rxq->zc == NULL)
+			IVSH_LOG(INFO, dev, "RX queue %u at close: %" PRIu64 " frames, copied",
+					q, PEEK(rxq->ring.st.frames));
+		else
+			IVSH_LOG(INFO, dev, "RX queue %u at close: %" PRIu64 " frames, %" PRIu64 " buffers lent zero-copy, %" PRIu64 " frames copied, %" PRIu64 " buffers stale",
+					q, PEEK(rxq->ring.st.frames), PEEK(rxq->zc->lent),
+					PEEK(rxq->zc->copied), PEEK(rxq->zc->stale));
+	}
+	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++) {
+		struct ivsh_txq *txq = dev->data->tx_queues[q];
+
+		if (txq == NULL)
+			continue;
+		IVSH_LOG(INFO, dev, "TX queue %u at close: %" PRIu64 " frames in %" PRIu64 " descriptors, %" PRIu64 " of them pool buffers (no copy); %" PRIu64 " doorbells",
+				q, PEEK(txq->pkts), PEEK(txq->ring.st.descs),
+				PEEK(txq->ring.st.ext_descs), PEEK(txq->ring.st.kicks));
+	}
+}
+
 static int
 ivsh_dev_close(struct rte_eth_dev *dev)
 {
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
+	log_queue_totals(dev);
 	return ivsh_ethdev_uninit(dev);
 }
 

@@ -31,6 +31,8 @@
 #define IVSH_INTR_SPIN_US	20
 /* Zero-copy RX copies frames shorter than this (rx_copy_break). */
 #define IVSH_RX_COPY_BREAK	256
+/* Pool TX copies frames shorter than this (tx_copy_break). */
+#define IVSH_TX_COPY_BREAK	256
 /* A zero-copy RX queue released while the application holds its mbufs
  * waits this long for them before it leaves the region mapped. */
 #define IVSH_ZC_WAIT_MS		1000
@@ -59,6 +61,7 @@ struct ivsh_txq {
 	uint64_t full;		/* bursts cut short: ring or buffers full */
 	uint64_t oversize;	/* frames dropped: larger than max frame */
 	uint32_t max_frame;	/* ours and the peer's, smaller; control writes */
+	uint32_t copy_break;	/* pool TX: shorter frames are copied */
 	uint64_t pool_held;	/* pool buffers the consumer holds, as of the
 				 * last burst */
 	struct ivsh_bell bell;	/* the consumer's vector for this queue */

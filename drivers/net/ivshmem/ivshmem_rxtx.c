@@ -116,10 +116,13 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = m->pkt_len;
 
-		/* pool TX: the first segment in our pool area, then the rest */
+		/* pool TX: the first segment in our pool area, then the
+		 * rest; a short frame is copied (cheaper than a buffer out
+		 * and back) */
 		if (unlikely(ivr_tx_ext_ok(t, (uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
 				(uintptr_t)t->part, m->data_len)) &&
-				len <= max && tx_pool_frame_ok(t, m)) {
+				len >= txq->copy_break && len <= max &&
+				tx_pool_frame_ok(t, m)) {
 			if (space < m->nb_segs) {
 				/* returned ids count once reaped */
 				ivr_tx_space(t, m->nb_segs);

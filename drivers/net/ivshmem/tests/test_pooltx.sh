@@ -21,6 +21,9 @@
 #    to the new ones, so each comes back once and frees its mbuf then, not
 #    at the release (no bad_ret, every pool mbuf back), and the frames
 #    arrive clean.
+# 4. tx_copy_break: pool frames of 60..511 bytes; with 256 those below are
+#    copied and the rest go by reference, with 0 every one goes by reference;
+#    one descriptor per frame and every pool mbuf back either way.
 #
 # Usage: test_pooltx.sh PLUGIN.so IVSHMEM-INTEGRITY
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -118,4 +121,32 @@ for q in 0 1; do
 done
 OUT=$(t_json "$T_DIR/resetup-tx.json" 'j["tx_pool_out"]')
 t_check "$OUT == 0" "resetup: every pool mbuf back after the close ($OUT out)"
-t_pass "pool TX: copy/copy, zero-copy RX, pool TX and both, $COUNT frames clean each; a receiver killed holding $HELD pool buffers, all back; TX queues set up again under $HOLD held frames, no bad return"
+
+# ---- 4. tx_copy_break: short pool frames are copied ---------------------------
+# Frames of 60..511 bytes from the pool; tx_copy_break=256 copies those
+# below 256 (their mbufs freed at once) and sends the rest by reference;
+# tx_copy_break=0 sends every one by reference.
+SHORT=(--min-size 60 --max-size 511)
+for brk in 256 0; do
+    SHM=$(t_shm "brk$brk")
+    in_pair "brk$brk" "net_ivshmem0,shm=$SHM,$REGION" \
+        "net_ivshmem0,shm=$SHM,$REGION,tx_copy_break=$brk" 0 "$TIMEOUT" \
+        --count "$COUNT" --queues 2 "${SHORT[@]}" --tx-pool
+    in_clean "brk$brk-rx" "$COUNT"
+    POOL=0 DESCS=0
+    for q in 0 1; do
+        POOL=$((POOL + $(xs "brk$brk-tx" "tx_q${q}_pool_descs")))
+        DESCS=$((DESCS + $(xs "brk$brk-tx" "tx_q${q}_descs")))
+    done
+    OUT=$(t_json "$T_DIR/brk$brk-tx.json" 'j["tx_pool_out"]')
+    t_check "$OUT == 0" "tx_copy_break=$brk: every pool mbuf back after the close ($OUT out)"
+    t_check "$DESCS == $COUNT" "tx_copy_break=$brk: one descriptor per frame ($DESCS)"
+    if (( brk == 0 )); then
+        t_check "$POOL == $COUNT" "tx_copy_break=0: every frame sent from the pool without a copy ($POOL)"
+    else
+        # sizes are uniform in 60..511: about 43 % below 256
+        t_check "$POOL -gt $((COUNT / 4)) && $POOL -lt $((COUNT * 3 / 4))" \
+            "tx_copy_break=$brk: $POOL of $COUNT frames by reference, the short ones copied"
+    fi
+done
+t_pass "pool TX: copy/copy, zero-copy RX, pool TX and both, $COUNT frames clean each; a receiver killed holding $HELD pool buffers, all back; TX queues set up again under $HOLD held frames, no bad return; tx_copy_break copies short pool frames"
