@@ -416,7 +416,12 @@ ivsh_ctl_open(struct rte_eth_dev *dev)
 	if (ret == 0)
 		ret = watch(dev, 1, ad->tp->vector_fd(dev, 0), lsc_cb);
 	if (ret == 0) {
+		/* Under the lock, as every control step reads it: the
+		 * callbacks registered above may already run on the
+		 * interrupt thread. */
+		LOCK(ad);
 		c->open = true;
+		UNLOCK(ad);
 		ret = rte_eal_alarm_set(IVSH_ALARM_US, ctl_alarm, dev);
 		if (ret != 0)
 			IVSH_LOG(ERR, dev, "cannot set the link alarm: %s", strerror(-ret));
