@@ -16,6 +16,9 @@
 #     ivshmem-zc-all  ivshmem-zc with rx_copy_break=0 and tx_copy_break=0:
 #                   no frame copied, however short (not in the default
 #                   list: it measures where the copy breaks belong)
+#     testpmd-ivshmem, testpmd-ivshmem-zcrx, testpmd-memif-zc
+#                   Debian's dpdk-testpmd on both sides: txonly -> rxonly
+#                   over that transport (not in the default list)
 #     ivshmem-intr  net_ivshmem over ivshmem-server, receiver in RX interrupt
 #                   mode (sizes 64 and 1500 only: doorbells at saturation)
 #     memif         net_memif copy (client sends, server receives)
@@ -61,8 +64,9 @@
 #                       (ivshmem-bench --touch): a zero-copy receiver then
 #                       pays for the data as a copying one does
 #   --mbuf-size BYTES   data room of every mbuf on both sides of every
-#                       throughput launch (ivshmem-bench --mbuf-size; default
-#                       2048: larger frames are chains of 2 KiB segments)
+#                       ivshmem-bench throughput launch (--mbuf-size; default
+#                       2048: larger frames are chains of 2 KiB segments);
+#                       testpmd launches size their mbufs to the frame
 #   --instructions      instead of the timed runs: instructions per packet
 #                       inside the PMD's burst calls, from callgrind, for
 #                       ivshmem, memif, memif-zc and vhost (in --transports)
@@ -88,7 +92,7 @@ PROG=bench-compare
 
 ALL_TPUT=ivshmem,ivshmem-zcrx,ivshmem-zc,ivshmem-intr,memif,memif-zc,vhost,testpmd-null,bench-null
 # also accepted by --transports
-MORE_TPUT=ivshmem-zc-all
+MORE_TPUT=ivshmem-zc-all,testpmd-ivshmem,testpmd-ivshmem-zcrx,testpmd-memif-zc
 ALL_LAT=ivshmem,ivshmem-intr,memif,memif-zc,vhost
 INTR_SIZES=" 64 1500 "
 REPEAT=3 DURATION=3 WARMUP=1 SIZES=64,128,256,512,1024,1500,9000
@@ -327,6 +331,77 @@ instr_line() {
     "$PY" "$SUMMARY" instr "$RUNS/$1" "$2"
 }
 
+# Debian's dpdk-testpmd on both sides of transport ${1#testpmd-}, frames of
+# $2 bytes: txonly on the sending core, rxonly on the receiving one, each
+# main lcore idle at the prompt on the other core. Rx-pps and Tx-pps of the
+# second "show port stats" are the means over the window. The receiver stops
+# forwarding first, then the sender quits, then the receiver (net_memif must
+# not lose its peer under a polling lcore).
+run_testpmd_pair() {
+    local t=$1 size=$2 apid bpid rxstop txgone
+    RUN=$((RUN + 1))
+    LABEL=r${REP}_${t}_${size}_tput
+    rxstop=$RUNS/$LABEL.rxstop txgone=$RUNS/$LABEL.txgone
+    CLEAN+=("$rxstop" "$txgone")
+    transport_setup "${t#testpmd-}" || return 0
+    local common=(--no-pci -- -i --auto-start --burst=32 --total-num-mbufs=32768
+        --mbuf-size="$((size > 2048 ? size + 256 : 2176))")
+    local win
+    win=$(awk -v w="$WARMUP" 'BEGIN { print w + 1.5 }')
+    {
+        sleep "$win"; echo "show port stats 0"
+        sleep "$DURATION"; echo "show port stats 0"
+        echo stop; touch "$rxstop"
+        wait_file "$txgone"
+        echo quit
+    } | testpmd_start rx "$RX_LCORE" "$TX_LCORE" "${A_EAL[@]}" "${common[@]}" \
+        --forward-mode=rxonly &
+    apid=$!
+    PIDS+=("$apid")
+    if [[ $t != testpmd-ivshmem* ]] && ! wait_for_socket "$SOCK" "$apid"; then
+        warn "$LABEL: the receiver did not create $SOCK within 5 s"
+    fi
+    {
+        {
+            sleep "$win"; echo "show port stats 0"
+            sleep "$DURATION"; echo "show port stats 0"
+            wait_file "$rxstop"
+            echo quit
+        } | testpmd_start tx "$TX_LCORE" "$RX_LCORE" "${B_EAL[@]}" "${common[@]}" \
+            --forward-mode=txonly --txpkts="$size"
+        touch "$txgone"
+    } &
+    bpid=$!
+    PIDS+=("$bpid")
+    wait_pid "$bpid"; local bst=$STATUS
+    wait_pid "$apid"; local ast=$STATUS
+    "$PY" "$SUMMARY" testpmd "$RUNS/$LABEL-rx.log" "$size" --role rx > "$RUNS/$LABEL-rx.json"
+    "$PY" "$SUMMARY" testpmd "$RUNS/$LABEL-tx.log" "$size" > "$RUNS/$LABEL-tx.json"
+    transport_done
+    log "$(printf '%-13s %5s B rep %d: %s' "$t" "$size" "$REP" "$(brief "$LABEL" "$ast" "$bst")")"
+}
+
+# wait_file PATH: until PATH exists, at most 60 s (the other side failed).
+wait_file() {
+    local i
+    for ((i = 0; i < 600; i++)); do
+        [[ -e $1 ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# testpmd_start SIDE FWD_LCORE MAIN_LCORE EAL... -- TESTPMD_OPTS...: Debian's
+# dpdk-testpmd, commands on stdin, output in $RUNS/$LABEL-SIDE.log.
+testpmd_start() {
+    local side=$1 fwd=$2 main=$3 prefix=$TAG-$RUN-$1 mem=(--huge-unlink)
+    shift 3
+    PREFIXES+=("$prefix")
+    [[ " $* " == *" --single-file-segments "* ]] && mem=()
+    timeout -k 5 "$LIMIT" stdbuf -oL "$TESTPMD" -l "$fwd,$main" --main-lcore "$main" \
+        --file-prefix "$prefix" "${mem[@]}" "$@" > "$RUNS/$LABEL-$side.log" 2>&1
+}
+
 # Ceilings: one process on the sending core, into net_null.
 run_null() {
     local t=$1 size=$2 prefix pid
@@ -336,7 +411,7 @@ run_null() {
     PREFIXES+=("$prefix")
     if [[ $t == bench-null ]]; then
         bench_start tx "$TX_LCORE" --vdev net_null0 -- --role tx --size "$size" \
-            --burst 32 --duration "$DURATION" --warmup "$WARMUP"
+            --burst 32 --duration "$DURATION" --warmup "$WARMUP" ${MBUF:+--mbuf-size "$MBUF"}
         pid=$BPID
         wait_pid "$pid"
     else
@@ -559,6 +634,7 @@ main() {
                 case $t in
                     ivshmem-intr) [[ $INTR_SIZES == *" $s "* ]] && launch run_tput "$t" "$s" ;;
                     testpmd-null|bench-null) launch run_null "$t" "$s" ;;
+                    testpmd-*) launch run_testpmd_pair "$t" "$s" ;;
                     *) launch run_tput "$t" "$s" ;;
                 esac
             done

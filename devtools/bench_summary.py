@@ -18,7 +18,8 @@ and, about one launch while the run goes on (BASE is OUT/runs/LABEL):
                      process of the launch spent preempted ("" if none says)
   instr BASE SIDE    instructions per packet of a callgrind launch's side;
                      writes BASE.instr.json
-  testpmd LOG SIZE   dpdk-testpmd's figure from its log, as ivshmem-bench
+  testpmd LOG SIZE [--role rx]
+                     dpdk-testpmd's figure from its log, as ivshmem-bench
                      JSON
   c2c                the p50 of ivshmem-bench --role c2c --json on stdin,
                      "null" when there is none
@@ -97,7 +98,7 @@ def cmd_instr(a):
 
 def cmd_testpmd(a):
     with open(a.log, errors="replace") as f:
-        r = launch.testpmd_result(f.read(), a.size)
+        r = launch.testpmd_result(f.read(), a.size, a.role)
     print(json.dumps(r))
 
 
@@ -140,8 +141,10 @@ def parser():
     _command(sub, "stalled", cmd_stalled, "a launch's largest stall share, in percent", BASE)
     _command(sub, "instr", cmd_instr, "instructions per packet of a callgrind launch", BASE,
              ("side", {"choices": ("rx", "tx")}))
-    _command(sub, "testpmd", cmd_testpmd, "dpdk-testpmd's log as ivshmem-bench JSON",
-             ("log", {"metavar": "LOG"}), ("size", {"type": int, "metavar": "SIZE"}))
+    c = _command(sub, "testpmd", cmd_testpmd, "dpdk-testpmd's log as ivshmem-bench JSON",
+                 ("log", {"metavar": "LOG"}), ("size", {"type": int, "metavar": "SIZE"}))
+    c.add_argument("--role", choices=("tx", "rx"), default="tx",
+                   help="the side whose rate is the figure: Tx-pps or Rx-pps (default tx)")
     _command(sub, "c2c", cmd_c2c, "the p50 of a c2c probe's JSON on stdin")
     return p
 

@@ -36,8 +36,9 @@
 #define BENCH_MAX_BURST		512
 #define BENCH_MIN_SIZE		64
 #define BENCH_MAX_SIZE		9000
-/* the largest data room a pktmbuf pool takes: its buffer size is 16 bits */
-#define BENCH_MAX_MBUF_SIZE	(UINT16_MAX - RTE_PKTMBUF_HEADROOM)
+/* the largest data room: a buffer (headroom included) of 16 bits, which
+ * net_ivshmem's pool rounds up to a cache line */
+#define BENCH_MAX_MBUF_SIZE	((UINT16_MAX & ~(RTE_CACHE_LINE_SIZE - 1)) - RTE_PKTMBUF_HEADROOM)
 /* On-wire bytes per frame beyond the frame itself: preamble and SFD (8),
  * inter-frame gap (12), FCS (4). "size" is the frame as the PMD sees it
  * (mbuf pkt_len), which has no FCS. */

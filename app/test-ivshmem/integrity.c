@@ -378,6 +378,7 @@ struct rx {
 	unsigned int reports;
 	struct integ_hold *hold;	/* --hold, --free-thread; NULL: free here */
 	unsigned int pool_in_use[2];	/* mbufs in use: at start, at the end */
+	uint64_t intr_wakes, intr_timeouts; /* --rx-mode intr: how sleeps ended */
 };
 
 static void
@@ -385,9 +386,13 @@ rx_progress(struct run *r, uint64_t now)
 {
 	struct rx *x = (struct rx *)r;
 
-	fprintf(r->out, "progress: %.1f s: received %" PRIu64 ", lost %" PRIu64 ", reordered %" PRIu64 ", corrupt %" PRIu64 ", stale %" PRIu64 ", foreign %" PRIu64 ", stamps %u\n",
+	fprintf(r->out, "progress: %.1f s: received %" PRIu64 ", lost %" PRIu64 ", reordered %" PRIu64 ", corrupt %" PRIu64 ", stale %" PRIu64 ", foreign %" PRIu64 ", stamps %u",
 			(now - r->start_ms) / 1000.0, x->received, x->lost,
 			x->reordered, x->corrupt, x->stale, x->foreign, x->n_stamps);
+	if (r->o->rx_intr)
+		fprintf(r->out, ", woken %" PRIu64 ", timed out %" PRIu64 ", sleeps announced %" PRId64,
+				x->intr_wakes, x->intr_timeouts, integ_rx_sleeps(r->o));
+	fputc('\n', r->out);
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -587,10 +592,10 @@ rx_json(const struct rx *x, const struct rte_eth_stats *st, const char *why)
 		printf("%s{\"stamp\":\"0x%016" PRIx64 "\",\"frames\":%" PRIu64 ",\"first_mono_ms\":%" PRIu64 "}",
 				i ? "," : "", x->stamps[i].stamp, x->stamps[i].frames,
 				x->stamps[i].first_mono_ms);
-	printf("],\"port_ipackets\":%" PRIu64 ",\"port_ierrors\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",\"mbufs_in_use_start\":%u,\"mbufs_in_use_end\":%u,",
+	printf("],\"port_ipackets\":%" PRIu64 ",\"port_ierrors\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",\"mbufs_in_use_start\":%u,\"mbufs_in_use_end\":%u,\"intr_wakes\":%" PRIu64 ",\"intr_timeouts\":%" PRIu64 ",",
 			st->ipackets, st->ierrors, st->rx_nombuf, x->run.stop,
 			integ_mono_ms() - x->run.start_ms, x->pool_in_use[0],
-			x->pool_in_use[1]);
+			x->pool_in_use[1], x->intr_wakes, x->intr_timeouts);
 	json_xstats(&x->run);
 	json_link_events(stdout, &x->run.port);
 	printf(",\"pass\":%s,\"why\":\"%s\"}\n", why[0] ? "false" : "true", why);
@@ -634,8 +639,12 @@ rx_main(struct rx *x)
 		}
 		/* Nothing on any queue: sleep until rung (bounded, so link
 		 * changes, --idle and --timeout are still seen). */
-		if (!got && o->rx_intr)
-			integ_intr_sleep(o, 100);
+		if (!got && o->rx_intr) {
+			if (integ_intr_sleep(o, 100))
+				x->intr_wakes++;
+			else
+				x->intr_timeouts++;
+		}
 	}
 	if (x->hold != NULL)
 		integ_hold_release(x->hold);

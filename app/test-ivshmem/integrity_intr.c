@@ -34,18 +34,21 @@ integ_intr_setup(const struct integ_opts *o)
  * Arm all queues, sleep, disarm. Arming reports work that came meanwhile by
  * waking us at once, so nothing is missed between the last empty poll and
  * the sleep; the timeout only bounds how long link changes and --timeout
- * wait.
+ * wait. Returns whether an interrupt (a doorbell, or the PMD's own wake)
+ * ended the sleep, not the timeout.
  */
-void
+bool
 integ_intr_sleep(const struct integ_opts *o, int timeout_ms)
 {
 	struct rte_epoll_event ev[INTEG_MAX_QUEUES];
+	int n;
 
 	for (uint16_t q = 0; q < o->queues; q++)
 		rte_eth_dev_rx_intr_enable(o->port, q);
-	rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, o->queues, timeout_ms);
+	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, o->queues, timeout_ms);
 	for (uint16_t q = 0; q < o->queues; q++)
 		rte_eth_dev_rx_intr_disable(o->port, q);
+	return n > 0;
 }
 
 void
@@ -69,4 +72,27 @@ integ_json_xstats(FILE *f, uint16_t port)
 		free(xs);
 	}
 	fprintf(f, "}");
+}
+
+/*
+ * The sleeps the port's RX queues announced (net_ivshmem's rx_qN_sleeps),
+ * summed; -1 when the port has no such xstats. A queue announces a sleep
+ * only when its peer can ring it: a receiver that is woken at once
+ * instead (no doorbell to wait for) does not count.
+ */
+int64_t
+integ_rx_sleeps(const struct integ_opts *o)
+{
+	char name[RTE_ETH_XSTATS_NAME_SIZE];
+	uint64_t id, v;
+	int64_t sum = 0;
+
+	for (uint16_t q = 0; q < o->queues; q++) {
+		snprintf(name, sizeof(name), "rx_q%u_sleeps", q);
+		if (rte_eth_xstats_get_id_by_name(o->port, name, &id) != 0 ||
+				rte_eth_xstats_get_by_id(o->port, &id, &v, 1) != 1)
+			return -1;
+		sum += (int64_t)v;
+	}
+	return sum;
 }

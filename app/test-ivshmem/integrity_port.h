@@ -67,7 +67,8 @@ bool integ_link_poll(struct integ_port *p, uint64_t now_ms);
  * timeout_ms for one to be rung. integrity_intr.c.
  */
 int integ_intr_setup(const struct integ_opts *o);
-void integ_intr_sleep(const struct integ_opts *o, int timeout_ms);
+bool integ_intr_sleep(const struct integ_opts *o, int timeout_ms);
+int64_t integ_rx_sleeps(const struct integ_opts *o);
 
 /* Every xstat of the port as one JSON object member "xstats":{...}. */
 void integ_json_xstats(FILE *f, uint16_t port);

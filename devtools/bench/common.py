@@ -13,7 +13,8 @@ OURS = "ivshmem"
 OURS_ZC = ("ivshmem-zcrx", "ivshmem-zc", "ivshmem-zc-all")
 PEERS = ("memif", "memif-zc", "vhost")
 ORDER = ("ivshmem", "ivshmem-zcrx", "ivshmem-zc", "ivshmem-zc-all", "ivshmem-intr", "memif",
-         "memif-zc", "vhost", "testpmd-null", "bench-null")
+         "memif-zc", "vhost", "testpmd-ivshmem", "testpmd-ivshmem-zcrx", "testpmd-memif-zc",
+         "testpmd-null", "bench-null")
 # Where a transport unknown to ORDER goes: last.
 UNKNOWN_RANK = 99
 

@@ -89,15 +89,17 @@ def instructions(base, side):
     return r, line
 
 
-def testpmd_result(log_text, size):
-    """dpdk-testpmd txonly's figure as ivshmem-bench's JSON would give it:
-    the last Tx-pps of "show port stats" (the mean over the window)."""
-    pps = [int(x) for x in re.findall(r"Tx-pps:\s+(\d+)", log_text)]
+def testpmd_result(log_text, size, role="tx"):
+    """dpdk-testpmd's figure as ivshmem-bench's JSON would give it: the
+    last Tx-pps (txonly, role tx) or Rx-pps (rxonly, role rx) of "show port
+    stats", the mean since the previous one (the window)."""
+    key = "Tx-pps" if role == "tx" else "Rx-pps"
+    pps = [int(x) for x in re.findall(key + r":\s+(\d+)", log_text)]
     ok = len(pps) >= 2 and pps[-1] > 0
     mpps = pps[-1] / 1e6 if ok else 0.0
-    return {"tool": "dpdk-testpmd", "role": "tx", "ok": ok,
-            "error": None if ok else "no Tx-pps in the log", "size_bytes": size,
-            "tx": {"mpps": mpps, "gbps_l2": mpps * size * 8 / 1e3,
+    return {"tool": "dpdk-testpmd", "role": role, "ok": ok,
+            "error": None if ok else "no %s in the log" % key, "size_bytes": size,
+            role: {"mpps": mpps, "gbps_l2": mpps * size * 8 / 1e3,
                    "gbps_wire": mpps * (size + 24) * 8 / 1e3}}
 
 

@@ -102,10 +102,12 @@ def text(summary, rows, repeat, max_stall):
     ts, sizes = shown(summary)
     out = ["", "Throughput, tx -> rx, burst 32, Mpps received (median / best of %d launches;"
            " !: every launch was preempted > %g%% of its window)" % (repeat, max_stall)]
-    out.append("%-13s" % "size" + "".join("%18s" % t for t in ts))
+    # columns of 18, wider for a long transport name
+    w = max([18] + [len(t) + 2 for t in ts])
+    out.append("%-13s" % "size" + "".join("%*s" % (w, t) for t in ts))
     for s in sizes:
         out.append("%-13s" % ("%d B" % s) +
-                   "".join("%18s" % _throughput_cell(tput.get((t, s))) for t in ts))
+                   "".join("%*s" % (w, _throughput_cell(tput.get((t, s)))) for t in ts))
     out += ["", "ours / peer (median vs median, best vs best):"]
     for s in sizes:
         e = tput.get((OURS, s)) or {}

@@ -115,6 +115,12 @@ def zero_copy_targets(tput):
         z, p = tput.get(("ivshmem-zc", size)), tput.get((peer, size))
         if z and p:
             out.append(_both_ways("%dB ivshmem-zc >= %gx %s" % (size, factor, peer), z, p, factor))
+    z = tput.get(("testpmd-ivshmem-zcrx", 1500))
+    for peer, factor in (("testpmd-ivshmem", 1.5), ("testpmd-memif-zc", 1.2)):
+        p = tput.get((peer, 1500))
+        if z and p:
+            out.append(_both_ways("1500B testpmd txonly->rxonly zero_copy=yes >= %gx %s"
+                                  % (factor, peer), z, p, factor))
     c = tput.get((OURS, 64))
     for t in OURS_ZC:
         z = tput.get((t, 64))

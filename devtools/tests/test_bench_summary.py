@@ -246,6 +246,15 @@ class Summary(Canned):
             self.assertEqual(run("testpmd", log, "64"), f.read())
         self.assertEqual(json.loads(run("testpmd", os.devnull, "64"))["error"],
                          "no Tx-pps in the log")
+        # the receiving side of a testpmd pair: its Rx-pps
+        rx_log = os.path.join(self.tmp, "rx.log")
+        with open(rx_log, "w") as f:
+            f.write("  Rx-pps:      5000000          Rx-bps:  1\n"
+                    "  Tx-pps:            0          Tx-bps:  0\n"
+                    "  Rx-pps:      7500000          Rx-bps:  1\n"
+                    "  Tx-pps:            0          Tx-bps:  0\n")
+        rx = json.loads(run("testpmd", rx_log, "1500", "--role", "rx"))
+        self.assertEqual((rx["role"], rx["ok"], rx["rx"]["mpps"]), ("rx", True, 7.5))
         self.assertEqual(run("c2c", stdin='{"c2c_rtt_ns":{"min":60.0,"p50":70.0}}'), "70.0\n")
         self.assertEqual(run("c2c", stdin="EAL: cannot init\n"), "null\n")
 
@@ -298,12 +307,17 @@ class ZeroCopyTargets(unittest.TestCase):
         tput = {("ivshmem-zc", 1500): e(24.0, 26.0), ("memif-zc", 1500): e(7.0, 8.0),
                 ("vhost", 1500): e(5.0, 5.5), ("ivshmem-zc", 9000): e(5.0, 5.4),
                 ("vhost", 9000): e(1.0, 1.1), ("ivshmem", 64): e(28.0, 30.0),
-                ("ivshmem-zc", 64): e(29.0, 29.0), ("ivshmem-zcrx", 64): e(28.0, 31.0)}
+                ("ivshmem-zc", 64): e(29.0, 29.0), ("ivshmem-zcrx", 64): e(28.0, 31.0),
+                ("testpmd-ivshmem-zcrx", 1500): e(12.0, 13.0),
+                ("testpmd-ivshmem", 1500): e(4.0, 4.5), ("testpmd-memif-zc", 1500): e(10.5, 10.0)}
         got = [(t["target"], t["met"]) for t in summary.zero_copy_targets(tput)]
         self.assertEqual(got, [
             ("1500B ivshmem-zc >= 3x memif-zc", True),     # 26/8 = 3.25, 24/7 = 3.43
             ("1500B ivshmem-zc >= 3x vhost", True),
             ("9000B ivshmem-zc >= 5x vhost", False),       # best 5.4/1.1 = 4.91
+            ("1500B testpmd txonly->rxonly zero_copy=yes >= 1.5x testpmd-ivshmem", True),
+            ("1500B testpmd txonly->rxonly zero_copy=yes >= 1.2x testpmd-memif-zc",
+             False),                                        # median 12/10.5 = 1.14
             ("64B ivshmem-zcrx no slower than copy", True),
             ("64B ivshmem-zc no slower than copy", False)])  # best 29 < 30
         self.assertIn("x4.91; median 5.000 / 1.000 Mpps = x5.00",

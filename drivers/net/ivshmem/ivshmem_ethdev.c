@@ -494,34 +494,11 @@ ivsh_xstats_reset(struct rte_eth_dev *dev)
 	return ivsh_stats_reset(dev);
 }
 
-/* Undoes ivsh_ethdev_init: safe on a half-made port. Lent buffers go
- * back while we are still attached. */
-int
-ivsh_ethdev_uninit(struct rte_eth_dev *dev)
-{
-	struct ivsh_adapter *ad = ivsh_adapter(dev);
-
-	ivsh_telemetry_remove(dev);
-	ivsh_ctl_stop(dev);
-	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++)
-		ivsh_rx_queue_release(dev, q);
-	for (uint16_t q = 0; q < RTE_DIM(ad->zc_kept); q++)
-		if (ad->zc_kept[q] != NULL) {
-			IVSH_LOG(WARNING, dev, "closed while the application holds zero-copy mbufs of RX queue %u: the region stays mapped until the process exits",
-					q);
-			ad->map_pinned = true;
-		}
-	ivsh_ctl_close(dev);
-	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++)
-		ivsh_tx_queue_release(dev, q);
-	dev->data->mac_addrs = NULL;	/* points into dev_private */
-	return 0;
-}
-
 #define PEEK(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-/* What each queue moved, logged at close: for the operator, and for
- * applications that show no xstats (l2fwd). The queues are stopped. */
+/* What each queue moved, logged at close or removal: for the operator,
+ * and for applications that show no xstats (l2fwd). The queues are
+ * stopped; buffers freed since the last burst are not counted back yet. */
 static void
 log_queue_totals(struct rte_eth_dev *dev)
 {
@@ -549,12 +526,36 @@ log_queue_totals(struct rte_eth_dev *dev)
 	}
 }
 
+/* Undoes ivsh_ethdev_init: safe on a half-made port. Lent buffers go
+ * back while we are still attached. */
+int
+ivsh_ethdev_uninit(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+
+	ivsh_telemetry_remove(dev);
+	ivsh_ctl_stop(dev);
+	log_queue_totals(dev);
+	for (uint16_t q = 0; q < dev->data->nb_rx_queues; q++)
+		ivsh_rx_queue_release(dev, q);
+	for (uint16_t q = 0; q < RTE_DIM(ad->zc_kept); q++)
+		if (ad->zc_kept[q] != NULL) {
+			IVSH_LOG(WARNING, dev, "closed while the application holds zero-copy mbufs of RX queue %u: the region stays mapped until the process exits",
+					q);
+			ad->map_pinned = true;
+		}
+	ivsh_ctl_close(dev);
+	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++)
+		ivsh_tx_queue_release(dev, q);
+	dev->data->mac_addrs = NULL;	/* points into dev_private */
+	return 0;
+}
+
 static int
 ivsh_dev_close(struct rte_eth_dev *dev)
 {
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY)
 		return 0;
-	log_queue_totals(dev);
 	return ivsh_ethdev_uninit(dev);
 }
 

@@ -44,14 +44,19 @@ srv_vector_fd(struct rte_eth_dev *dev, unsigned int v)
 	return ivc_own_fd(srv(dev)->client, v);
 }
 
+/*
+ * Whether we hold id's eventfds. After the server's death the roster is
+ * the last one it sent, for good: nobody can join any more, and a peer we
+ * knew keeps the eventfds it had, so ringing it stays right. A QEMU guest
+ * cannot see that the server died and sleeps on its vector as before: its
+ * doorbells must not stop.
+ */
 static bool
 srv_reachable(struct rte_eth_dev *dev, uint16_t id)
 {
 	struct ivsh_server *s = srv(dev);
 	const struct ivc_peer *p;
 
-	if (s->dead)
-		return false;
 	p = ivc_peer_find(s->client, id);
 	return p != NULL && p->nb_vectors >= ivc_vectors(s->client) &&
 		id != ivc_id(s->client);
@@ -92,7 +97,7 @@ srv_bus_news(struct rte_eth_dev *dev)
 		IVSH_LOG(INFO, dev, "server: peer %u %s", ev.id,
 				ev.type == IVC_EV_PEER_JOINED ? "joined" : "left");
 	if (ret < 0) {
-		IVSH_LOG(ERR, dev, "server %s: %s: doorbells and peer tracking stop; the region stays mapped",
+		IVSH_LOG(ERR, dev, "server %s: %s: peer tracking stops; the region stays mapped and the peers already known are still rung",
 				ad->opts.server, ivc_error(s->client));
 		s->dead = true;
 		return -1;
