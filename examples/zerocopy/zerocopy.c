@@ -117,11 +117,15 @@ send_frames(uint64_t count)
 			RTE_MBUF_DEFAULT_BUF_SIZE);
 	if (tx_pool == NULL)
 		die("rte_pmd_ivshmem_pool_create", -rte_errno);
+	end = rte_get_timer_cycles() + TIMEOUT_S * rte_get_timer_hz();
 	while (seq < count) {
 		struct rte_mbuf *m[BURST];
 		unsigned int n = (unsigned int)RTE_MIN((uint64_t)BURST, count - seq);
 		uint16_t sent;
 
+		if (rte_get_timer_cycles() > end)
+			rte_exit(EXIT_FAILURE, "%" PRIu64 " of %" PRIu64 " frames sent; nothing more for %d s: is the receiver still there?\n",
+					seq, count, TIMEOUT_S);
 		if (rte_pktmbuf_alloc_bulk(tx_pool, m, n) != 0) {
 			/* every buffer is out: the receiver holds them or
 			 * has not returned them yet */
@@ -134,6 +138,8 @@ send_frames(uint64_t count)
 		/* the ring was full: those not taken are built again */
 		rte_pktmbuf_free_bulk(m + sent, n - sent);
 		seq += sent;
+		if (sent != 0)
+			end = rte_get_timer_cycles() + TIMEOUT_S * rte_get_timer_hz();
 	}
 	printf("sent %" PRIu64 " frames built in shared memory\n", count);
 	/* Each buffer comes back once the receiver has freed its mbuf: when

@@ -122,6 +122,13 @@ ctl_aim(struct rte_eth_dev *dev, bool force)
 			!c->peer_left && pv->cfg.doorbell_id != IVR_NO_DOORBELL &&
 			ad->tp->reachable(dev, pv->cfg.doorbell_id))
 		id = pv->cfg.doorbell_id;
+	/* After the bus is lost, the eventfds we hold are those of the
+	 * incarnation we were aimed at: a later one (a newcomer of a server
+	 * restarted on the same named memory, with the dead peer's ID) is
+	 * not reachable through them. */
+	if (id >= 0 && c->bus_lost &&
+			(id != c->target_id || pv->epoch != c->target_epoch))
+		id = -1;
 	if (!force && id == c->target_id && (id < 0 || pv->epoch == c->target_epoch))
 		return;
 	ad->tp->bell_aim(dev, &c->lsc_bell, id, 0);
@@ -166,7 +173,13 @@ ctl_poll(struct rte_eth_dev *dev)
 	};
 	bool up = false;
 
-	c->bus_fd = ad->tp->bus_news(dev);
+	{
+		int fd = ad->tp->bus_news(dev);
+
+		if (fd < 0 && c->bus_fd >= 0)
+			c->bus_lost = true;
+		c->bus_fd = fd;
+	}
 	if (c->attached) {
 		if (!ivr_heartbeat(&ad->region) && c->last_why != IVR_DOWN_EVICTED)
 			IVSH_LOG(ERR, dev, "another peer took over our slot %u: link stays down until the port is reset",
@@ -176,7 +189,9 @@ ctl_poll(struct rte_eth_dev *dev)
 		 * wait for its heartbeat to stop. A new incarnation has a
 		 * new epoch and clears the flag. */
 		/* A bus that went quiet for good (a server that died) says
-		 * nothing of the peer: only its doorbells stop (ctl_aim). */
+		 * nothing more of the peer: the heartbeat alone tells, and
+		 * only the incarnation aimed at then keeps its doorbells
+		 * (ctl_aim). */
 		if (c->target_id >= 0 && c->bus_fd >= 0 &&
 				!ad->tp->reachable(dev, (uint16_t)c->target_id))
 			c->peer_left = true;

@@ -131,6 +131,8 @@ struct ivsh_ctl {
 	uint64_t resets;	/* rte_eth_dev_reset calls that re-attached */
 	enum ivr_down_reason last_why;
 	int bus_fd;		/* the transport's news fd, -1: none (more) */
+	bool bus_lost;		/* the bus had news and went quiet for good
+				 * (a server that died) */
 	bool bus_unwatched;	/* bus_fd went -1 while watched: dropped */
 	int target_id;		/* peer doorbell id we ring, or -1 */
 	uint32_t target_epoch;	/* of the peer incarnation */

@@ -88,7 +88,10 @@ struct ivsh_transport {
 	 * it has more to say, or -1 if it never will again.
 	 */
 	int (*bus_news)(struct rte_eth_dev *dev);
-	/* Whether peer id can be rung now: connected, with every vector. */
+	/* Whether we hold peer id's eventfds, every vector: it joined, and
+	 * the bus has not said it left (after the bus is lost, the last
+	 * roster stands; the control module then keeps only the incarnation
+	 * it was aimed at). */
 	bool (*reachable)(struct rte_eth_dev *dev, uint16_t id);
 	/* Our fd that turns readable when vector v is rung, or -1. */
 	int (*vector_fd)(struct rte_eth_dev *dev, unsigned int v);

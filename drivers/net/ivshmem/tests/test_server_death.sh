@@ -37,9 +37,11 @@ t_wait_log "$T_DIR/rx.log" 'server=.*we are peer' 20 || t_fail "rx did not join 
 in_start tx 0 "$VDEV" --role tx --count 0 --tx-pause-us "$PAUSE_US" \
     --timeout 300 --wait-link 30
 
-# sleeps announced, as of rx's last progress line
-rx_sleeps() {
-    awk '$1 == "progress:" { for (i = 1; i < NF; i++) if ($i == "announced") n = $(i + 1) }
+# rx_count WORD: the number after WORD in rx's last progress line
+# ("announced": sleeps announced; "out": sleeps that ended by the 100 ms
+# timeout, not by a doorbell)
+rx_count() {
+    awk -v w="$1" '$1 == "progress:" { for (i = 1; i < NF; i++) if ($i == w) n = $(i + 1) }
         END { print n + 0 }' "$T_DIR/rx.log"
 }
 # shellcheck disable=SC2317 # called by t_wait_for
@@ -49,7 +51,7 @@ more_progress() { (( $(grep -c '^progress:' "$T_DIR/rx.log") > $1 )); }
 
 t_wait_for 60 received_ge "$BEFORE" ||
     t_fail "rx received $(in_received rx) of the first $BEFORE frames in 60 s"
-S_BEFORE=$(rx_sleeps)
+S_BEFORE=$(rx_count announced)
 t_check "$S_BEFORE -gt 0" "before the kill the receiver slept ($S_BEFORE sleeps announced)"
 kill -KILL "$SERVER_PID"
 t_wait_pid "$SERVER_PID" 10 || t_fail "the server survived SIGKILL"
@@ -61,10 +63,14 @@ t_ok "both ports noticed: $(grep -m1 'peer tracking stops' "$T_DIR/tx.log" | sed
 # From a progress line printed after both noticed.
 lines=$(grep -c '^progress:' "$T_DIR/rx.log")
 t_wait_for 10 more_progress "$lines" || t_fail "rx printed no progress after the server's death"
-S0=$(rx_sleeps)
+S0=$(rx_count announced)
+T0=$(rx_count out)
 R0=$(in_received rx)
-t_wait_for 120 received_ge $((R0 + AFTER)) ||
-    t_fail "after the server's death rx received $(( $(in_received rx) - R0 )) of $AFTER frames in 120 s"
+t_wait_for 60 received_ge $((R0 + AFTER)) ||
+    t_fail "after the server's death rx received $(( $(in_received rx) - R0 )) of $AFTER frames in 60 s"
+# timeouts while the sender still sends (once it stops, every sleep ends so)
+T1=$(rx_count out)
+R1=$(in_received rx)
 
 kill -INT "${IN_PID[tx]}"
 in_wait tx 30
@@ -84,4 +90,7 @@ t_log "after the death: $((SENT - R0)) frames (about $BURSTS bursts), $((S1 - S0
 # receiver that is still busy when the next burst comes.
 t_check "$((S1 - S0)) -ge $((BURSTS / 4))" \
     "the receiver kept sleeping after the server's death: $((S1 - S0)) sleeps for $BURSTS bursts"
+# A receiver that sleeps unrung wakes by its 100 ms timeout: one per burst.
+t_check "$(( (T1 - T0) * 10 )) -lt $(( (R1 - R0) / 32 ))" \
+    "... and was woken by doorbells, not by its timeout: $((T1 - T0)) timeouts for $(( (R1 - R0) / 32 )) bursts"
 t_pass "the server killed mid-stream: doorbells kept waking the receiver ($((S1 - S0)) sleeps after the death), all $SENT frames verified"
