@@ -46,10 +46,12 @@ srv_vector_fd(struct rte_eth_dev *dev, unsigned int v)
 
 /*
  * Whether we hold id's eventfds. After the server's death the roster is
- * the last one it sent, for good: nobody can join any more, and a peer we
- * knew keeps the eventfds it had, so ringing it stays right. A QEMU guest
- * cannot see that the server died and sleeps on its vector as before: its
- * doorbells must not stop.
+ * the last one it sent: a peer we knew keeps the eventfds it had, and a
+ * QEMU guest, which cannot see that the server died, sleeps on its vector
+ * as before, so its doorbells must not stop. A later incarnation under the
+ * same ID (named memory reopened by a restarted server) is not behind
+ * those eventfds: the control module rings only the incarnation it was
+ * aimed at when the bus was lost (ctl_aim).
  */
 static bool
 srv_reachable(struct rte_eth_dev *dev, uint16_t id)
