@@ -779,7 +779,6 @@ ivsh_ctl_counters_reset(struct rte_eth_dev *dev)
 }
 
 /* A word a data-path lcore writes: one relaxed load. */
-#define LOAD(p)	__atomic_load_n(&(p), __ATOMIC_RELAXED)
 
 /*
  * The operator's copy of the port (telemetry thread, or the application
@@ -801,7 +800,7 @@ ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v)
 	v->open = c->open;
 	v->attached = c->attached;
 	v->started = c->started;
-	v->evicted = LOAD(r->evicted) != 0;
+	v->evicted = IVSH_LOAD(r->evicted) != 0;
 	rte_eth_linkstatus_get(dev, &link);
 	v->link_up = link.link_status == RTE_ETH_LINK_UP;
 	v->slot = r->slot;
@@ -824,29 +823,29 @@ ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v)
 	v->target_id = c->target_id;
 	v->target_epoch = c->target_epoch;
 	v->can_sleep = __atomic_load_n(&c->can_sleep, __ATOMIC_RELAXED);
-	v->link_changes = LOAD(c->link_changes);
-	v->resets = LOAD(c->resets);
+	v->link_changes = IVSH_LOAD(c->link_changes);
+	v->resets = IVSH_LOAD(c->resets);
 	for (unsigned int q = 0; q < IVR_MAX_QUEUES; q++) {
 		const struct ivsh_rxq *rxq = c->rxq[q];
 		const struct ivsh_txq *txq = c->txq[q];
 
 		if (rxq != NULL) {
 			v->rxq_on |= 1u << q;
-			v->rxq[q].sessions = LOAD(rxq->ring.st.sessions);
-			v->rxq[q].sleeps = LOAD(rxq->ring.st.arms);
-			v->rxq[q].wakeups = LOAD(rxq->wakeups);
+			v->rxq[q].sessions = IVSH_LOAD(rxq->ring.st.sessions);
+			v->rxq[q].sleeps = IVSH_LOAD(rxq->ring.st.arms);
+			v->rxq[q].wakeups = IVSH_LOAD(rxq->wakeups);
 			v->rxq[q].zc = rxq->zc != NULL;
 			if (rxq->zc != NULL) {
-				v->rxq[q].zc_held = LOAD(rxq->zc->held);
-				v->rxq[q].zc_held_max = LOAD(rxq->zc->held_max);
+				v->rxq[q].zc_held = IVSH_LOAD(rxq->zc->held);
+				v->rxq[q].zc_held_max = IVSH_LOAD(rxq->zc->held_max);
 			}
 		}
 		if (txq != NULL) {
 			v->txq_on |= 1u << q;
-			v->txq[q].sessions = LOAD(txq->ring.st.sessions);
-			v->txq[q].doorbells = LOAD(txq->ring.st.kicks);
+			v->txq[q].sessions = IVSH_LOAD(txq->ring.st.sessions);
+			v->txq[q].doorbells = IVSH_LOAD(txq->ring.st.kicks);
 			v->txq[q].doorbells_suppressed =
-				LOAD(txq->ring.st.kicks_suppressed);
+				IVSH_LOAD(txq->ring.st.kicks_suppressed);
 			v->txq[q].aimed = txq->bell.fd >= 0 || txq->bell.reg != NULL;
 			v->txq[q].vector = txq->bell.val & 0xffff;
 		}

@@ -494,7 +494,6 @@ ivsh_xstats_reset(struct rte_eth_dev *dev)
 	return ivsh_stats_reset(dev);
 }
 
-#define PEEK(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 /* What each queue moved, logged at close or removal: for the operator,
  * and for applications that show no xstats (l2fwd). The queues are
@@ -509,11 +508,11 @@ log_queue_totals(struct rte_eth_dev *dev)
 			continue;
 		if (rxq->zc == NULL)
 			IVSH_LOG(INFO, dev, "RX queue %u at close: %" PRIu64 " frames, copied",
-					q, PEEK(rxq->ring.st.frames));
+					q, IVSH_LOAD(rxq->ring.st.frames));
 		else
 			IVSH_LOG(INFO, dev, "RX queue %u at close: %" PRIu64 " frames, %" PRIu64 " buffers lent zero-copy, %" PRIu64 " frames copied, %" PRIu64 " buffers stale",
-					q, PEEK(rxq->ring.st.frames), PEEK(rxq->zc->lent),
-					PEEK(rxq->zc->copied), PEEK(rxq->zc->stale));
+					q, IVSH_LOAD(rxq->ring.st.frames), IVSH_LOAD(rxq->zc->lent),
+					IVSH_LOAD(rxq->zc->copied), IVSH_LOAD(rxq->zc->stale));
 	}
 	for (uint16_t q = 0; q < dev->data->nb_tx_queues; q++) {
 		struct ivsh_txq *txq = dev->data->tx_queues[q];
@@ -521,8 +520,8 @@ log_queue_totals(struct rte_eth_dev *dev)
 		if (txq == NULL)
 			continue;
 		IVSH_LOG(INFO, dev, "TX queue %u at close: %" PRIu64 " frames in %" PRIu64 " descriptors, %" PRIu64 " of them pool buffers (no copy); %" PRIu64 " doorbells",
-				q, PEEK(txq->pkts), PEEK(txq->ring.st.descs),
-				PEEK(txq->ring.st.ext_descs), PEEK(txq->ring.st.kicks));
+				q, IVSH_LOAD(txq->pkts), IVSH_LOAD(txq->ring.st.descs),
+				IVSH_LOAD(txq->ring.st.ext_descs), IVSH_LOAD(txq->ring.st.kicks));
 	}
 }
 

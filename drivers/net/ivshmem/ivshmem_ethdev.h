@@ -31,6 +31,8 @@
 #define IVSH_INTR_SPIN_US	20
 /* Zero-copy RX copies frames shorter than this (rx_copy_break). */
 #define IVSH_RX_COPY_BREAK	256
+/* A counter another thread writes, read once (control, telemetry, logs). */
+#define IVSH_LOAD(x)	__atomic_load_n(&(x), __ATOMIC_RELAXED)
 /* Pool TX copies frames shorter than this (tx_copy_break). */
 #define IVSH_TX_COPY_BREAK	256
 /* A zero-copy RX queue released while the application holds its mbufs
