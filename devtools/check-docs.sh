@@ -19,6 +19,8 @@
 #      matrix) marks Y is named in the first column of a row of the guide's
 #      Features table that says Y: the matrix claims only what the guide
 #      says a test checks.
+#   5. The libvirt domain XML in doc/guides/vms.md is what
+#      devtools/vm/libvirt.sh --example prints (the vm_libvirt scenario's).
 #
 # "In the tree" means tracked by git, or new and not ignored, and present
 # (ivshmem_tree_files in devtools/lib.sh). Each problem is printed as
@@ -256,10 +258,26 @@ check_features() {
     done < "$ini"
 }
 
+# --- 5. the libvirt example ----------------------------------------------
+# doc/guides/vms.md shows the domain XML the vm_libvirt scenario uses:
+# the block after the line "<!-- devtools/vm/libvirt.sh --example -->" is
+# that command's output, line for line.
+check_libvirt_example() {
+    local guide=doc/guides/vms.md marker='<!-- devtools/vm/libvirt.sh --example -->' start shown want
+    start=$(grep -nF -- "$marker" "$guide" | cut -d: -f1)
+    [[ -n $start ]] || { problem "$guide:1: no $marker line before the libvirt example"; return; }
+    # the fenced block after the marker, fences excluded
+    shown=$(awk -v s="$start" 'NR > s && /^```/ { if (on) exit; on = 1; next } on' "$guide")
+    want=$(bash devtools/vm/libvirt.sh --example)
+    [[ $shown == "$want" ]] ||
+        problem "$guide:$start: the libvirt example is not what devtools/vm/libvirt.sh --example prints: $(diff <(echo "$want") <(echo "$shown") | head -n 4 | tr '\n' ' ')"
+}
+
 check_readme_paths
 check_labels
 check_links
 check_features
+check_libvirt_example
 
 (( problems == 0 )) || t_fail "$problems problem(s): the documents say what the tree does not"
 t_pass "README paths, ordering labels, doc links and the features matrix agree with the tree"

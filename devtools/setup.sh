@@ -37,6 +37,10 @@ PACKAGES=(
     shellcheck gdb
     lintian systemd man-db
 )
+# Installed without their recommendations (libvirt's pull in LVM and the
+# other hypervisors' drivers): the vm_libvirt scenario needs the QEMU
+# driver's daemon and virsh only.
+PACKAGES_LEAN=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 
 # The driver-SDK headers the PMD includes (DPDK 22.11 installs them only when
 # built with -Denable_driver_sdk=true). Headers they include that are missing
@@ -89,17 +93,26 @@ apt_update_if_needed() {
 }
 
 install_packages() {
-    local p missing=()
+    local p missing=() lean=()
     for p in "${PACKAGES[@]}"; do
         pkg_installed "$p" || missing+=("$p")
     done
-    if (( ${#missing[@]} == 0 )); then
-        log "all ${#PACKAGES[@]} packages installed"
+    for p in "${PACKAGES_LEAN[@]}"; do
+        pkg_installed "$p" || lean+=("$p")
+    done
+    if (( ${#missing[@]} + ${#lean[@]} == 0 )); then
+        log "all $(( ${#PACKAGES[@]} + ${#PACKAGES_LEAN[@]} )) packages installed"
         return 0
     fi
     apt_update_if_needed
-    log "apt-get install ${missing[*]}"
-    apt-get "${APT_OPTS[@]}" install -y "${missing[@]}" < /dev/null
+    if (( ${#missing[@]} )); then
+        log "apt-get install ${missing[*]}"
+        apt-get "${APT_OPTS[@]}" install -y "${missing[@]}" < /dev/null
+    fi
+    if (( ${#lean[@]} )); then
+        log "apt-get install --no-install-recommends ${lean[*]}"
+        apt-get "${APT_OPTS[@]}" install -y --no-install-recommends "${lean[@]}" < /dev/null
+    fi
 }
 
 # --- deb-src entry -------------------------------------------------------------
