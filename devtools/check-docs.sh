@@ -264,11 +264,12 @@ check_features() {
 # that command's output, line for line.
 check_libvirt_example() {
     local guide=doc/guides/vms.md marker='<!-- devtools/vm/libvirt.sh --example -->' start shown want
-    start=$(grep -nF -- "$marker" "$guide" | cut -d: -f1)
+    start=$(grep -nF -- "$marker" "$guide" | head -n 1 | cut -d: -f1) || true
     [[ -n $start ]] || { problem "$guide:1: no $marker line before the libvirt example"; return; }
     # the fenced block after the marker, fences excluded
     shown=$(awk -v s="$start" 'NR > s && /^```/ { if (on) exit; on = 1; next } on' "$guide")
-    want=$(bash devtools/vm/libvirt.sh --example)
+    want=$(bash devtools/vm/libvirt.sh --example) ||
+        { problem "devtools/vm/libvirt.sh --example failed"; return; }
     [[ $shown == "$want" ]] ||
         problem "$guide:$start: the libvirt example is not what devtools/vm/libvirt.sh --example prints: $(diff <(echo "$want") <(echo "$shown") | head -n 4 | tr '\n' ' ')"
 }

@@ -23,11 +23,12 @@
 # --build defaults to build-fuzz/ (devtools/test.sh makes it), --out to a
 # new directory under ${TMPDIR:-/tmp}.
 set -euo pipefail
-TOP=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=devtools/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { sed -n '4,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-build=$TOP/build-fuzz out='' jobs=$(nproc) seconds=600
+build=$IVSHMEM_ROOT/build-fuzz out='' jobs=$(nproc) seconds=600
 declare -A budget=()
 while (( $# )); do
     case $1 in
@@ -47,6 +48,8 @@ done
 [[ -f $build/build.ninja ]] || { echo "fuzz-campaign: $build is not a meson build directory" >&2; exit 2; }
 [[ -n $out ]] || out=$(mktemp -d "${TMPDIR:-/tmp}/ivshmem-fuzz-campaign.XXXXXX")
 mkdir -p "$out"
+# A campaign's findings are its own: an earlier one's would be counted.
+[[ -z $(ls -A "$out") ]] || { echo "fuzz-campaign: $out is not empty" >&2; exit 2; }
 
 # "NAME FUZZER CORPUS" of each harness in suite fuzz: fuzz-run.sh's
 # arguments are the fuzzer, its corpus and the seconds of suite fuzz.
@@ -63,15 +66,22 @@ for name in "${!budget[@]}"; do
         { echo "fuzz-campaign: no harness $name in $build" >&2; exit 2; }
 done
 
-# run NAME FUZZER CORPUS SEED: one harness, its log in OUT/NAME/fuzz.log
+# run NAME FUZZER CORPUS SEED: one harness, its log in OUT/NAME/fuzz.log.
+# The fuzzer goes with it when it is killed.
 run() {
-    local name=$1 fuzzer=$2 corpus=$3 seed=$4 dir=$out/$1 rc=0
+    local name=$1 fuzzer=$2 corpus=$3 seed=$4 dir=$out/$1 rc=0 pid
     mkdir -p "$dir/new"
-    "$fuzzer" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -close_fd_mask=3 \
-        "-artifact_prefix=$dir/" "-seed=$seed" "-max_total_time=${budget[$name]:-$seconds}" \
-        "$dir/new" "$corpus" > "$dir/fuzz.log" 2>&1 || rc=$?
+    "$fuzzer" "${IVSHMEM_FUZZ_OPTS[@]}" "-artifact_prefix=$dir/" "-seed=$seed" \
+        "-max_total_time=${budget[$name]:-$seconds}" \
+        "$dir/new" "$corpus" > "$dir/fuzz.log" 2>&1 &
+    pid=$!
+    trap 'kill "$pid" 2> /dev/null; exit 143' TERM
+    wait "$pid" || rc=$?
     echo "$rc" > "$dir/rc"
 }
+# Killed (TERM, HUP; Ctrl-C reaches the fuzzers themselves): the harnesses
+# running go too.
+trap 'kill $(jobs -p) 2> /dev/null; exit 143' TERM HUP
 
 echo "fuzz-campaign: ${#harnesses[@]} harnesses, $jobs at a time, into $out"
 seed=1

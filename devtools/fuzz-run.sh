@@ -23,8 +23,9 @@ fi
 fuzzer=$1 corpus=$2 seconds=$3
 [[ -x $fuzzer ]] || t_fail "$fuzzer is not built"
 [[ -d $corpus ]] || t_fail "no corpus directory $corpus"
-opts=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1
-    "-artifact_prefix=$T_DIR/" -close_fd_mask=3)
+# shellcheck source=devtools/lib.sh
+. "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+opts=("${IVSHMEM_FUZZ_OPTS[@]}" "-artifact_prefix=$T_DIR/")
 
 "$fuzzer" "${opts[@]}" -runs=0 "$corpus" > "$T_DIR/replay.log" 2>&1 ||
     t_fail "the committed corpus $corpus crashes $fuzzer (log above)"

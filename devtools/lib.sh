@@ -20,6 +20,10 @@ IVSHMEM_SDK_INC=$IVSHMEM_DEPS/dpdk-sdk/include
 IVSHMEM_L2FWD_DIR=$IVSHMEM_DEPS/l2fwd
 IVSHMEM_L2FWD=$IVSHMEM_L2FWD_DIR/build/l2fwd
 
+# libFuzzer's options for every run of a harness (suite fuzz, a campaign):
+# the same limits, a final stats block, the harness's own output quiet.
+IVSHMEM_FUZZ_OPTS=(-rss_limit_mb=2048 -timeout=10 -print_final_stats=1 -close_fd_mask=3)
+
 log()  { printf '%s: %s\n' "$PROG" "$*"; }
 warn() { printf '%s: WARNING: %s\n' "$PROG" "$*" >&2; }
 die()  { printf '%s: ERROR: %s\n' "$PROG" "$*" >&2; exit 1; }

@@ -8,8 +8,10 @@
 # IOMMU, ivshmem devices at 00:10.0, 00:11.0, ...), and a private libvirt
 # daemon that starts such domains without systemd.
 #
-# Sourced by the vm_libvirt scenario. Run on its own it prints the example
-# that doc/guides/vms.md shows (check-docs compares the two):
+# Sources vmlib.sh; sourced by the vm_libvirt scenario (the guest's kernel,
+# command line and job come from vmlib.sh, as run.sh's do). Run on its own
+# it prints the example that doc/guides/vms.md shows (check-docs compares
+# the two):
 #
 #   devtools/vm/libvirt.sh --example
 #
@@ -19,6 +21,8 @@
 #   doorbell=SOCK:VECTORS   <shmem> ivshmem-doorbell, our ivshmem-server on
 #                           SOCK
 set -euo pipefail
+# shellcheck source=devtools/vm/vmlib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/vmlib.sh"
 
 # lv_domain TYPE NAME KERNEL INITRD CMDLINE CONSOLE JOBDIR DEVICE...: the
 # domain XML on stdout. TYPE is kvm, or qemu (TCG) where KVM cannot run
@@ -107,17 +111,24 @@ EOF
 # libvirtd where there is no virtqemud, as in Debian 12), in a mount
 # namespace of its own where its configuration, state and runtime
 # directories are DIR's: nothing of the machine's libvirt is read or
-# changed, and no systemd is needed. LV_PID is its process, LV_SOCK its
-# socket and LV_URI how to reach it. QEMU runs as root with no cgroups,
-# namespaces or security driver (the harness's guests read the host root
-# over 9p).
+# changed, and no systemd is needed. The mount points it needs are made
+# where missing (empty directories, removed by lv_daemon_stop). LV_PID is
+# its process, LV_SOCK its socket and LV_URI how to reach it. QEMU runs as
+# root with no cgroups, namespaces or security driver (the harness's
+# guests read the host root over 9p).
 lv_daemon_start() {
 	local dir=$1 d daemon=virtqemud
 	command -v virtqemud > /dev/null || daemon=libvirtd
 	for d in etc run lib log cache sock; do mkdir -p "$dir/$d"; done
+	: > "$dir/made"
+	for d in /etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt; do
+		[ -d "$d" ] && continue
+		mkdir -p "$d"
+		echo "$d" >> "$dir/made"
+	done
 	cat > "$dir/etc/$daemon.conf" <<EOF
 unix_sock_dir = "$dir/sock"
-log_outputs = "1:file:$dir/log/daemon.log"
+log_outputs = "3:file:$dir/log/daemon.log"
 EOF
 	cat > "$dir/etc/qemu.conf" <<EOF
 user = "root"
@@ -143,7 +154,6 @@ EOF
 	unshare --mount --propagation private -- bash -c '
 		set -e
 		dir=$1
-		mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt
 		mount --bind "$dir/etc" /etc/libvirt
 		mount --bind "$dir/run" /run/libvirt
 		mount --bind "$dir/lib" /var/lib/libvirt
@@ -154,8 +164,36 @@ EOF
 		exec "$2" --config "$dir/etc/$2.conf" --pid-file "$dir/run/$2.pid"' lv "$dir" "$daemon" \
 		> "$dir/log/daemon.out" 2>&1 &
 	LV_PID=$!
+	echo "$LV_PID" > "$dir/daemon.pid"
 	LV_SOCK=$dir/sock/$([ $daemon = virtqemud ] && echo virtqemud-sock || echo libvirt-sock)
 	LV_URI="qemu:///system?socket=$LV_SOCK"
+}
+
+# lv_daemon_stop DIR: the QEMUs of lv_daemon_start's daemon killed (it
+# starts them in sessions of their own, and leaves them running when it
+# ends), then the daemon, waited for; the mount points it made removed.
+lv_daemon_stop() {
+	local dir=$1 p pid i
+	for p in "$dir"/run/qemu/*.pid; do
+		pid=$(cat "$p" 2> /dev/null) || continue
+		[ "$pid" = "$(cat "$dir/daemon.pid")" ] || kill -KILL "$pid" 2> /dev/null || true
+	done
+	pid=$(cat "$dir/daemon.pid" 2> /dev/null) || return 0
+	kill -TERM "$pid" 2> /dev/null || true
+	for i in $(seq 50); do
+		kill -0 "$pid" 2> /dev/null || break
+		[ "$i" -lt 50 ] || kill -KILL "$pid" 2> /dev/null || true
+		sleep 0.2
+	done
+	while read -r p; do rmdir "$p" 2> /dev/null || true; done < "$dir/made"
+}
+
+# lv_watchdog OWNER DIR: once process OWNER has ended, however it ended
+# (a test killed by its time limit runs no cleanup), lv_daemon_stop DIR.
+lv_watchdog() {
+	setsid bash -c 'while kill -0 "$1" 2> /dev/null; do sleep 1; done
+		. "$3"; lv_daemon_stop "$2"' lv-watchdog "$1" "$2" "${BASH_SOURCE[0]}" \
+		< /dev/null > /dev/null 2>&1 &
 }
 
 # lv_virsh ARGS...: virsh against the daemon of lv_daemon_start.
@@ -167,8 +205,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	case "${1:-}" in
 	--example)
 		# The guide's example: one plain link, one doorbell link.
-		lv_domain kvm vm-a /boot/vmlinuz-VERSION /path/to/initramfs \
-			'console=ttyS0 panic=-1 no_timer_check intel_iommu=on vm.hugepages=256 vm.bind=none' \
+		vm_opt_bind=none
+		lv_domain kvm vm-a /boot/vmlinuz-VERSION /path/to/initramfs "$(vm_cmdline)" \
 			/path/to/console.log /path/to/job \
 			plain=link0:16 doorbell=/run/ivshmem-link1.sock:2
 		;;

@@ -160,6 +160,15 @@ vm_accel() {
 	echo "$accel"
 }
 
+# The guest kernel's command line, from the vm_opt_* variables (why each
+# word: vm_qemu_args).
+vm_cmdline() {
+	local cmdline="console=ttyS0 panic=-1 no_timer_check intel_iommu=on"
+	cmdline+=" vm.hugepages=$vm_opt_hugepages vm.bind=$vm_opt_bind"
+	[ -z "$vm_opt_append" ] || cmdline+=" $vm_opt_append"
+	echo "$cmdline"
+}
+
 # vm_qemu_args HANDLE: writes the QEMU command line to HANDLE/qemu.args, one
 # argument a line. Reads the vm_opt_* variables that run.sh sets.
 vm_qemu_args() {
@@ -179,9 +188,7 @@ vm_qemu_args() {
 	# intel_iommu=on turns it on in kernels that default to off.
 	# no_timer_check: under TCG the kernel's check that the IO-APIC timer
 	# ticks can fail, and with interrupt remapping that is a panic.
-	cmdline="console=ttyS0 panic=-1 no_timer_check intel_iommu=on"
-	cmdline+=" vm.hugepages=$vm_opt_hugepages vm.bind=$vm_opt_bind"
-	[ -n "$vm_opt_append" ] && cmdline+=" $vm_opt_append"
+	cmdline=$(vm_cmdline)
 	{
 		echo "$VM_QEMU"
 		printf '%s\n' -name "$vm_opt_name" -nodefaults -no-user-config \
