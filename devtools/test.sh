@@ -35,7 +35,7 @@
 #     (ivshmem-integrity, ivshmem-bench, ivshmem-server), where the few
 #     false ones (DPDK's inline rte_ring; a teardown ordered by EAL's
 #     interrupt lock) are suppressed by name in
-#     drivers/net/ivshmem/tests/tsan-dpdk.supp. The four tests whose
+#     drivers/net/ivshmem/tests/tsan-dpdk.supp. The five tests whose
 #     traffic runs in testpmd only skip, saying so, and so do kill-restart
 #     and freeze-thaw, whose 1 s bound from a kill or a SIGSTOP to link down
 #     TSan's slowdown breaks, and lsc-thread, whose two ports in one
