@@ -29,6 +29,10 @@
 
 #include "bench.h"
 
+/* The report stream's line buffer: as ivshmem-integrity's out_buf, a
+ * buffer of its own, so that each line is written whole. */
+static char out_buf[4096];
+
 static void
 on_signal(int sig)
 {
@@ -236,7 +240,7 @@ main(int argc, char **argv)
 	}
 	run.o = &o;
 	run.out = o.json ? stderr : stdout;
-	setvbuf(run.out, NULL, _IOLBF, 0);
+	setvbuf(run.out, out_buf, _IOLBF, sizeof(out_buf));
 	run.stop = "?";
 	if (bench_port_start(&o, &run.port) != 0) {
 		if (o.json) {

@@ -381,6 +381,15 @@ struct rx {
 	uint64_t intr_wakes, intr_timeouts; /* --rx-mode intr: how sleeps ended */
 };
 
+/*
+ * The buffer of the stream the run reports on, line-buffered: scripts read
+ * it as it comes, a line at a time. A buffer of its own, because glibc
+ * keeps the 1-byte buffer of a stream that was unbuffered (stderr, which
+ * EAL already wrote) and then writes each piece of a line on its own, so
+ * a process killed mid-line would leave half a line.
+ */
+static char out_buf[4096];
+
 static void
 rx_progress(struct run *r, uint64_t now)
 {
@@ -697,7 +706,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	r->o = &o;
 	r->out = o.json ? stderr : stdout;
-	setvbuf(r->out, NULL, _IOLBF, 0);	/* scripts read it as it comes */
+	setvbuf(r->out, out_buf, _IOLBF, sizeof(out_buf));
 	if (integ_port_start(&o, &r->port, r->out) != 0) {
 		rte_eal_cleanup();
 		return INTEG_EXIT_USAGE;
