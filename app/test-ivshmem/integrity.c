@@ -378,7 +378,8 @@ struct rx {
 	unsigned int reports;
 	struct integ_hold *hold;	/* --hold, --free-thread; NULL: free here */
 	unsigned int pool_in_use[2];	/* mbufs in use: at start, at the end */
-	uint64_t intr_wakes, intr_timeouts; /* --rx-mode intr: how sleeps ended */
+	/* --rx-mode intr: how sleeps ended, with the link up and down */
+	uint64_t intr_wakes, intr_timeouts, intr_down_wakes, intr_down_timeouts;
 };
 
 /*
@@ -399,8 +400,9 @@ rx_progress(struct run *r, uint64_t now)
 			(now - r->start_ms) / 1000.0, x->received, x->lost,
 			x->reordered, x->corrupt, x->stale, x->foreign, x->n_stamps);
 	if (r->o->rx_intr)
-		fprintf(r->out, ", woken %" PRIu64 ", timed out %" PRIu64 ", sleeps announced %" PRId64,
-				x->intr_wakes, x->intr_timeouts, integ_rx_sleeps(r->o));
+		fprintf(r->out, ", woken %" PRIu64 ", timed out %" PRIu64 ", down-woken %" PRIu64 ", down-timeouts %" PRIu64 ", sleeps announced %" PRId64,
+				x->intr_wakes, x->intr_timeouts, x->intr_down_wakes,
+				x->intr_down_timeouts, integ_rx_sleeps(r->o));
 	fputc('\n', r->out);
 }
 
@@ -601,13 +603,33 @@ rx_json(const struct rx *x, const struct rte_eth_stats *st, const char *why)
 		printf("%s{\"stamp\":\"0x%016" PRIx64 "\",\"frames\":%" PRIu64 ",\"first_mono_ms\":%" PRIu64 "}",
 				i ? "," : "", x->stamps[i].stamp, x->stamps[i].frames,
 				x->stamps[i].first_mono_ms);
-	printf("],\"port_ipackets\":%" PRIu64 ",\"port_ierrors\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",\"mbufs_in_use_start\":%u,\"mbufs_in_use_end\":%u,\"intr_wakes\":%" PRIu64 ",\"intr_timeouts\":%" PRIu64 ",",
+	printf("],\"port_ipackets\":%" PRIu64 ",\"port_ierrors\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64 ",\"stop\":\"%s\",\"elapsed_ms\":%" PRIu64 ",\"mbufs_in_use_start\":%u,\"mbufs_in_use_end\":%u,\"intr_wakes\":%" PRIu64 ",\"intr_timeouts\":%" PRIu64 ",\"intr_down_wakes\":%" PRIu64 ",\"intr_down_timeouts\":%" PRIu64 ",",
 			st->ipackets, st->ierrors, st->rx_nombuf, x->run.stop,
 			integ_mono_ms() - x->run.start_ms, x->pool_in_use[0],
-			x->pool_in_use[1], x->intr_wakes, x->intr_timeouts);
+			x->pool_in_use[1], x->intr_wakes, x->intr_timeouts,
+			x->intr_down_wakes, x->intr_down_timeouts);
 	json_xstats(&x->run);
 	json_link_events(stdout, &x->run.port);
 	printf(",\"pass\":%s,\"why\":\"%s\"}\n", why[0] ? "false" : "true", why);
+}
+
+/* How long an empty pass may sleep: --intr-timeout, cut short where the
+ * run would meanwhile end (--timeout, --idle, the wait for extra frames
+ * after --count) or print progress. */
+static int
+rx_sleep_ms(const struct rx *x, uint64_t now)
+{
+	const struct integ_opts *o = x->run.o;
+	uint64_t at = now + o->intr_timeout_ms;	/* the sleep's end */
+
+	at = RTE_MIN(at, x->run.start_ms + o->timeout_ms);
+	if (x->count_reached_ms != 0)
+		at = RTE_MIN(at, x->count_reached_ms + COUNT_GRACE_MS);
+	if (o->idle_ms != 0 && x->received > 0)
+		at = RTE_MIN(at, x->last_frame_ms + o->idle_ms);
+	if (o->progress_ms != 0)
+		at = RTE_MIN(at, x->run.next_progress_ms);
+	return at > now ? (int)(at - now) : 1;
 }
 
 static int
@@ -647,12 +669,20 @@ rx_main(struct rx *x)
 				rte_delay_us_sleep(o->rx_pause_us);
 		}
 		/* Nothing on any queue: sleep until rung (bounded, so link
-		 * changes, --idle and --timeout are still seen). */
+		 * changes, --idle and --timeout are still seen). Counted apart
+		 * with the link down: no peer to ring us then. */
 		if (!got && o->rx_intr) {
-			if (integ_intr_sleep(o, 100))
+			bool up = x->run.port.up;
+			bool woken = integ_intr_sleep(o, rx_sleep_ms(x, integ_mono_ms()));
+
+			if (up && woken)
 				x->intr_wakes++;
-			else
+			else if (up)
 				x->intr_timeouts++;
+			else if (woken)
+				x->intr_down_wakes++;
+			else
+				x->intr_down_timeouts++;
 		}
 	}
 	if (x->hold != NULL)

@@ -34,8 +34,9 @@ integ_intr_setup(const struct integ_opts *o)
  * Arm all queues, sleep, disarm. Arming reports work that came meanwhile by
  * waking us at once, so nothing is missed between the last empty poll and
  * the sleep; the timeout only bounds how long link changes and --timeout
- * wait. Returns whether an interrupt (a doorbell, or the PMD's own wake)
- * ended the sleep, not the timeout.
+ * wait. A signal ends the sleep too (SIGINT stops the run). Returns whether
+ * an interrupt (a doorbell, or the PMD's own wake) ended the sleep, not the
+ * timeout or a signal.
  */
 bool
 integ_intr_sleep(const struct integ_opts *o, int timeout_ms)
@@ -45,7 +46,7 @@ integ_intr_sleep(const struct integ_opts *o, int timeout_ms)
 
 	for (uint16_t q = 0; q < o->queues; q++)
 		rte_eth_dev_rx_intr_enable(o->port, q);
-	n = rte_epoll_wait(RTE_EPOLL_PER_THREAD, ev, o->queues, timeout_ms);
+	n = rte_epoll_wait_interruptible(RTE_EPOLL_PER_THREAD, ev, o->queues, timeout_ms);
 	for (uint16_t q = 0; q < o->queues; q++)
 		rte_eth_dev_rx_intr_disable(o->port, q);
 	return n > 0;
@@ -77,8 +78,8 @@ integ_json_xstats(FILE *f, uint16_t port)
 /*
  * The sleeps the port's RX queues announced (net_ivshmem's rx_qN_sleeps),
  * summed; -1 when the port has no such xstats. A queue announces a sleep
- * only when its peer can ring it: a receiver that is woken at once
- * instead (no doorbell to wait for) does not count.
+ * only when its peer can ring it: a wait without one (woken at once, or
+ * sleeping while no peer runs) does not count.
  */
 int64_t
 integ_rx_sleeps(const struct integ_opts *o)

@@ -22,6 +22,7 @@ enum {
 	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
 	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD, OPT_UNTIL_LINK_DOWN, OPT_TX_POOL,
 	OPT_RX_PAUSE, OPT_TX_RESETUP, OPT_TX_POOL_FILL, OPT_TX_PAUSE,
+	OPT_INTR_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +40,7 @@ static const struct option long_opts[] = {
 	{ "progress",   required_argument, NULL, OPT_PROGRESS },
 	{ "restart-ok", no_argument,       NULL, OPT_RESTART_OK },
 	{ "rx-mode",    required_argument, NULL, OPT_RX_MODE },
+	{ "intr-timeout", required_argument, NULL, OPT_INTR_TIMEOUT },
 	{ "link-spin",  no_argument,       NULL, OPT_LINK_SPIN },
 	{ "hold",       required_argument, NULL, OPT_HOLD },
 	{ "free-thread", no_argument,      NULL, OPT_FREE_THREAD },
@@ -70,6 +72,7 @@ static const struct {
 	{ OPT_IDLE, IVN_MSEC(0, 86400000) },
 	{ OPT_WAIT_LINK, IVN_MSEC(0, 86400000) },
 	{ OPT_PROGRESS, IVN_MSEC(0, 86400000) },
+	{ OPT_INTR_TIMEOUT, IVN_MSEC(1, 86400000) },
 	{ OPT_HOLD, IVN_UINT(0, INTEG_MAX_HOLD) },
 	{ OPT_RX_PAUSE, IVN_UINT(0, 1000000) },
 	{ OPT_TX_PAUSE, IVN_UINT(0, 1000000) },
@@ -140,6 +143,10 @@ integ_usage(FILE *f)
 "                      on every queue, and --count is a minimum\n"
 "  --rx-mode poll|intr rx: busy-poll (default), or sleep on the queues' RX\n"
 "                      interrupts whenever a pass over them finds nothing\n"
+"  --intr-timeout S    rx, --rx-mode intr: sleep at most S seconds at a time\n"
+"                      (default 0.1); a sleep also ends where --timeout, --idle,\n"
+"                      --progress or the wait for extra frames after --count\n"
+"                      would end the run or print: %s\n"
 "  --link-spin         a second thread calls rte_eth_link_get_nowait() in a\n"
 "                      tight loop for the whole run (the driver must keep\n"
 "                      its link state to itself); its call count is printed\n"
@@ -175,8 +182,8 @@ integ_usage(FILE *f)
 		allowed(OPT_COUNT), INTEG_MIN_FRAME, allowed(OPT_MIN_SIZE),
 		allowed(OPT_MAX_SIZE), allowed(OPT_SEED), allowed(OPT_TIMEOUT),
 		allowed(OPT_IDLE), allowed(OPT_WAIT_LINK), allowed(OPT_PROGRESS),
-		allowed(OPT_HOLD), allowed(OPT_RX_PAUSE), allowed(OPT_TX_PAUSE),
-		allowed(OPT_TX_RESETUP));
+		allowed(OPT_INTR_TIMEOUT), allowed(OPT_HOLD), allowed(OPT_RX_PAUSE),
+		allowed(OPT_TX_PAUSE), allowed(OPT_TX_RESETUP));
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -217,6 +224,7 @@ opts_default(struct integ_opts *o)
 	o->min_size = INTEG_MIN_FRAME;
 	o->max_size = 1514;
 	o->timeout_ms = 60000;
+	o->intr_timeout_ms = 100;
 	o->wait_link_ms = UINT64_MAX;	/* role default, below */
 	if (getrandom(&o->seed, sizeof(o->seed), 0) != sizeof(o->seed))
 		o->seed = (uint64_t)time(NULL);
@@ -271,6 +279,9 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		break;
 	case OPT_PROGRESS:
 		o->progress_ms = v;
+		break;
+	case OPT_INTR_TIMEOUT:
+		o->intr_timeout_ms = v;
 		break;
 	case OPT_LINK_SPIN:
 		o->link_spin = true;

@@ -34,6 +34,7 @@ struct integ_opts {
 	uint64_t progress_ms;	/* a progress line this often; 0 = never */
 	bool restart_ok;	/* rx: the sender may restart (new stamp) */
 	bool rx_intr;		/* rx: sleep on RX interrupts when idle */
+	uint64_t intr_timeout_ms;	/* rx --rx-mode intr: longest sleep */
 	bool link_spin;		/* a thread polls the link without pause */
 	uint32_t hold;		/* rx: keep the last N frames' mbufs */
 	bool free_thread;	/* rx: free mbufs on another thread */

@@ -49,6 +49,7 @@ integ|--min-size 059|2|--min-size=059: leading zero: decimal only, not octal; al
 integ|--timeout 0|2|--timeout=0: out of range; allowed: seconds in 0.001..86400
 integ|--idle 1.5s|2|--idle=1.5s: trailing characters 's'; allowed: seconds in 0..86400
 integ|--rx-mode sleep|2|--rx-mode=sleep: not a mode; allowed: poll or intr
+integ|--intr-timeout 0|2|--intr-timeout=0: out of range; allowed: seconds in 0.001..86400
 ring|--seconds 0.01|1|--seconds=0.01: out of range; allowed: seconds in 0.05..60
 ring|--ring 1000|1|--ring=1000: not a power of two; allowed: a power of two in 64..16384
 ring|--bursts 1,0x8|1|--bursts=0x8: hexadecimal is not accepted, decimal only; allowed: an integer in 1..512

@@ -139,8 +139,9 @@ sleeps=$(xstat "$WORK/rx-doorbell.out" rx_q0_sleeps)
 wakeups=$(xstat "$WORK/rx-doorbell.out" rx_q0_wakeups)
 bells=$(xstat "$WORK/tx-doorbell.out" tx_q0_doorbells)
 # A sleep the receiver announced ends by an event (the doorbell's MSI-X
-# interrupt) or by its 100 ms timeout; its waits without a sleep (no peer
-# to ring it yet, or frames came meanwhile) end at once, by an event.
+# interrupt) or by its 100 ms timeout; its waits without a sleep end at
+# once, by an event (frames came meanwhile), or, with the link down (no
+# sender yet), by the timeout, counted apart (intr_down_timeouts).
 timeouts=$(json_field "$WORK/rx-doorbell.out" intr_timeouts)
 t_log "doorbell link: $FRAMES frames, doorbells $bells ($(awk "BEGIN{printf \"%.4f\", $bells/$FRAMES}")/frame), sleeps $sleeps, wakeups $wakeups, sleeps ended by the timeout $timeouts"
 t_check "$sleeps -gt 0" "doorbell link: the receiver slept ($sleeps times): interrupt mode exercised"

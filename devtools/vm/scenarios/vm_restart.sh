@@ -28,6 +28,9 @@ vm_start tx1 "${DEV[@]}" --timeout 300 -- sh -c "
 # Wait for traffic (the receiver reports progress), then pull the plug.
 # The bounds only stop a run that hangs (two guests boot under TCG).
 t_wait_log "$(vm_job rx)/out.log" 'received [1-9]' 120 || t_fail "no traffic before the restart"
+# ... and the receiver has seen its link up (it may get frames a control
+# step before that), so there is a link to go down.
+t_wait_log "$(vm_job rx)/out.log" '^link up at' 60 || t_fail "the receiver saw no link up"
 t_log "traffic flowing: killing the sending VM's QEMU"
 vm_kill tx1
 # The receiver sees the link go down (its peer's heartbeat stops) before

@@ -74,6 +74,7 @@ vm_start tx1 "${DEV[@]}" --timeout 300 -- sh -c "
 		--wait-link 90 --timeout 200"
 t_wait_log "$(vm_job rx)/out.log" 'received [0-9]{4,}' 150 ||
 	t_fail "the receiver got fewer than 1000 frames from the first sender"
+t_wait_log "$(vm_job rx)/out.log" '^link up at' 60 || t_fail "the receiver saw no link up"
 t_log "the receiver holds the last $HOLD frames' buffers: killing the sending VM's QEMU"
 vm_kill tx1
 t_wait_log "$(vm_job rx)/out.log" '^link down at' 60 ||

@@ -9,7 +9,8 @@
  *     says a peer joined or left);
  *   - the application thread: open (probe), start, stop, reset, close, and
  *     queue setup and release;
- *   - a data-path lcore: an RX queue about to sleep reads can_sleep;
+ *   - a data-path lcore: an RX queue about to sleep reads can_sleep and
+ *     rx_idle;
  *   - an operator's thread (telemetry, the private dump): ivsh_ctl_view
  *     copies the state and writes nothing.
  * The lock is held for one step at a time, never while waiting: not for
@@ -101,6 +102,68 @@ ctl_frame_limits(struct ivsh_adapter *ad)
 					__ATOMIC_RELAXED);
 }
 
+/* What an RX queue whose peer cannot ring it does (enum ivsh_rx_idle). */
+static enum ivsh_rx_idle
+ctl_rx_idle(const struct ivsh_adapter *ad)
+{
+	const struct ivr_peer_view *pv = &ad->region.pv;
+
+	if (!ad->ctl.attached || __atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED))
+		return IVSH_RX_DETACHED;
+	/* started, its heartbeat not seen to stop, still on the bus: it may
+	 * send, even with the link down (a config we refuse, a heartbeat not
+	 * yet seen to move) */
+	if (!ad->ctl.peer_left && pv->state == IVR_STATE_RUN &&
+			pv->why != IVR_DOWN_DEAD)
+		return IVSH_RX_LIVE;
+	return IVSH_RX_IDLE;
+}
+
+/* Every RX queue of an application in interrupt mode returns from its
+ * wait, to wait again the way the peer now calls for. */
+static void
+ctl_wake_rx(struct rte_eth_dev *dev)
+{
+	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	uint64_t one = 1;
+
+	if (!dev->data->dev_conf.intr_conf.rxq)
+		return;
+	for (uint16_t q = 0; q < RTE_DIM(ad->ctl.rxq); q++) {
+		const struct ivsh_rxq *rxq = ad->ctl.rxq[q];
+
+		if (rxq != NULL && rxq->wake_fd >= 0 &&
+				write(rxq->wake_fd, &one, sizeof(one)) == sizeof(one))
+			__atomic_fetch_add(&ad->ctl.rx_idle_wakes, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * How an RX queue in interrupt mode waits (ivsh_ctl_rx_sleep): armed while
+ * the peer can ring it, otherwise by rx_idle. A queue that may be waiting
+ * the wrong way for what changed is woken: one that sleeps unarmed when
+ * the peer becomes able to ring it, or when a running peer comes (it would
+ * sleep until its caller's timeout), and one that sleeps armed when the
+ * peer can no longer ring it.
+ */
+static void
+ctl_rx_wait(struct rte_eth_dev *dev, bool can_sleep)
+{
+	struct ivsh_ctl *c = &ivsh_adapter(dev)->ctl;
+	enum ivsh_rx_idle idle = ctl_rx_idle(ivsh_adapter(dev));
+	bool wake = can_sleep != c->can_sleep ||
+		(idle == IVSH_RX_LIVE && c->rx_idle != IVSH_RX_LIVE);
+
+	if (idle == c->rx_idle && can_sleep == c->can_sleep)
+		return;
+	/* release, before the wake: the woken queue reads both
+	 * (pairs with the acquire loads in ivsh_ctl_rx_sleep) */
+	__atomic_store_n(&c->rx_idle, idle, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->can_sleep, can_sleep, __ATOMIC_RELEASE);
+	if (wake)
+		ctl_wake_rx(dev);
+}
+
 /*
  * Keeps every bell aimed at the peer incarnation we are linked with. After
  * a (re)target each vector is rung once: a kick sent while we were aimed
@@ -129,6 +192,8 @@ ctl_aim(struct rte_eth_dev *dev, bool force)
 	if (id >= 0 && c->bus_lost &&
 			(id != c->target_id || pv->epoch != c->target_epoch))
 		id = -1;
+	/* An RX queue may sleep armed only while the peer can ring it. */
+	ctl_rx_wait(dev, id >= 0);
 	if (!force && id == c->target_id && (id < 0 || pv->epoch == c->target_epoch))
 		return;
 	ad->tp->bell_aim(dev, &c->lsc_bell, id, 0);
@@ -150,8 +215,6 @@ ctl_aim(struct rte_eth_dev *dev, bool force)
 		ctl_kick_lsc(ad);
 	c->target_id = id;
 	c->target_epoch = pv->epoch;
-	/* An RX queue may sleep only while the peer can ring it. */
-	__atomic_store_n(&c->can_sleep, id >= 0, __ATOMIC_RELEASE);
 }
 
 /*
@@ -741,19 +804,36 @@ ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
  * RX queue about to wait for its interrupt (data-path lcore). A queue that
  * was just busy is likely busy again within microseconds: watch the ring
  * for intr_spin_us before announcing sleep, so saturated traffic with short
- * gaps needs no doorbells at all. Sleep only if the producer can ring us
- * and no work arrived while we announced it; otherwise wake ourselves, so
- * the caller's epoll returns at once (with a producer that cannot ring,
- * interrupt mode degrades to polling instead of sleeping until a timeout).
+ * gaps needs no doorbells at all. Sleep armed only if the producer can ring
+ * us and no work arrived while we announced it. A producer that cannot
+ * ring us: while it runs, wake ourselves, so the caller's epoll returns at
+ * once (interrupt mode degrades to polling instead of sleeping until a
+ * timeout); while none runs, sleep, unless frames it left wait: the
+ * control module wakes us when one comes (ctl_rx_wait).
  */
 int
 ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
+	/* acquire, pairs with the release stores in ctl_rx_wait: a value read
+	 * before a change is followed by that change's wake */
 	bool can_sleep = __atomic_load_n(&ad->ctl.can_sleep, __ATOMIC_ACQUIRE);
 	uint64_t one = 1;
 
-	if (can_sleep && ad->intr_spin_tsc != 0) {
+	if (!can_sleep) {
+		switch (__atomic_load_n(&ad->ctl.rx_idle, __ATOMIC_ACQUIRE)) {
+		case IVSH_RX_DETACHED:
+			return 0;
+		case IVSH_RX_IDLE:
+			if (ivr_rx_begin(&rxq->ring) == 0)
+				return 0;
+			break;
+		case IVSH_RX_LIVE:
+			break;
+		}
+		goto wake;
+	}
+	if (ad->intr_spin_tsc != 0) {
 		uint64_t end = rte_get_tsc_cycles() + ad->intr_spin_tsc;
 
 		do {
@@ -762,7 +842,7 @@ ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
 			rte_pause();
 		} while (rte_get_tsc_cycles() < end);
 	}
-	if (can_sleep && ivr_rx_arm(&rxq->ring))
+	if (ivr_rx_arm(&rxq->ring))
 		return 0;
 wake:
 	return write(rxq->wake_fd, &one, sizeof(one)) < 0 ? -errno : 0;
@@ -776,6 +856,7 @@ ivsh_ctl_counters_reset(struct rte_eth_dev *dev)
 	/* No lock: a secondary process may ask; the counters are one word. */
 	__atomic_store_n(&ad->ctl.link_changes, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&ad->ctl.resets, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&ad->ctl.rx_idle_wakes, 0, __ATOMIC_RELAXED);
 }
 
 /* A word a data-path lcore writes: one relaxed load. */
@@ -823,6 +904,8 @@ ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v)
 	v->target_id = c->target_id;
 	v->target_epoch = c->target_epoch;
 	v->can_sleep = __atomic_load_n(&c->can_sleep, __ATOMIC_RELAXED);
+	v->rx_idle = __atomic_load_n(&c->rx_idle, __ATOMIC_RELAXED);
+	v->rx_idle_wakes = IVSH_LOAD(c->rx_idle_wakes);
 	v->link_changes = IVSH_LOAD(c->link_changes);
 	v->resets = IVSH_LOAD(c->resets);
 	for (unsigned int q = 0; q < IVR_MAX_QUEUES; q++) {

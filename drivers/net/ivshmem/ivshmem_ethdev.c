@@ -401,6 +401,7 @@ static const struct ivsh_xstat tx_xstats[] = {
 static const struct ivsh_xstat port_xstats[] = {
 	{ "link_changes", offsetof(struct ivsh_adapter, ctl.link_changes) },
 	{ "resets", offsetof(struct ivsh_adapter, ctl.resets) },
+	{ "rx_idle_wakes", offsetof(struct ivsh_adapter, ctl.rx_idle_wakes) },
 };
 
 #define N_PORT_XSTATS RTE_DIM(port_xstats)

@@ -116,6 +116,18 @@ struct ivsh_tx_kept {
 };
 
 /*
+ * What an RX queue in interrupt mode does when its peer cannot ring it
+ * (ctl.can_sleep false), by what the control module last saw of the peer.
+ */
+enum ivsh_rx_idle {
+	IVSH_RX_DETACHED,	/* not in the region (or evicted): nothing can
+				 * come; sleep */
+	IVSH_RX_IDLE,		/* no running peer (none, stopped, heartbeat
+				 * stopped, left): sleep, unless frames wait */
+	IVSH_RX_LIVE,		/* a running peer that cannot ring us: poll */
+};
+
+/*
  * Control state: written only by ivshmem_ctl.c, under ctl.lock (see there
  * for who calls in). The data path reads max_frame and bells through the
  * queues and the region's evicted flag; ivshmem_ethdev.c reads the rest
@@ -128,8 +140,11 @@ struct ivsh_ctl {
 	bool open;		/* probe .. close: alarm and callbacks run */
 	bool peer_left;		/* the bus said our peer incarnation left */
 	bool can_sleep;		/* an RX queue may sleep: the peer can ring us */
+	enum ivsh_rx_idle rx_idle;	/* and when it cannot */
 	uint32_t max_frame;	/* ours */
 	uint64_t link_changes;
+	uint64_t rx_idle_wakes;	/* RX queues woken because a peer came or
+				 * became able to ring them (ctl_wake_rx) */
 	uint64_t resets;	/* rte_eth_dev_reset calls that re-attached */
 	enum ivr_down_reason last_why;
 	int bus_fd;		/* the transport's news fd, -1: none (more) */
@@ -195,6 +210,8 @@ struct ivsh_view {
 	int target_id;			/* the peer we ring, or -1 */
 	uint32_t target_epoch;
 	bool can_sleep;
+	enum ivsh_rx_idle rx_idle;
+	uint64_t rx_idle_wakes;
 	uint64_t link_changes;
 	uint64_t resets;
 	/* queues set up: bit q of rxq_on / txq_on */

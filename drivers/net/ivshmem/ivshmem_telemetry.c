@@ -132,6 +132,24 @@ fill_layout(const struct ivsh_view *v, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "used", v->lay.used);
 }
 
+/* How an RX queue in interrupt mode waits when the peer cannot ring it:
+ * sleeps (detached, idle) or polls (live); none: no RX interrupts. */
+static const char *
+rx_idle_name(const struct ivsh_view *v)
+{
+	if (v->n_vectors == 0)
+		return "none";
+	switch (v->rx_idle) {
+	case IVSH_RX_DETACHED:
+		return "detached";
+	case IVSH_RX_IDLE:
+		return "idle";
+	case IVSH_RX_LIVE:
+		return "live";
+	}
+	return "?";
+}
+
 static void
 fill_doorbells(const struct ivsh_view *v, struct rte_tel_data *d)
 {
@@ -143,6 +161,8 @@ fill_doorbells(const struct ivsh_view *v, struct rte_tel_data *d)
 	rte_tel_data_add_dict_int(d, "target_id", v->target_id);
 	rte_tel_data_add_dict_u64(d, "target_epoch", v->target_epoch);
 	rte_tel_data_add_dict_string(d, "rx_can_sleep", yes_no(v->can_sleep));
+	rte_tel_data_add_dict_string(d, "rx_idle", rx_idle_name(v));
+	rte_tel_data_add_dict_u64(d, "rx_idle_wakes", v->rx_idle_wakes);
 	for (unsigned int q = 0; q < IVR_MAX_QUEUES; q++) {
 		if (!(v->txq_on & (1u << q)))
 			continue;

@@ -418,22 +418,55 @@ in_clean() {
     done
 }
 
-# in_received NAME: the frames integrity rx NAME (run with --progress) had
-# received at its last progress line; 0 before the first.
-in_received() {
+# in_progress NAME WORD: the number after WORD in the last progress line of
+# integrity run NAME (run with --progress): "received", "woken", "out"
+# (timed out), "down-timeouts" ...; 0 before the first.
+in_progress() {
     [[ -f $T_DIR/$1.log ]] || { echo 0; return; }
-    awk '$1 == "progress:" { for (i = 1; i < NF; i++) if ($i == "received") n = $(i + 1) }
+    awk -v w="$2" '$1 == "progress:" { for (i = 1; i < NF; i++) if ($i == w) n = $(i + 1) }
         END { print n + 0 }' "$T_DIR/$1.log"
 }
 
 # shellcheck disable=SC2317 # called by t_wait_for
-in_received_ge() { (( $(in_received "$1") >= $2 )); }
+in_progress_ge() { (( $(in_progress "$1" "$2") >= $3 )); }
+
+# in_received NAME: the frames integrity rx NAME had received at its last
+# progress line.
+in_received() { in_progress "$1" received; }
+
+# shellcheck disable=SC2317 # called by t_wait_for
+in_received_ge() { in_progress_ge "$1" received "$2"; }
+
+# t_in_epoll PID: the main thread of process PID is blocked in epoll_wait
+# (its system call, as the kernel shows it); t_epoll_known says whether
+# this machine's call numbers are known here.
+t_epoll_known() { [[ $(uname -m) == x86_64 || $(uname -m) == aarch64 ]]; }
+# shellcheck disable=SC2317 # called by t_wait_for
+t_in_epoll() {
+    local nr
+    { read -r nr _ < "/proc/$1/syscall"; } 2>/dev/null || return 1
+    case $(uname -m) in
+        x86_64) [[ $nr == 232 || $nr == 281 ]] ;;  # epoll_wait, epoll_pwait
+        aarch64) [[ $nr == 22 ]] ;;                # epoll_pwait
+        *) return 1 ;;
+    esac
+}
 
 # in_wait_received NAME MIN TIMEOUT_S: until integrity rx NAME has received
 # MIN frames (a count, never a time); fails the test at the timeout.
 in_wait_received() {
     t_wait_for "$3" in_received_ge "$1" "$2" ||
         t_fail "$1 received $(in_received "$1") frames in $3 s, expected at least $2"
+}
+
+# in_wait_up NAME N TIMEOUT_S: until integrity run NAME has seen its link
+# come up N times. A receiver gets frames before it sees its peer running
+# (its driver learns that at its next control step, the sender at once),
+# so a test that kills the sender to watch the receiver's link go down
+# waits for this first; fails the test at the timeout.
+in_wait_up() {
+    t_wait_log "$T_DIR/$1.log" '^link up at' "$3" "$2" ||
+        t_fail "$1 saw its link come up $(grep -c '^link up at' "$T_DIR/$1.log") times in $3 s, expected $2"
 }
 
 # in_summary NAME: the human summary line of a finished integrity run.

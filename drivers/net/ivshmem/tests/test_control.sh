@@ -54,6 +54,7 @@ for ((i = 1; i <= ROUNDS; i++)); do
     in_start "tx$i" 0 "$VDEV" --role tx --count 0 --timeout "$TIMEOUT" --wait-link 30 "${SIZES[@]}"
     t_wait_log "$T_DIR/spin-rx.log" '^stamp 0x' 30 "$i" ||
         t_fail "round $i: no frame from tx$i within 30 s"
+    in_wait_up spin-rx "$i" 10
     { kill -KILL "${IN_PID[tx$i]}"; t_wait_pid "${IN_PID[tx$i]}" 10; } 2>/dev/null ||
         t_fail "tx$i survived SIGKILL"
     t_wait_log "$T_DIR/spin-rx.log" '^link down at' 10 "$i" ||

@@ -66,6 +66,7 @@ freeze_case() {
     in_start "$tag-tx" 0 "$vdev" --role tx --count "$COUNT" --timeout "$TIMEOUT" --wait-link 30 \
         --progress 1 "${SIZES[@]}" "${txo[@]}"
     in_wait_received "$tag-rx" "$FREEZE_AFTER" 60
+    in_wait_up "$surv" 1 10
 
     stop_ms=$(t_now_ms)
     kill -STOP "${IN_PID[$victim]}"

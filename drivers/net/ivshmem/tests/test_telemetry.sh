@@ -77,6 +77,7 @@ t_check "$(tv rx /ivshmem/layout,0 data_off) == $(tv tx /ivshmem/layout,0 data_o
 t_check "$(tv rx /ivshmem/layout,0 region_size) == $(stat -c %s "$SHM")" "layout: the region is the file's size"
 t_check "$(tv rx /ivshmem/doorbells,0 vectors) == 0" "doorbells: none over a file"
 t_check "$(tv rx /ivshmem/doorbells,0 target_id) == -1" "doorbells: nobody rung"
+t_check "$(tv rx /ivshmem/doorbells,0 rx_idle) == none" "doorbells: no RX interrupts to wait on"
 
 # ---- 2. traffic, zero-copy buffers held ----------------------------------------------
 tp_cmd tx start

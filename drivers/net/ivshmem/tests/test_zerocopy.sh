@@ -99,6 +99,7 @@ in_start kill-rx 1 "$VDEV,zero_copy=yes" --role rx --restart-ok --hold "$HOLD" \
 in_start tx1 0 "$VDEV" --role tx --count 0 --timeout "$TIMEOUT" --wait-link 30 "${SIZES[@]}"
 t_wait_log "$T_DIR/kill-rx.log" '^progress: .* received ([5-9][0-9]{3}|[0-9]{5,})' 60 ||
     t_fail "kill-rx received fewer than 5000 frames from tx1 in 60 s"
+in_wait_up kill-rx 1 10
 { kill -KILL "${IN_PID[tx1]}"; t_wait_pid "${IN_PID[tx1]}" 10; } 2>/dev/null ||
     t_fail "tx1 survived SIGKILL"
 t_wait_log "$T_DIR/kill-rx.log" '^link down at' 10 || t_fail "kill-rx saw no link down after the kill"
