@@ -255,16 +255,17 @@ rx_copy_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *
  * Ends a burst of got frames (bytes in all) in pkts[0..want): publishes
  * the consumption, or, if the producer restarted mid-burst, drops the
  * burst (what was copied may be the new incarnation's; what was lent
- * comes back to a session that is over, stale); frees the unused mbufs.
+ * comes back to a session that is over, stale); frees the unused mbufs,
+ * each once (pkts[got] may be NULL: the bulk free skips it).
  */
 static inline uint16_t
 rx_burst_end(struct ivsh_rxq *rxq, struct rte_mbuf **pkts, uint16_t got,
 		uint16_t want, uint64_t bytes)
 {
 	if (unlikely(!ivr_rx_end(&rxq->ring, got))) {
-		rte_pktmbuf_free_bulk(pkts, got);
-		got = 0;
-		bytes = 0;
+		/* the burst's frames and the unused mbufs alike */
+		rte_pktmbuf_free_bulk(pkts, want);
+		return 0;
 	}
 	if (got < want)
 		rte_pktmbuf_free_bulk(&pkts[got], want - got);

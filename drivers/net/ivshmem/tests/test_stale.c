@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A producer that changes its session word while our RX queue still has
+ * frames of that session to read: the burst that reads them finds the
+ * word changed at its end and drops every frame (stale), and each mbuf of
+ * the burst goes back to its pool exactly once.
+ *
+ * One net_ivshmem port (copy mode, or zero_copy=yes lending every frame)
+ * over a shm file; this process also maps the file and is the producer
+ * through the ring library, so the order of events is ours to choose:
+ *   1. the producer publishes 64 frames;
+ *   2. rte_eth_rx_burst(32) reads the producer's index (64) and takes 32;
+ *   3. the producer rewrites tx.sync, as a restarting or hostile one does;
+ *   4. rte_eth_rx_burst(32) takes the other 32 without reading the index
+ *      again, finds tx.sync changed and returns none: rx_q0_stale 32.
+ * The application holds other mbufs of the pool meanwhile, as a
+ * forwarding one does: a full pool would refuse an mbuf put back twice.
+ * Then every mbuf of the pool (no per-lcore cache) is taken: exactly its
+ * size, each once. An mbuf freed twice would be in the pool twice.
+ *
+ * Usage: test_stale PLUGIN.so copy|zc
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "ivr_queue.h"
+#include "ivshmem_ring.h"
+#include "t_helpers.h"
+
+#define RING		256
+#define POOL		511	/* mbufs */
+#define BURST		32
+#define FRAME		64
+#define HELD		64	/* mbufs the application holds meanwhile */
+
+static struct rte_mempool *pool;
+
+static uint64_t
+xstat(uint16_t port, const char *name)
+{
+	uint64_t id, v = 0;
+
+	T_CHECK(rte_eth_xstats_get_id_by_name(port, name, &id) == 0, "xstat %s exists", name);
+	T_CHECK(rte_eth_xstats_get_by_id(port, &id, &v, 1) == 1, "xstat %s read", name);
+	return v;
+}
+
+/* The producer publishes n frames of FRAME bytes. */
+static void
+produce(struct ivr_tx *t, uint32_t n)
+{
+	T_CHECK(ivr_tx_space(t, n) >= n, "room for %u frames", n);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t id = ivr_tx_buf_get(t);
+
+		memset(ivr_tx_buf(t, id), 0x5a, FRAME);
+		ivr_tx_push(t, id, FRAME, 0);
+	}
+	ivr_tx_publish(t, n);
+}
+
+/* Every mbuf the pool holds, taken at once: POOL of them, none twice. */
+static void
+check_pool(const char *when)
+{
+	static struct rte_mbuf *all[POOL + 64];
+	unsigned int got = 0, dup = 0;
+	struct rte_mbuf *m;
+
+	while (got < RTE_DIM(all) && (m = rte_pktmbuf_alloc(pool)) != NULL)
+		all[got++] = m;
+	for (unsigned int i = 0; i < got; i++)
+		for (unsigned int j = i + 1; j < got; j++)
+			dup += all[i] == all[j];
+	T_EXPECT(got == POOL && dup == 0,
+		"%s: the pool gives out its %u mbufs, each once (gave %u, %u twice)",
+		when, POOL, got, dup);
+	/* each once, even if the pool gave one twice */
+	for (unsigned int i = 0; i < got; i++) {
+		unsigned int j = 0;
+
+		while (j < i && all[j] != all[i])
+			j++;
+		if (j == i)
+			rte_pktmbuf_free(all[i]);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	char shm[256], vdev[400], prefix[64];
+	struct rte_mbuf *pkts[BURST], *held[HELD];
+	struct rte_eth_conf conf = { 0 };
+	struct ivr_config cfg = { .n_queues = 1, .ring_size = RING, .buf_size = 2048,
+		.max_frame = 1518, .mac = { 2, 0, 0, 0, 0, 9 },
+		.doorbell_id = IVR_NO_DOORBELL };
+	struct ivr_region hr;
+	struct ivr_tx *ht;
+	struct stat st;
+	uint16_t n = 0;
+	bool zc;
+	void *base;
+	int fd;
+
+	t_init("test_stale");
+	if (getenv("IVSHMEM_TEST_SKIP") != NULL)
+		t_skip("%s", getenv("IVSHMEM_TEST_SKIP"));
+	if (argc != 3 || (strcmp(argv[2], "copy") != 0 && strcmp(argv[2], "zc") != 0))
+		t_fail("usage: test_stale PLUGIN.so copy|zc");
+	zc = strcmp(argv[2], "zc") == 0;
+	t_tmppath(shm, sizeof(shm), "stale.shm");
+	/* the heartbeat of this producer never moves: no timeout meanwhile */
+	snprintf(vdev, sizeof(vdev),
+		"net_ivshmem0,shm=%s,queues=1,ring_size=%u,peer_timeout_ms=60000%s",
+		shm, RING, zc ? ",zero_copy=yes,rx_copy_break=0" : "");
+	snprintf(prefix, sizeof(prefix), "stale%d", (int)getpid());
+	char *eal[] = {
+		argv[0], "-l", "0", "--no-pci", "--no-huge", "-m", "256",
+		"--file-prefix", prefix, "-d", argv[1], "--vdev", vdev,
+		"--log-level", "pmd.net.ivshmem.*:info",
+	};
+
+	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
+		t_fail("rte_eal_init: %s", rte_strerror(rte_errno));
+	T_CHECK(rte_eth_dev_count_avail() == 1, "one net_ivshmem port (%s)", vdev);
+	/* no per-lcore cache: the pool's count is exact */
+	pool = rte_pktmbuf_pool_create("stale", POOL, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+			rte_socket_id());
+	T_CHECK(pool != NULL, "mbuf pool of %u", POOL);
+	T_CHECK(rte_eth_dev_configure(0, 1, 1, &conf) == 0, "port configured");
+	T_CHECK(rte_eth_rx_queue_setup(0, 0, 0, rte_socket_id(), NULL, pool) == 0, "RX queue");
+	T_CHECK(rte_eth_tx_queue_setup(0, 0, 0, rte_socket_id(), NULL) == 0, "TX queue");
+	T_CHECK(rte_eth_dev_start(0) == 0, "port started");
+
+	/* The producer: the other slot of the port's file. */
+	fd = open(shm, O_RDWR);
+	T_CHECK(fd >= 0 && fstat(fd, &st) == 0, "%s opened", shm);
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	T_CHECK(base != MAP_FAILED, "%s mapped", shm);
+	T_CHECK(ivr_attach(&hr, base, (uint64_t)st.st_size, &cfg, NULL) == 0,
+		"producer attached: %s", hr.errmsg);
+	ivr_set_running(&hr, true);
+	ht = calloc(1, ivr_tx_size(RING));
+	T_CHECK(ht != NULL, "producer queue");
+	ivr_tx_init(ht, &hr, 0);
+
+	/* Sessions: the consumer names the producer's epoch (an RX burst),
+	 * the producer answers (its first ivr_tx_space), the consumer takes
+	 * the answer (the next burst). */
+	for (int i = 0; i < 1000 && ivr_tx_space(ht, 1) == 0; i++) {
+		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing to receive yet");
+		usleep(1000);
+	}
+	T_CHECK(ivr_tx_space(ht, 1) != 0, "producer session");
+
+	produce(ht, 2 * BURST);
+	n = rte_eth_rx_burst(0, 0, pkts, BURST);
+	T_CHECK(n == BURST, "first burst: %u of %u frames", n, 2 * BURST);
+	for (uint16_t i = 0; i < n; i++)
+		T_EXPECT(pkts[i]->pkt_len == FRAME &&
+			*rte_pktmbuf_mtod(pkts[i], uint8_t *) == 0x5a, "frame %u intact", i);
+	rte_pktmbuf_free_bulk(pkts, n);
+	check_pool("before");
+
+	T_CHECK(rte_pktmbuf_alloc_bulk(pool, held, HELD) == 0, "the application holds %u mbufs",
+		HELD);
+	/* A new session word under the consumer's feet. */
+	ivr_write_once64(&ht->ctl->tx.sync, ivr_read_once64(&ht->ctl->tx.sync) + 1);
+	n = rte_eth_rx_burst(0, 0, pkts, BURST);
+	T_EXPECT(n == 0, "the burst read after the change delivers nothing (%u)", n);
+	T_EXPECT(xstat(0, "rx_q0_stale") == BURST, "its %u frames counted stale (%" PRIu64 ")",
+		BURST, xstat(0, "rx_q0_stale"));
+	rte_pktmbuf_free_bulk(held, HELD);
+	check_pool("after the stale burst");
+
+	T_EXPECT(rte_eth_dev_stop(0) == 0 && rte_eth_dev_close(0) == 0, "port closed");
+	ivr_detach(&hr);
+	free(ht);
+	munmap(base, (size_t)st.st_size);
+	close(fd);
+	unlink(shm);
+	rte_eal_cleanup();
+	return t_finish();
+}
