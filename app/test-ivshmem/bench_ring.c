@@ -10,7 +10,10 @@
  *
  * Per payload size S (0 = descriptor only: len, no copy):
  *   ours      producer memcpy()s S bytes into the shared buffer, pushes;
- *             consumer memcpy()s them out into a private buffer
+ *             consumer memcpy()s them out into a private buffer; a burst
+ *             at a time (ivr_tx_take, ivr_tx_push_n, ivr_rx_take_n), or
+ *             with --api frame one frame per call (ivr_tx_buf_get,
+ *             ivr_tx_push, ivr_rx_next)
  *   rte_ring  producer takes a buffer from a free-pool rte_ring, copies S
  *             bytes in and enqueues its pointer; consumer dequeues, copies
  *             out, and returns the buffer through the pool ring
@@ -57,6 +60,7 @@ struct opts {
 	unsigned int repeat;
 	unsigned int ring;
 	bool run[2];		/* which implementations (--impl) */
+	bool frame_api;		/* --api frame */
 	const char *json, *csv;
 };
 
@@ -64,6 +68,7 @@ struct opts {
 struct run {
 	enum impl impl;
 	unsigned int size, burst, ring;
+	bool frame_api;
 	int cpu[2], ncpu;
 	/* ours */
 	struct ivr_tx *tx;
@@ -117,22 +122,50 @@ stopped(struct run *rn)
 
 /* ---- ours ---- */
 
-static void *
-ours_producer(void *arg)
+/* Buffers for this burst: what the ring has, at most burst. */
+static uint32_t
+ours_room(struct ivr_tx *t, uint32_t burst)
 {
-	struct run *rn = arg;
-	struct ivr_tx *t = rn->tx;
-	uint32_t size = rn->size, len = size ? size : 64, burst = rn->burst;
+	uint32_t n = ivr_tx_space(t, burst);
 
-	pin(rn, 0);
-	start_line(rn);
+	return n < burst ? n : burst;
+}
+
+/* A burst at a time: ivr_tx_take, copies, ivr_tx_push_n. */
+static void
+ours_produce_n(struct run *rn)
+{
+	struct ivr_tx *t = rn->tx;
+	uint32_t size = rn->size, burst = rn->burst;
+	uint32_t ids[MAX_BURST], lens[MAX_BURST];
+
+	for (uint32_t i = 0; i < burst; i++)
+		lens[i] = size ? size : 64;
 	while (!stopped(rn)) {
-		uint32_t n = ivr_tx_space(t, burst);
+		uint32_t n = ours_room(t, burst);
 
 		if (n == 0)
 			continue;
-		if (n > burst)
-			n = burst;
+		ivr_tx_take(t, ids, n);
+		for (uint32_t i = 0; size && i < n; i++)
+			memcpy(ivr_tx_buf(t, ids[i]), rn->src, size);
+		ivr_tx_push_n(t, ids, lens, n);
+		ivr_tx_publish(t, n);
+	}
+}
+
+/* A frame per call (--api frame): ivr_tx_buf_get, copy, ivr_tx_push. */
+static void
+ours_produce_1(struct run *rn)
+{
+	struct ivr_tx *t = rn->tx;
+	uint32_t size = rn->size, len = size ? size : 64, burst = rn->burst;
+
+	while (!stopped(rn)) {
+		uint32_t n = ours_room(t, burst);
+
+		if (n == 0)
+			continue;
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t id = ivr_tx_buf_get(t);
 
@@ -142,21 +175,61 @@ ours_producer(void *arg)
 		}
 		ivr_tx_publish(t, n);
 	}
-	return NULL;
 }
 
 static void *
-ours_consumer(void *arg)
+ours_producer(void *arg)
 {
 	struct run *rn = arg;
+
+	pin(rn, 0);
+	start_line(rn);
+	if (rn->frame_api)
+		ours_produce_1(rn);
+	else
+		ours_produce_n(rn);
+	return NULL;
+}
+
+/* A burst at a time: ivr_rx_take_n, then ivr_rx_next for what it leaves
+ * (nothing here: every frame is one buffer). */
+static uint64_t
+ours_consume_n(struct run *rn)
+{
+	struct ivr_rx *q = rn->rx;
+	struct ivr_frame f;
+	const uint8_t *data[MAX_BURST];
+	uint32_t lens[MAX_BURST];
+	uint32_t size = rn->size, burst = rn->burst, slot = 0;
+	uint64_t got = 0;
+
+	while (!stopped(rn)) {
+		uint32_t n;
+
+		if (ivr_rx_begin(q) == 0)
+			continue;
+		n = ivr_rx_take_n(q, data, lens, burst);
+		for (uint32_t i = 0; size && i < n; i++) {
+			memcpy(rn->priv + (size_t)slot * BUF_SIZE, data[i], lens[i]);
+			slot = (slot + 1) & (PRIV_BUFS - 1);
+		}
+		while (n < burst && ivr_rx_next(q, &f))
+			n++;
+		if (ivr_rx_end(q, n))
+			got += n;
+	}
+	return got;
+}
+
+/* A frame per call (--api frame): ivr_rx_next. */
+static uint64_t
+ours_consume_1(struct run *rn)
+{
 	struct ivr_rx *q = rn->rx;
 	struct ivr_frame f;
 	uint32_t size = rn->size, burst = rn->burst, slot = 0;
-	uint64_t got = 0, t0;
+	uint64_t got = 0;
 
-	pin(rn, 1);
-	start_line(rn);
-	t0 = now_ns();
 	while (!stopped(rn)) {
 		uint32_t n = 0;
 
@@ -173,8 +246,20 @@ ours_consumer(void *arg)
 		if (ivr_rx_end(q, n))
 			got += n;
 	}
+	return got;
+}
+
+static void *
+ours_consumer(void *arg)
+{
+	struct run *rn = arg;
+	uint64_t t0;
+
+	pin(rn, 1);
+	start_line(rn);
+	t0 = now_ns();
+	rn->received = rn->frame_api ? ours_consume_1(rn) : ours_consume_n(rn);
 	rn->elapsed = (double)(now_ns() - t0) / 1e9;
-	rn->received = got;
 	return NULL;
 }
 
@@ -324,6 +409,7 @@ run_one(struct bench *B, enum impl impl, unsigned int size, unsigned int burst)
 {
 	struct run rn = {
 		.impl = impl, .size = size, .burst = burst, .ring = B->o.ring,
+		.frame_api = B->o.frame_api,
 		.cpu = { B->cpu[0], B->cpu[1] }, .ncpu = B->ncpu,
 		.tx = B->tx, .rx = &B->rx, .data = B->data, .pool = B->pool,
 		.src = B->src, .priv = B->priv,
@@ -380,7 +466,7 @@ usage(FILE *f, const char *prog)
 	ivn_allowed(&ring_spec, ring, sizeof(ring));
 	fprintf(f,
 		"usage: %s [--seconds S] [--bursts 1,8,32,64] [--sizes 0,64,1500]\n"
-		"          [--repeat R] [--ring N] [--impl both|ours|rte]\n"
+		"          [--repeat R] [--ring N] [--impl both|ours|rte] [--api burst|frame]\n"
 		"          [--json FILE|-] [--csv FILE|-]\n"
 		"  --seconds S   length of each run (default 1):\n"
 		"                %s\n"
@@ -391,6 +477,8 @@ usage(FILE *f, const char *prog)
 		"                %s\n"
 		"  --ring N      ring size of both (default 1024): %s\n"
 		"  --impl I      run both (default), or only ours or rte (for profiling)\n"
+		"  --api A       ours a burst per call (burst, the default: ivr_tx_take,\n"
+		"                ivr_tx_push_n, ivr_rx_take_n) or a frame per call (frame)\n"
 		"  --json F      results as JSON to file F, or - for stdout\n"
 		"  --csv F       results as CSV to file F, or - for stdout\n",
 		prog, sec, burst, size, repeat, ring);
@@ -485,6 +573,13 @@ parse(int argc, char **argv, struct opts *o)
 			}
 			o->run[OURS] = strcmp(val, "rte") != 0;
 			o->run[RTE] = strcmp(val, "ours") != 0;
+		} else if (strcmp(a, "--api") == 0 && val != NULL) {
+			if (strcmp(val, "burst") != 0 && strcmp(val, "frame") != 0) {
+				fprintf(stderr, "--api: invalid value '%s'; allowed: burst, frame\n",
+						val);
+				return -1;
+			}
+			o->frame_api = strcmp(val, "frame") == 0;
 		} else if (strcmp(a, "--json") == 0 && val != NULL) {
 			o->json = val;
 		} else if (strcmp(a, "--csv") == 0 && val != NULL) {
@@ -553,8 +648,9 @@ print_table(FILE *f, const struct bench *B, const struct result *res, unsigned i
 {
 	char sz[16];
 
-	fprintf(f, "ring %u, buffers %u, %.2f s per run, %u runs each (median / best Mpps), %s\n",
+	fprintf(f, "ring %u, buffers %u, %.2f s per run, %u runs each (median / best Mpps), ours a %s per call, %s\n",
 			B->o.ring, BUF_SIZE, B->o.seconds, B->o.repeat,
+			B->o.frame_api ? "frame" : "burst",
 			B->ncpu >= 2 ? "producer and consumer pinned to two cores" :
 			"one CPU: not pinned");
 	fprintf(f, "%7s %5s | %19s | %19s | %6s\n", "payload", "burst",
@@ -602,8 +698,9 @@ close_out(FILE *f)
 static void
 print_json(FILE *f, const struct bench *B, const struct result *res, unsigned int n)
 {
-	fprintf(f, "{\"bench\": \"ring\", \"ring\": %u, \"buf_size\": %u, \"seconds\": %.3f, \"repeat\": %u, \"pinned\": %s, \"unit\": \"Mpps\",\n \"results\": [",
+	fprintf(f, "{\"bench\": \"ring\", \"ring\": %u, \"buf_size\": %u, \"seconds\": %.3f, \"repeat\": %u, \"api\": \"%s\", \"pinned\": %s, \"unit\": \"Mpps\",\n \"results\": [",
 			B->o.ring, BUF_SIZE, B->o.seconds, B->o.repeat,
+			B->o.frame_api ? "frame" : "burst",
 			B->ncpu >= 2 ? "true" : "false");
 	for (unsigned int i = 0; i < n; i++) {
 		fprintf(f, "%s\n  {\"payload\": %u, \"burst\": %u", i ? "," : "",

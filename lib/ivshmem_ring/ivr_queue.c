@@ -42,6 +42,41 @@ tx_id_back(struct ivr_tx *t, uint32_t id)
 		t->ext_done[(t->ext_dhead + t->ext_n_done++) & t->mask] = id;
 }
 
+/*
+ * The ids the consumer returned from rcons up to rprod: each valid one in
+ * flight is back (tx_id_back), anything else is counted (bad_ret). The
+ * state is in locals: the stores through inflight[] (bytes) could alias
+ * any field of the queue, which would otherwise be loaded and stored
+ * again for every id.
+ */
+static void
+tx_take_returns(struct ivr_tx *t, uint32_t rprod)
+{
+	const uint32_t *ret = t->peer_ret;
+	uint8_t *inflight = t->inflight;
+	uint32_t *fifo = t->free, *done = t->ext_done;
+	uint32_t mask = t->mask, n = mask + 1;
+	uint32_t tail = t->fhead + t->n_free, dtail = t->ext_dhead + t->ext_n_done;
+	uint32_t freed = 0, done_n = 0, bad = 0;
+
+	for (uint32_t i = t->rcons; i != rprod; i++) {
+		uint32_t id = ivr_read_once32(&ret[i & mask]);
+
+		if (IVR_LIKELY(id < n && inflight[id])) {
+			inflight[id] = 0;
+			fifo[(tail + freed++) & mask] = id;
+		} else if (id - n < n && inflight[id]) {
+			inflight[id] = 0;
+			done[(dtail + done_n++) & mask] = id;
+		} else {
+			bad++;
+		}
+	}
+	t->n_free += freed;
+	t->ext_n_done += done_n;
+	t->st.bad_ret += bad;
+}
+
 void
 ivr_tx_ext_reclaim(struct ivr_tx *t)
 {
@@ -337,15 +372,7 @@ ivr_tx_refresh(struct ivr_tx *t)
 	if (rprod - t->rcons > n) {
 		t->st.bad_index++;
 	} else if (rprod != t->rcons) {
-		for (uint32_t i = t->rcons; i != rprod; i++) {
-			uint32_t id = ivr_read_once32(&t->peer_ret[i & t->mask]);
-
-			if (id < 2 * n && t->inflight[id]) {
-				tx_id_back(t, id);
-			} else {
-				t->st.bad_ret++;
-			}
-		}
+		tx_take_returns(t, rprod);
 		t->rcons = rprod;
 		/* [P4] our reads of the return entries before rcons; pairs
 		 * with the load-acquire of tx.rcons in ivr_rx_ret. */

@@ -14,11 +14,18 @@
  *	id = ivr_tx_buf_get(t);          then write up to t->buf_size bytes
  *	ivr_tx_push(t, id, len, flags);  at ivr_tx_buf(t, id)
  *	kick = ivr_tx_publish(t, pushed); true: ring the peer's doorbell
+ * or, for one-buffer frames, a burst at a time (ivr_tx_take, ivr_tx_push_n).
  *
  * RX, per burst:
  *	ivr_rx_begin(r);                 how many descriptors are waiting
  *	while (ivr_rx_next(r, &f)) ...   a validated frame: copy it out
  *	ok = ivr_rx_end(r, frames);      false: discard what was copied
+ * or, for one-descriptor frames, a burst at a time (ivr_rx_take_n), then
+ * ivr_rx_next for what it leaves.
+ *
+ * The burst calls keep the queue's state in locals: a store through a
+ * descriptor, a return entry or an inflight flag could alias the queue's
+ * own fields, and per frame the compiler would load and store them again.
  *
  * Ordering labels ([P1] ...) are listed in doc/spec.md "Ordering".
  */
@@ -261,6 +268,41 @@ ivr_tx_push(struct ivr_tx *t, uint32_t id, uint32_t len, uint16_t flags)
 	t->inflight[id] = 1;
 	t->prod++;
 	t->slots--;
+}
+
+/* n copy buffers, oldest returned first (n <= what ivr_tx_space said). */
+static inline void
+ivr_tx_take(struct ivr_tx *t, uint32_t *ids, uint32_t n)
+{
+	const uint32_t *fifo = t->free;
+	uint32_t head = t->fhead, mask = t->mask;
+
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = fifo[(head + i) & mask];
+	t->fhead = head + n;
+	t->n_free -= n;
+}
+
+/* n one-buffer frames: ids[i] (from ivr_tx_take), lens[i] bytes each
+ * (1..buf_size); as n calls of ivr_tx_push with no flags. */
+static inline void
+ivr_tx_push_n(struct ivr_tx *t, const uint32_t *ids, const uint32_t *lens, uint32_t n)
+{
+	uint64_t *ring = (uint64_t *)t->ring;
+	uint8_t *inflight = t->inflight;
+	uint32_t prod = t->prod, mask = t->mask, size = t->buf_size;
+	uint32_t base = (uint32_t)t->buf_off;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t *d = ring + 2 * ((prod + i) & mask);
+		uint32_t id = ids[i];
+
+		ivr_write_once64(&d[0], (uint64_t)lens[i] << 32 | (base + id * size));
+		ivr_write_once64(&d[1], id);
+		inflight[id] = 1;
+	}
+	t->prod = prod + n;
+	t->slots -= n;
 }
 
 /*
@@ -572,6 +614,87 @@ ivr_rx_read(struct ivr_rx *q, struct ivr_frame *f, bool lend)
 		return true;
 	}
 	return ivr_rx_next_slow(q, f, w0, w1, lend);
+}
+
+/*
+ * Up to max one-descriptor frames of at most max_len bytes in a row, each
+ * read once and checked as in ivr_rx_read, into data[i] and len[i]; lent
+ * (ids[i], the caller returns them) or returned at ivr_rx_end (ids NULL).
+ * Stops at the first descriptor that is not such a frame (a chain, a flag,
+ * a bad one, a longer one) and, returning, where the return ring is full:
+ * ivr_rx_next (or ivr_rx_lend) takes it, and counts what it must.
+ */
+static inline uint32_t
+ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *ids,
+		uint32_t max, uint32_t max_len)
+{
+	const uint64_t *ring = (const uint64_t *)q->ring;
+	const uint8_t *part = q->peer_part;
+	uint32_t *ret = q->ret;
+	uint32_t cons = q->cons, rprod = q->rprod, mask = q->mask;
+	uint32_t lo = q->data_lo, hi = q->data_hi;
+	uint32_t maxf = max_len < q->max_frame ? max_len : q->max_frame;
+	uint32_t n = q->prod - cons, i;
+
+	if (n > max)
+		n = max;
+	if (ids == NULL) {
+		uint32_t used = rprod - q->peer_rcons;
+
+		if (n > mask + 1 - used || used > mask + 1) {
+			/* [P4] as in ivr_rx_ret */
+			q->peer_rcons = ivr_load_acquire32(&q->peer_ctl->tx.rcons);
+			used = rprod - q->peer_rcons;
+			if (used > mask + 1)
+				n = 0;
+			else if (n > mask + 1 - used)
+				n = mask + 1 - used;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const uint64_t *d = ring + 2 * ((cons + i) & mask);
+		uint64_t w0 = ivr_read_once64(d), w1 = ivr_read_once64(d + 1);
+		uint32_t off = (uint32_t)w0, l = (uint32_t)(w0 >> 32), lim = hi - off;
+
+		if (lim > maxf)
+			lim = maxf;
+		if (!((w1 >> 32) == 0 && off - lo < hi - lo && l - 1 < lim))
+			break;
+		if (ids != NULL)
+			ids[i] = (uint32_t)w1;
+		else
+			ivr_write_once32(&ret[(rprod + i) & mask], (uint32_t)w1);
+		data[i] = part + off;
+		len[i] = l;
+	}
+	q->cons = cons + i;
+	if (ids == NULL)
+		q->rprod = rprod + i;
+	return i;
+}
+
+/* Up to max one-descriptor frames, their buffers returned at ivr_rx_end. */
+static inline uint32_t
+ivr_rx_take_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t max)
+{
+	return ivr_rx_read_n(q, data, len, NULL, max, UINT32_MAX);
+}
+
+/* The same, of frames up to max_len bytes: a consumer that lends longer
+ * ones copies these (a copy break). */
+static inline uint32_t
+ivr_rx_take_upto_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t max,
+		uint32_t max_len)
+{
+	return ivr_rx_read_n(q, data, len, NULL, max, max_len);
+}
+
+/* Up to max one-descriptor frames, their buffers lent (ivr_rx_lend). */
+static inline uint32_t
+ivr_rx_lend_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *ids,
+		uint32_t max)
+{
+	return ivr_rx_read_n(q, data, len, ids, max, UINT32_MAX);
 }
 
 /* The next frame, its buffers returned to the producer at ivr_rx_end. */

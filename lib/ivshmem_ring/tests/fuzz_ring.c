@@ -135,23 +135,55 @@ check_frame(unsigned int q, const struct ivr_frame *f)
 	(void)q;
 }
 
+/* The application keeps a lent buffer, or, past LENT_MAX, returns it. */
 static void
-victim_rx(unsigned int q, unsigned int burst, bool lend)
+victim_keep(unsigned int q, uint32_t id)
+{
+	if (n_lent[q] < LENT_MAX)
+		lent[q][n_lent[q]++] = id;
+	else
+		ivr_rx_ret(&rx[q], id);
+}
+
+/* A burst: first (n_api) what the burst call takes, then frame by frame. */
+static void
+victim_rx(unsigned int q, unsigned int burst, bool lend, bool n_api)
 {
 	struct ivr_rx *r = &rx[q];
 	uint32_t avail = ivr_rx_begin(r), frames = 0;
 	uint32_t lent_before = n_lent[q];
 	struct ivr_frame f;
 
+	if (n_api && avail != 0) {
+		const uint8_t *data[64];
+		uint32_t len[64], ids[64];
+
+		/* an even burst: as behind a copy break of 4 * burst bytes */
+		if (lend)
+			frames = ivr_rx_lend_n(r, data, len, ids, burst);
+		else if (burst & 1)
+			frames = ivr_rx_take_n(r, data, len, burst);
+		else
+			frames = ivr_rx_take_upto_n(r, data, len, burst, 4 * burst);
+		if (frames > burst)
+			abort();
+		for (uint32_t i = 0; i < frames; i++) {
+			f.nseg = 1;
+			f.len = len[i];
+			f.seg[0].data = data[i];
+			f.seg[0].len = len[i];
+			check_frame(q, &f);
+			if (!lend && !(burst & 1) && len[i] > 4 * burst)
+				abort();
+			if (lend)
+				victim_keep(q, ids[i]);
+		}
+	}
 	while (frames < burst && avail != 0 &&
 			(lend ? ivr_rx_lend(r, &f) : ivr_rx_next(r, &f))) {
 		check_frame(q, &f);
-		for (uint32_t s = 0; lend && s < f.nseg; s++) {
-			if (n_lent[q] < LENT_MAX)
-				lent[q][n_lent[q]++] = f.seg[s].id;
-			else
-				ivr_rx_ret(r, f.seg[s].id);
-		}
+		for (uint32_t s = 0; lend && s < f.nseg; s++)
+			victim_keep(q, f.seg[s].id);
 		frames++;
 	}
 	if (!ivr_rx_end(r, frames) && lend) {
@@ -179,8 +211,10 @@ victim_free_lent(unsigned int q, unsigned int k)
 	ivr_rx_flush(&rx[q]);
 }
 
+/* A burst: one-buffer frames through the burst calls (n_api), or frame
+ * by frame, a chain of two first when asked. */
 static void
-victim_tx(unsigned int q, unsigned int want, uint32_t len, bool chain)
+victim_tx(unsigned int q, unsigned int want, uint32_t len, bool chain, bool n_api)
 {
 	struct ivr_tx *t = tx[q];
 	const uint8_t *lo = victim_base + IVR_HDR_SIZE + vr.lay.data_off;
@@ -189,6 +223,23 @@ victim_tx(unsigned int q, unsigned int want, uint32_t len, bool chain)
 
 	if (n > RING)
 		abort();
+	if (n_api) {
+		uint32_t ids[64], lens[64];
+
+		pushed = n < want ? n : want;
+		ivr_tx_take(t, ids, pushed);
+		for (uint32_t i = 0; i < pushed; i++) {
+			uint8_t *b = ivr_tx_buf(t, ids[i]);
+
+			if (ids[i] >= RING || b < lo || b + BUF > hi)
+				abort();
+			memset(b, (int)ids[i], BUF);
+			lens[i] = (len + i) % BUF + 1;
+		}
+		ivr_tx_push_n(t, ids, lens, pushed);
+		ivr_tx_publish(t, pushed);
+		return;
+	}
 	while (pushed < n && pushed < want) {
 		uint32_t id = ivr_tx_buf_get(t);
 		uint8_t *b;
@@ -318,11 +369,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		}
-		case 6:
-			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, false);
+		case 6: /* bit 6: the burst call first */
+			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, false, op & 0x40);
 			break;
 		case 7:
-			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, true);
+			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, true, op & 0x40);
 			break;
 		case 8:
 			victim_free_lent(q, (unsigned int)t_fuzz_take(&in, 1));
@@ -330,7 +381,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 9: {
 			uint8_t a = (uint8_t)t_fuzz_take(&in, 1);
 
-			victim_tx(q, a % 40 + 1, (uint32_t)t_fuzz_take(&in, 2), a & 0x80);
+			victim_tx(q, a % 40 + 1, (uint32_t)t_fuzz_take(&in, 2), a & 0x80,
+					op & 0x40);
 			break;
 		}
 		case 10:

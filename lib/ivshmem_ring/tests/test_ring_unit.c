@@ -401,6 +401,150 @@ test_datapath_basic(void)
 	pair_close(&p);
 }
 
+/*
+ * The burst calls against the per-frame ones: ivr_tx_take/ivr_tx_push_n
+ * publish what ivr_tx_push would; ivr_rx_take_n takes one-buffer frames
+ * in order and leaves a chain, a bad descriptor and anything past a full
+ * return ring to ivr_rx_next, which counts them; ivr_rx_lend_n lends.
+ */
+static void
+test_burst_calls(void)
+{
+	struct pair p;
+	struct qpair q;
+	uint32_t ids[64], lens[64], got_len[64], n, k;
+	const uint8_t *data[64];
+	struct ivr_frame f;
+	struct ivr_desc bad = { 0, 64, 0, 0, 0 };	/* offset before the data */
+
+	pair_open(&p, &base_cfg, &base_cfg);
+	qpair_init(&q, &p, 0);
+	ivr_rx_begin(&q.rx);
+	T_EXPECT(ivr_tx_space(q.tx, 1) == base_cfg.ring_size, "session");
+	/* 10 one-buffer frames, a chain of 2, a bad descriptor, 5 frames */
+	ivr_tx_take(q.tx, ids, 10);
+	for (k = 0; k < 10; k++) {
+		lens[k] = 60 + k;
+		memset(ivr_tx_buf(q.tx, ids[k]), (int)(k + 1), lens[k]);
+	}
+	ivr_tx_push_n(q.tx, ids, lens, 10);
+	ivr_tx_publish(q.tx, 10);
+	T_EXPECT(send_frame(q.tx, 3000, 0x77), "chain of 2");
+	q.tx->ring[q.tx->prod & q.tx->mask] = bad;
+	q.tx->prod++;
+	ivr_tx_publish(q.tx, 1);
+	ivr_tx_take(q.tx, ids, 5);
+	for (k = 0; k < 5; k++) {
+		lens[k] = 2048 - k;
+		memset(ivr_tx_buf(q.tx, ids[k]), (int)(20 + k), lens[k]);
+	}
+	ivr_tx_push_n(q.tx, ids, lens, 5);
+	ivr_tx_publish(q.tx, 5);
+
+	T_EXPECT(ivr_rx_begin(&q.rx) == 18, "18 descriptors waiting");
+	n = ivr_rx_take_n(&q.rx, data, got_len, 64);
+	T_EXPECT(n == 10, "the burst stops at the chain: %u frames", n);
+	for (k = 0; k < n; k++)
+		T_EXPECT(got_len[k] == 60 + k && data[k][0] == k + 1 &&
+				data[k][got_len[k] - 1] == k + 1, "frame %u intact", k);
+	T_EXPECT(ivr_rx_take_n(&q.rx, data, got_len, 64) == 0, "nothing past the chain");
+	T_EXPECT(ivr_rx_next(&q.rx, &f) && f.nseg == 2 && f.len == 3000 &&
+			f.seg[1].data[0] == 0x77, "ivr_rx_next takes the chain");
+	n = ivr_rx_take_n(&q.rx, data, got_len, 64);
+	T_EXPECT(n == 0 && q.rx.st.bad_desc == 0, "the burst leaves the bad one, uncounted");
+	T_EXPECT(ivr_rx_next(&q.rx, &f) && q.rx.st.bad_desc == 1,
+			"ivr_rx_next skips the bad one (bad_desc 1), then takes the next");
+	n = ivr_rx_take_n(&q.rx, data, got_len, 3);
+	T_EXPECT(n == 3, "max honoured: %u", n);
+	n += ivr_rx_take_n(&q.rx, data + 3, got_len + 3, 64);
+	T_EXPECT(n == 4, "the rest: %u", n);
+	for (k = 0; k < 4; k++)
+		T_EXPECT(got_len[k] == 2047 - k && data[k][0] == 21 + k, "frame %u intact", k);
+	T_EXPECT(ivr_rx_end(&q.rx, 10 + 1 + 5), "burst ended");
+	T_EXPECT(ivr_tx_space(q.tx, base_cfg.ring_size) == base_cfg.ring_size,
+			"every buffer back");
+	T_EXPECT(q.tx->st.bad_ret == 1, "one bad id: the bad descriptor's (%llu)",
+			(unsigned long long)q.tx->st.bad_ret);
+
+	/* Lent: the ids come out; the producer has them back once returned. */
+	ivr_tx_take(q.tx, ids, 32);
+	for (k = 0; k < 32; k++)
+		lens[k] = 100;
+	ivr_tx_push_n(q.tx, ids, lens, 32);
+	ivr_tx_publish(q.tx, 32);
+	{
+		uint32_t lent[32];
+
+		ivr_rx_begin(&q.rx);
+		n = ivr_rx_lend_n(&q.rx, data, got_len, lent, 64);
+		T_EXPECT(n == 32 && memcmp(lent, ids, sizeof(lent)) == 0,
+				"32 lent, the ids in the order sent");
+		T_EXPECT(ivr_rx_end(&q.rx, n), "lent burst ended");
+		T_EXPECT(ivr_tx_space(q.tx, base_cfg.ring_size) == base_cfg.ring_size - 32,
+				"lent buffers are not back");
+		for (k = 0; k < n; k++)
+			ivr_rx_ret(&q.rx, lent[k]);
+		ivr_rx_flush(&q.rx);
+		T_EXPECT(ivr_tx_space(q.tx, base_cfg.ring_size) == base_cfg.ring_size,
+				"returned: all back");
+	}
+
+	/* A copy break: frames up to max_len are taken, a longer one is left
+	 * (to be lent), then the run goes on. */
+	{
+		static const uint32_t sz[] = { 60, 1000, 1001, 100 };
+
+		ivr_tx_take(q.tx, ids, 4);
+		memcpy(lens, sz, sizeof(sz));
+		ivr_tx_push_n(q.tx, ids, lens, 4);
+		ivr_tx_publish(q.tx, 4);
+		ivr_rx_begin(&q.rx);
+		n = ivr_rx_take_upto_n(&q.rx, data, got_len, 64, 1000);
+		T_EXPECT(n == 2 && got_len[0] == 60 && got_len[1] == 1000,
+				"up to 1000 bytes: 60 and 1000 taken (%u)", n);
+		T_EXPECT(ivr_rx_take_upto_n(&q.rx, data, got_len, 64, 1000) == 0 &&
+				ivr_rx_lend(&q.rx, &f) && f.len == 1001,
+				"1001 left, and lent");
+		n = ivr_rx_take_upto_n(&q.rx, data, got_len, 64, 1000);
+		T_EXPECT(n == 1 && got_len[0] == 100, "then 100 taken");
+		T_EXPECT(ivr_rx_end(&q.rx, 4), "ended");
+		ivr_rx_ret(&q.rx, f.seg[0].id);
+		ivr_rx_flush(&q.rx);
+		T_EXPECT(ivr_tx_space(q.tx, base_cfg.ring_size) == base_cfg.ring_size &&
+				q.rx.st.bad_desc == 1, "all back, nothing counted bad");
+	}
+
+	/* A lying producer publishes two rings of frames and takes no
+	 * returns: the burst stops where the return ring is full, and
+	 * ivr_rx_next counts ret_full for what it cannot return. */
+	{
+		struct ivr_desc d = { (uint32_t)p.a.lay.data_off, 64, 0, 0, 0 };
+		uint32_t N = base_cfg.ring_size;
+
+		for (uint32_t round = 0; round < 2; round++) {
+			uint32_t total = 0;
+
+			for (k = 0; k < N; k++)
+				q.tx->ring[(q.tx->prod + k) & q.tx->mask] = d;
+			q.tx->prod += N;
+			ivr_store_release32(&q.tx->ctl->tx.prod, q.tx->prod);
+			ivr_rx_begin(&q.rx);
+			while ((n = ivr_rx_take_n(&q.rx, data, got_len, 64)) != 0)
+				total += n;
+			T_EXPECT(total == (round == 0 ? N : 0),
+					"round %u: %u frames taken", round, total);
+			if (round == 0)
+				T_EXPECT(ivr_rx_end(&q.rx, total), "round 0 ended");
+		}
+		T_EXPECT(q.rx.rprod - q.rx.peer_rcons == N, "the return ring is full");
+		T_EXPECT(ivr_rx_next(&q.rx, &f) && q.rx.st.ret_full == 1,
+				"past it, ivr_rx_next counts ret_full (%llu)",
+				(unsigned long long)q.rx.st.ret_full);
+	}
+	free(q.tx);
+	pair_close(&p);
+}
+
 /* Each case writes one adversarial descriptor (or chain) straight into
  * the producer's ring and publishes it: the consumer must count and skip. */
 static void
@@ -1161,6 +1305,7 @@ main(void)
 	test_link_states();
 	test_datapath_basic();
 	test_hostile_descs();
+	test_burst_calls();
 	test_sessions();
 	test_torn_burst();
 	test_restart_fewer_queues();
