@@ -10,9 +10,9 @@
  *   - the application thread: open (probe), start, stop, reset, close, and
  *     queue setup and release;
  *   - a data-path lcore: an RX queue about to sleep reads can_sleep and
- *     rx_idle;
+ *     rx_idle (ivshmem_ctl_rx.c, which also has the control side of it);
  *   - an operator's thread (telemetry, the private dump): ivsh_ctl_view
- *     copies the state and writes nothing.
+ *     (ivshmem_ctl_view.c) copies the state and writes nothing.
  * The lock is held for one step at a time, never while waiting: not for
  * the interrupt thread (alarm cancel, callback unregister), nor for the
  * peer (the drain takes it once per check), so the interrupt thread, which
@@ -30,7 +30,6 @@
 #include <rte_cycles.h>
 #include <rte_interrupts.h>
 #include <rte_malloc.h>
-#include <rte_pause.h>
 
 #include "ivshmem_ethdev.h"
 #include "ivshmem_logs.h"
@@ -102,68 +101,6 @@ ctl_frame_limits(struct ivsh_adapter *ad)
 					__ATOMIC_RELAXED);
 }
 
-/* What an RX queue whose peer cannot ring it does (enum ivsh_rx_idle). */
-static enum ivsh_rx_idle
-ctl_rx_idle(const struct ivsh_adapter *ad)
-{
-	const struct ivr_peer_view *pv = &ad->region.pv;
-
-	if (!ad->ctl.attached || __atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED))
-		return IVSH_RX_DETACHED;
-	/* started, its heartbeat not seen to stop, still on the bus: it may
-	 * send, even with the link down (a config we refuse, a heartbeat not
-	 * yet seen to move) */
-	if (!ad->ctl.peer_left && pv->state == IVR_STATE_RUN &&
-			pv->why != IVR_DOWN_DEAD)
-		return IVSH_RX_LIVE;
-	return IVSH_RX_IDLE;
-}
-
-/* Every RX queue of an application in interrupt mode returns from its
- * wait, to wait again the way the peer now calls for. */
-static void
-ctl_wake_rx(struct rte_eth_dev *dev)
-{
-	struct ivsh_adapter *ad = ivsh_adapter(dev);
-	uint64_t one = 1;
-
-	if (!dev->data->dev_conf.intr_conf.rxq)
-		return;
-	for (uint16_t q = 0; q < RTE_DIM(ad->ctl.rxq); q++) {
-		const struct ivsh_rxq *rxq = ad->ctl.rxq[q];
-
-		if (rxq != NULL && rxq->wake_fd >= 0 &&
-				write(rxq->wake_fd, &one, sizeof(one)) == sizeof(one))
-			__atomic_fetch_add(&ad->ctl.rx_idle_wakes, 1, __ATOMIC_RELAXED);
-	}
-}
-
-/*
- * How an RX queue in interrupt mode waits (ivsh_ctl_rx_sleep): armed while
- * the peer can ring it, otherwise by rx_idle. A queue that may be waiting
- * the wrong way for what changed is woken: one that sleeps unarmed when
- * the peer becomes able to ring it, or when a running peer comes (it would
- * sleep until its caller's timeout), and one that sleeps armed when the
- * peer can no longer ring it.
- */
-static void
-ctl_rx_wait(struct rte_eth_dev *dev, bool can_sleep)
-{
-	struct ivsh_ctl *c = &ivsh_adapter(dev)->ctl;
-	enum ivsh_rx_idle idle = ctl_rx_idle(ivsh_adapter(dev));
-	bool wake = can_sleep != c->can_sleep ||
-		(idle == IVSH_RX_LIVE && c->rx_idle != IVSH_RX_LIVE);
-
-	if (idle == c->rx_idle && can_sleep == c->can_sleep)
-		return;
-	/* release, before the wake: the woken queue reads both
-	 * (pairs with the acquire loads in ivsh_ctl_rx_sleep) */
-	__atomic_store_n(&c->rx_idle, idle, __ATOMIC_RELEASE);
-	__atomic_store_n(&c->can_sleep, can_sleep, __ATOMIC_RELEASE);
-	if (wake)
-		ctl_wake_rx(dev);
-}
-
 /*
  * Keeps every bell aimed at the peer incarnation we are linked with. After
  * a (re)target each vector is rung once: a kick sent while we were aimed
@@ -193,7 +130,7 @@ ctl_aim(struct rte_eth_dev *dev, bool force)
 			(id != c->target_id || pv->epoch != c->target_epoch))
 		id = -1;
 	/* An RX queue may sleep armed only while the peer can ring it. */
-	ctl_rx_wait(dev, id >= 0);
+	ivsh_ctl_rx_wait(dev, id >= 0);
 	if (!force && id == c->target_id && (id < 0 || pv->epoch == c->target_epoch))
 		return;
 	ad->tp->bell_aim(dev, &c->lsc_bell, id, 0);
@@ -798,161 +735,4 @@ ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
 	if (ad->ctl.rxq[rxq->queue_id] == rxq)
 		ad->ctl.rxq[rxq->queue_id] = NULL;
 	UNLOCK(ad);
-}
-
-/*
- * RX queue about to wait for its interrupt (data-path lcore). A queue that
- * was just busy is likely busy again within microseconds: watch the ring
- * for intr_spin_us before announcing sleep, so saturated traffic with short
- * gaps needs no doorbells at all. Sleep armed only if the producer can ring
- * us and no work arrived while we announced it. A producer that cannot
- * ring us: while it runs, wake ourselves, so the caller's epoll returns at
- * once (interrupt mode degrades to polling instead of sleeping until a
- * timeout); while none runs, sleep, unless frames it left wait: the
- * control module wakes us when one comes (ctl_rx_wait).
- */
-int
-ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
-{
-	struct ivsh_adapter *ad = ivsh_adapter(dev);
-	/* acquire, pairs with the release stores in ctl_rx_wait: a value read
-	 * before a change is followed by that change's wake */
-	bool can_sleep = __atomic_load_n(&ad->ctl.can_sleep, __ATOMIC_ACQUIRE);
-	uint64_t one = 1;
-
-	if (!can_sleep) {
-		switch (__atomic_load_n(&ad->ctl.rx_idle, __ATOMIC_ACQUIRE)) {
-		case IVSH_RX_DETACHED:
-			return 0;
-		case IVSH_RX_IDLE:
-			if (ivr_rx_begin(&rxq->ring) == 0)
-				return 0;
-			break;
-		case IVSH_RX_LIVE:
-			break;
-		}
-		goto wake;
-	}
-	if (ad->intr_spin_tsc != 0) {
-		uint64_t end = rte_get_tsc_cycles() + ad->intr_spin_tsc;
-
-		do {
-			if (ivr_rx_begin(&rxq->ring) != 0)
-				goto wake;
-			rte_pause();
-		} while (rte_get_tsc_cycles() < end);
-	}
-	if (ivr_rx_arm(&rxq->ring))
-		return 0;
-wake:
-	return write(rxq->wake_fd, &one, sizeof(one)) < 0 ? -errno : 0;
-}
-
-void
-ivsh_ctl_counters_reset(struct rte_eth_dev *dev)
-{
-	struct ivsh_adapter *ad = ivsh_adapter(dev);
-
-	/* No lock: a secondary process may ask; the counters are one word. */
-	__atomic_store_n(&ad->ctl.link_changes, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&ad->ctl.resets, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&ad->ctl.rx_idle_wakes, 0, __ATOMIC_RELAXED);
-}
-
-/* A word a data-path lcore writes: one relaxed load. */
-
-/*
- * The operator's copy of the port (telemetry thread, or the application
- * thread in rte_eth_dev_priv_dump). Under the lock, the queues cannot go
- * (queue release removes them here first); their counters, which the
- * lcores write, are read once each.
- */
-void
-ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v)
-{
-	struct ivsh_adapter *ad = ivsh_adapter(dev);
-	const struct ivsh_ctl *c = &ad->ctl;
-	const struct ivr_region *r = &ad->region;
-	struct rte_eth_link link;
-
-	memset(v, 0, sizeof(*v));
-	LOCK(ad);
-	v->transport = ad->tp->name;
-	v->open = c->open;
-	v->attached = c->attached;
-	v->started = c->started;
-	v->evicted = IVSH_LOAD(r->evicted) != 0;
-	rte_eth_linkstatus_get(dev, &link);
-	v->link_up = link.link_status == RTE_ETH_LINK_UP;
-	v->slot = r->slot;
-	v->epoch = r->epoch;
-	v->region_size = r->size;
-	v->part_size = r->part_size;
-	v->lay = r->lay;
-	v->cfg = r->cfg;
-	v->peer_state = r->pv.state;
-	v->peer_epoch = r->pv.epoch;
-	v->peer_alive = r->pv.alive;
-	v->peer_cfg_ok = r->pv.cfg_ok;
-	v->peer_left = c->peer_left;
-	v->why = r->pv.why;
-	v->max_frame = c->max_frame;
-	if (r->pv.cfg_ok && r->pv.cfg.max_frame < v->max_frame)
-		v->max_frame = r->pv.cfg.max_frame;
-	v->doorbell_id = ad->n_vectors != 0 ? ad->doorbell_id : IVR_NO_DOORBELL;
-	v->n_vectors = ad->n_vectors;
-	v->target_id = c->target_id;
-	v->target_epoch = c->target_epoch;
-	v->can_sleep = __atomic_load_n(&c->can_sleep, __ATOMIC_RELAXED);
-	v->rx_idle = __atomic_load_n(&c->rx_idle, __ATOMIC_RELAXED);
-	v->rx_idle_wakes = IVSH_LOAD(c->rx_idle_wakes);
-	v->link_changes = IVSH_LOAD(c->link_changes);
-	v->resets = IVSH_LOAD(c->resets);
-	for (unsigned int q = 0; q < IVR_MAX_QUEUES; q++) {
-		const struct ivsh_rxq *rxq = c->rxq[q];
-		const struct ivsh_txq *txq = c->txq[q];
-
-		if (rxq != NULL) {
-			v->rxq_on |= 1u << q;
-			v->rxq[q].sessions = IVSH_LOAD(rxq->ring.st.sessions);
-			v->rxq[q].sleeps = IVSH_LOAD(rxq->ring.st.arms);
-			v->rxq[q].wakeups = IVSH_LOAD(rxq->wakeups);
-			v->rxq[q].zc = rxq->zc != NULL;
-			if (rxq->zc != NULL) {
-				v->rxq[q].zc_held = IVSH_LOAD(rxq->zc->held);
-				v->rxq[q].zc_held_max = IVSH_LOAD(rxq->zc->held_max);
-			}
-		}
-		if (txq != NULL) {
-			v->txq_on |= 1u << q;
-			v->txq[q].sessions = IVSH_LOAD(txq->ring.st.sessions);
-			v->txq[q].doorbells = IVSH_LOAD(txq->ring.st.kicks);
-			v->txq[q].doorbells_suppressed =
-				IVSH_LOAD(txq->ring.st.kicks_suppressed);
-			v->txq[q].aimed = txq->bell.fd >= 0 || txq->bell.reg != NULL;
-			v->txq[q].vector = txq->bell.val & 0xffff;
-		}
-	}
-	UNLOCK(ad);
-}
-
-/* Our pool area, in this process: *base NULL (and -ENODEV) when detached. */
-int
-ivsh_ctl_pool_area(struct rte_eth_dev *dev, uint8_t **base, uint64_t *len)
-{
-	struct ivsh_adapter *ad = ivsh_adapter(dev);
-	uint64_t off = 0;
-	int ret = -ENODEV;
-
-	*base = NULL;
-	*len = 0;
-	LOCK(ad);
-	if (ad->ctl.attached &&
-			!__atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED)) {
-		ivr_pool_area(&ad->region, &off, len);
-		*base = ad->region.part[ad->region.slot] + off;
-		ret = 0;
-	}
-	UNLOCK(ad);
-	return ret;
 }

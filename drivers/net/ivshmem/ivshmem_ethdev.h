@@ -144,7 +144,8 @@ struct ivsh_ctl {
 	uint32_t max_frame;	/* ours */
 	uint64_t link_changes;
 	uint64_t rx_idle_wakes;	/* RX queues woken because a peer came or
-				 * became able to ring them (ctl_wake_rx) */
+				 * became able to ring them (ctl_wake_rx,
+				 * ivshmem_ctl_rx.c) */
 	uint64_t resets;	/* rte_eth_dev_reset calls that re-attached */
 	enum ivr_down_reason last_why;
 	int bus_fd;		/* the transport's news fd, -1: none (more) */
@@ -245,13 +246,14 @@ ivsh_adapter(struct rte_eth_dev *dev)
  *   bus glue (ivshmem_vdev.c, ivshmem_pci.c)
  *     -> ethdev ops (ivshmem_ethdev.c)
  *       -> control (ivshmem_ctl.c)
+ *         -> RX waits (ivshmem_ctl_rx.c), which ethdev ops call too
  *         -> transports (ivshmem_shm.c, ivshmem_server.c, ivshmem_bar.c)
  *           -> lib/ivshmem_ring, lib/ivshmem_proto, lib/ivshmem_parse
  *   pool TX API (ivshmem_pool.c) -> ethdev ops, control
  *   (the PCI glue also asks ivshmem_bar.c whether BAR2 stays mapped;
  *   ivshmem_ethdev.c creates and destroys ivshmem_zc.c's bookkeeping)
- *   ivshmem_ethdev.c also -> telemetry (ivshmem_telemetry.c) -> control
- *   (ivsh_ctl_view: the operator's copy, under the control lock)
+ *   ivshmem_ethdev.c also -> telemetry (ivshmem_telemetry.c) -> control's
+ *   view (ivshmem_ctl_view.c: the operator's copy, under the control lock)
  *   burst functions (ivshmem_rxtx.c, ivshmem_zc.h) -> lib/ivshmem_ring
  */
 
@@ -277,7 +279,13 @@ int ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq);
 bool ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq);
 int ivsh_ctl_rxq_add(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
 void ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
+
+/* ivshmem_ctl_rx.c: how RX queues in interrupt mode wait; rx_wait from
+ * the control module's steps, rx_sleep from the queue's lcore */
+void ivsh_ctl_rx_wait(struct rte_eth_dev *dev, bool can_sleep);
 int ivsh_ctl_rx_sleep(struct rte_eth_dev *dev, struct ivsh_rxq *rxq);
+
+/* ivshmem_ctl_view.c: what the control module shows */
 void ivsh_ctl_counters_reset(struct rte_eth_dev *dev);
 int ivsh_ctl_pool_area(struct rte_eth_dev *dev, uint8_t **base, uint64_t *len);
 void ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v);
