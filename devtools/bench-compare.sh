@@ -69,7 +69,8 @@
 #                       testpmd launches size their mbufs to the frame
 #   --instructions      instead of the timed runs: instructions per packet
 #                       inside the PMD's burst calls, from callgrind, for
-#                       ivshmem, memif, memif-zc and vhost (in --transports)
+#                       ivshmem, ivshmem-zcrx, ivshmem-zc, memif, memif-zc
+#                       and vhost (in --transports)
 #                       and --sizes, each side in turn under callgrind while
 #                       the other runs at full speed; load-independent.
 #                       Writes instructions.csv and a table.
@@ -305,7 +306,7 @@ run_instr() {
         --toggle-collect="$fn")
     [[ $side == rx ]] && WRAP=("${cg[@]}")
     bench_start rx "$RX_LCORE" "${A_EAL[@]}" -- --role rx --size "$size" --burst 32 \
-        --duration 6 --warmup 2 --idle 3 --link-timeout 60
+        --duration 6 --warmup 2 --idle 3 --link-timeout 60 "${A_OPT[@]}"
     apid=$BPID
     WRAP=()
     # (60 s: a receiver under callgrind takes its time to create it)
@@ -315,8 +316,9 @@ run_instr() {
         sleep 0.1
     done
     [[ $side == tx ]] && WRAP=("${cg[@]}")
-    bench_start tx "$TX_LCORE" "${B_EAL[@]}" -- --role tx --size "$size" --burst 32 \
-        --duration 6 --warmup 2 --link-timeout 60 --linger 5
+    # (the transport's options first: the longer --linger wins)
+    bench_start tx "$TX_LCORE" "${B_EAL[@]}" -- "${B_OPT[@]}" --role tx --size "$size" \
+        --burst 32 --duration 6 --warmup 2 --link-timeout 60 --linger 5
     bpid=$BPID
     WRAP=()
     wait_pid "$bpid"
@@ -618,7 +620,7 @@ main() {
         LIMIT=300
         for s in "${sizes[@]}"; do
             for t in "${tput[@]}"; do
-                case $t in ivshmem|memif|memif-zc|vhost) ;; *) continue ;; esac
+                case $t in ivshmem|ivshmem-zcrx|ivshmem-zc|memif|memif-zc|vhost) ;; *) continue ;; esac
                 run_instr "$t" "$s" tx
                 run_instr "$t" "$s" rx
             done
