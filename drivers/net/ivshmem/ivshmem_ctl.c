@@ -35,9 +35,6 @@
 #include "ivshmem_logs.h"
 #include "ivshmem_zc.h"
 
-#define LOCK(ad)	pthread_mutex_lock(&(ad)->ctl.lock)
-#define UNLOCK(ad)	pthread_mutex_unlock(&(ad)->ctl.lock)
-
 static void ctl_alarm(void *arg);
 static void ctl_lsc_alarm(void *arg);
 static void bus_cb(void *arg);
@@ -226,7 +223,7 @@ ctl_step(struct rte_eth_dev *dev, bool rearm)
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	bool lsc = false;
 
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	if (ad->ctl.open) {
 		lsc = ctl_poll(dev);
 		/* close clears open, then cancels: a re-arm it misses is
@@ -241,7 +238,7 @@ ctl_step(struct rte_eth_dev *dev, bool rearm)
 			ad->ctl.bus_unwatched = true;
 		}
 	}
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	if (lsc)
 		rte_eth_dev_callback_process(dev, RTE_ETH_EVENT_INTR_LSC, NULL);
 }
@@ -364,7 +361,7 @@ ctl_drain(struct rte_eth_dev *dev)
 	while (rte_get_timer_cycles() - start < hz / 1000 * IVSH_DRAIN_MS) {
 		bool done = true;
 
-		LOCK(ad);
+		IVSH_CTL_LOCK(ad);
 		for (uint16_t q = 0; q < RTE_DIM(ad->ctl.txq) && done; q++) {
 			const struct ivsh_txq *txq = ad->ctl.txq[q];
 
@@ -373,7 +370,7 @@ ctl_drain(struct rte_eth_dev *dev)
 		/* A consumer that is not running reads nothing now; what it
 		 * did not take stays in the ring for its next session. */
 		done = done || !ad->ctl.attached || ad->region.pv.why != IVR_DOWN_NONE;
-		UNLOCK(ad);
+		IVSH_CTL_UNLOCK(ad);
 		if (done)
 			return;
 		rte_delay_us_sleep(1000);
@@ -434,9 +431,9 @@ ivsh_ctl_open(struct rte_eth_dev *dev)
 		/* Under the lock, as every control step reads it: the
 		 * callbacks registered above may already run on the
 		 * interrupt thread. */
-		LOCK(ad);
+		IVSH_CTL_LOCK(ad);
 		c->open = true;
-		UNLOCK(ad);
+		IVSH_CTL_UNLOCK(ad);
 		ret = rte_eal_alarm_set(IVSH_ALARM_US, ctl_alarm, dev);
 		if (ret != 0)
 			IVSH_LOG(ERR, dev, "cannot set the link alarm: %s", strerror(-ret));
@@ -511,10 +508,10 @@ ivsh_ctl_close(struct rte_eth_dev *dev)
 
 	/* also when stopped before, with a consumer that was slow */
 	ctl_drain(dev);
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	ctl_stop_locked(dev);
 	c->open = false;
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	/* The port goes: the application hears RTE_ETH_EVENT_DESTROY, no
 	 * link change. Cancelling from the LSC callback itself (the
 	 * application closes the port there) does not wait for it. */
@@ -522,7 +519,7 @@ ivsh_ctl_close(struct rte_eth_dev *dev)
 	rte_eal_alarm_cancel(ctl_alarm, dev);
 	unwatch(dev, 0, bus_cb);
 	unwatch(dev, 1, lsc_cb);
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	ctl_detach(dev);
 	for (uint16_t q = 0; q < RTE_DIM(c->tx_kept); q++)
 		ctl_tx_drop_kept(ad, q, NULL);
@@ -538,7 +535,7 @@ ivsh_ctl_close(struct rte_eth_dev *dev)
 		close(c->lsc_bell.fd);
 	c->lsc_bell = (struct ivsh_bell)IVSH_BELL_NOWHERE;
 	ad->tp->close(dev);
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 }
 
 int
@@ -548,7 +545,7 @@ ivsh_ctl_start(struct rte_eth_dev *dev)
 	int ret = 0;
 	bool lsc = false;
 
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	if (!ad->ctl.attached) {
 		IVSH_LOG(ERR, dev, "not attached to the region (a reset failed): reset the port again");
 		ret = -EIO;
@@ -571,7 +568,7 @@ ivsh_ctl_start(struct rte_eth_dev *dev)
 		ctl_kick_lsc(ad);
 		lsc = ctl_poll(dev);
 	}
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	if (lsc)
 		ctl_lsc_later(dev);
 	return ret;
@@ -585,9 +582,9 @@ ivsh_ctl_stop(struct rte_eth_dev *dev)
 	bool lsc;
 
 	ctl_drain(dev);
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	lsc = ctl_stop_locked(dev);
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	if (lsc)
 		ctl_lsc_later(dev);
 }
@@ -606,7 +603,7 @@ ivsh_ctl_reset(struct rte_eth_dev *dev)
 	int ret;
 
 	ctl_drain(dev);
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	lsc = ctl_stop_locked(dev);
 	ctl_detach(dev);
 	/* a new epoch ends every session: nothing kept can resume */
@@ -640,7 +637,7 @@ ivsh_ctl_reset(struct rte_eth_dev *dev)
 		__atomic_fetch_add(&c->resets, 1, __ATOMIC_RELAXED);
 		lsc |= ctl_poll(dev);
 	}
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	if (lsc)
 		ctl_lsc_later(dev);
 	return ret;
@@ -663,7 +660,7 @@ ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	int ret;
 
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	ret = ctl_can_bind(dev, "TX", txq->queue_id);
 	if (ret == 0) {
 		struct ivsh_tx_kept *k = ad->ctl.tx_kept[txq->queue_id];
@@ -685,7 +682,7 @@ ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 		ctl_frame_limits(ad);
 		ctl_aim(dev, true);
 	}
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	return ret;
 }
 
@@ -697,7 +694,7 @@ ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	bool kept = false;
 
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	if (ad->ctl.txq[txq->queue_id] == txq) {
 		ad->ctl.txq[txq->queue_id] = NULL;
 		if (txq->bell.fd >= 0)
@@ -705,7 +702,7 @@ ivsh_ctl_txq_remove(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 		txq->bell.fd = -1;
 		kept = ctl_tx_keep(dev, txq);
 	}
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	return kept;
 }
 
@@ -715,14 +712,14 @@ ivsh_ctl_rxq_add(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	int ret;
 
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	ret = ctl_can_bind(dev, "RX", rxq->queue_id);
 	if (ret == 0) {
 		ivr_rx_init(&rxq->ring, &ad->region, rxq->queue_id);
 		rxq->wake_fd = ad->tp->vector_fd(dev, 1u + rxq->queue_id);
 		ad->ctl.rxq[rxq->queue_id] = rxq;
 	}
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	return ret;
 }
 
@@ -731,8 +728,8 @@ ivsh_ctl_rxq_remove(struct rte_eth_dev *dev, struct ivsh_rxq *rxq)
 {
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	if (ad->ctl.rxq[rxq->queue_id] == rxq)
 		ad->ctl.rxq[rxq->queue_id] = NULL;
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 }

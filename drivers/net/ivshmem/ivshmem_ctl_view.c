@@ -14,9 +14,6 @@
 #include "ivshmem_ethdev.h"
 #include "ivshmem_zc.h"
 
-#define LOCK(ad)	pthread_mutex_lock(&(ad)->ctl.lock)
-#define UNLOCK(ad)	pthread_mutex_unlock(&(ad)->ctl.lock)
-
 void
 ivsh_ctl_counters_reset(struct rte_eth_dev *dev)
 {
@@ -43,7 +40,7 @@ ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v)
 	struct rte_eth_link link;
 
 	memset(v, 0, sizeof(*v));
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	v->transport = ad->tp->name;
 	v->open = c->open;
 	v->attached = c->attached;
@@ -100,7 +97,7 @@ ivsh_ctl_view(struct rte_eth_dev *dev, struct ivsh_view *v)
 			v->txq[q].vector = txq->bell.val & 0xffff;
 		}
 	}
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 }
 
 /* Our pool area, in this process: *base NULL (and -ENODEV) when detached. */
@@ -113,13 +110,13 @@ ivsh_ctl_pool_area(struct rte_eth_dev *dev, uint8_t **base, uint64_t *len)
 
 	*base = NULL;
 	*len = 0;
-	LOCK(ad);
+	IVSH_CTL_LOCK(ad);
 	if (ad->ctl.attached &&
 			!__atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED)) {
 		ivr_pool_area(&ad->region, &off, len);
 		*base = ad->region.part[ad->region.slot] + off;
 		ret = 0;
 	}
-	UNLOCK(ad);
+	IVSH_CTL_UNLOCK(ad);
 	return ret;
 }

@@ -128,13 +128,16 @@ enum ivsh_rx_idle {
 };
 
 /*
- * Control state: written only by ivshmem_ctl.c, under ctl.lock (see there
- * for who calls in). The data path reads max_frame and bells through the
- * queues and the region's evicted flag; ivshmem_ethdev.c reads the rest
- * under the lock or through the accessors in ivshmem_ctl.c.
+ * Control state: written only by the control module, under ctl.lock (see
+ * ivshmem_ctl.c for who calls in): ivshmem_ctl.c, and ivshmem_ctl_rx.c for
+ * can_sleep and rx_idle, from the module's steps; the port-wide counters
+ * are also reset, one word at a time, by ivshmem_ctl_view.c. The data path
+ * reads max_frame and bells through the queues, the region's evicted flag,
+ * and can_sleep and rx_idle (ivshmem_ctl_rx.c); ivshmem_ethdev.c reads the
+ * rest through ivshmem_ctl_view.c, under the lock.
  */
 struct ivsh_ctl {
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;	/* IVSH_CTL_LOCK */
 	bool attached;		/* our slot in the region is claimed */
 	bool started;		/* dev_start .. dev_stop */
 	bool open;		/* probe .. close: alarm and callbacks run */
@@ -241,6 +244,10 @@ ivsh_adapter(struct rte_eth_dev *dev)
 	return dev->data->dev_private;
 }
 
+/* The control module's lock: one step at a time (ivshmem_ctl.c). */
+#define IVSH_CTL_LOCK(ad)	pthread_mutex_lock(&(ad)->ctl.lock)
+#define IVSH_CTL_UNLOCK(ad)	pthread_mutex_unlock(&(ad)->ctl.lock)
+
 /*
  * Who calls whom, one way only:
  *   bus glue (ivshmem_vdev.c, ivshmem_pci.c)
@@ -249,11 +256,12 @@ ivsh_adapter(struct rte_eth_dev *dev)
  *         -> RX waits (ivshmem_ctl_rx.c), which ethdev ops call too
  *         -> transports (ivshmem_shm.c, ivshmem_server.c, ivshmem_bar.c)
  *           -> lib/ivshmem_ring, lib/ivshmem_proto, lib/ivshmem_parse
- *   pool TX API (ivshmem_pool.c) -> ethdev ops, control
+ *   pool TX API (ivshmem_pool.c) -> ethdev ops, control's view
  *   (the PCI glue also asks ivshmem_bar.c whether BAR2 stays mapped;
  *   ivshmem_ethdev.c creates and destroys ivshmem_zc.c's bookkeeping)
- *   ivshmem_ethdev.c also -> telemetry (ivshmem_telemetry.c) -> control's
- *   view (ivshmem_ctl_view.c: the operator's copy, under the control lock)
+ *   ivshmem_ethdev.c also -> control's view (ivshmem_ctl_view.c: the
+ *   operator's copy, under the control lock, and the counter reset), and
+ *   -> telemetry (ivshmem_telemetry.c) -> control's view
  *   burst functions (ivshmem_rxtx.c, ivshmem_zc.h) -> lib/ivshmem_ring
  */
 
@@ -269,7 +277,8 @@ int ivsh_ethdev_uninit(struct rte_eth_dev *dev);
 bool ivsh_ethdev_is_ours(const struct rte_eth_dev *dev);
 extern const struct eth_dev_ops ivsh_secondary_ops;
 
-/* ivshmem_ctl.c: the only writer of struct ivsh_ctl and the region */
+/* ivshmem_ctl.c: the control module, the only writer of the region and,
+ * with ivshmem_ctl_rx.c, of struct ivsh_ctl */
 int ivsh_ctl_open(struct rte_eth_dev *dev);
 void ivsh_ctl_close(struct rte_eth_dev *dev);
 int ivsh_ctl_start(struct rte_eth_dev *dev);
