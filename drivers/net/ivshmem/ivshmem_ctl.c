@@ -208,7 +208,7 @@ ctl_poll(struct rte_eth_dev *dev)
 	if (rte_eth_linkstatus_set(dev, &link) != 0)
 		return false;	/* unchanged */
 	__atomic_fetch_add(&c->link_changes, 1, __ATOMIC_RELAXED);
-	return dev->data->dev_conf.intr_conf.lsc != 0;
+	return c->intr_lsc;
 }
 
 /*
@@ -563,6 +563,8 @@ ivsh_ctl_start(struct rte_eth_dev *dev)
 						q);
 				ctl_tx_drop_kept(ad, q, NULL);
 			}
+		ad->ctl.intr_lsc = dev->data->dev_conf.intr_conf.lsc != 0;
+		ad->ctl.intr_rxq = dev->data->dev_conf.intr_conf.rxq != 0;
 		ivr_set_running(&ad->region, true);
 		ad->ctl.started = true;
 		ctl_kick_lsc(ad);

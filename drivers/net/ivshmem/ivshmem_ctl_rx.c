@@ -41,7 +41,7 @@ ctl_wake_rx(struct rte_eth_dev *dev)
 	struct ivsh_adapter *ad = ivsh_adapter(dev);
 	uint64_t one = 1;
 
-	if (!dev->data->dev_conf.intr_conf.rxq)
+	if (!ad->ctl.intr_rxq)
 		return;
 	for (uint16_t q = 0; q < RTE_DIM(ad->ctl.rxq); q++) {
 		const struct ivsh_rxq *rxq = ad->ctl.rxq[q];

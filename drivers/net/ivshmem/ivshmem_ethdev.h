@@ -142,6 +142,9 @@ struct ivsh_ctl {
 	bool started;		/* dev_start .. dev_stop */
 	bool open;		/* probe .. close: alarm and callbacks run */
 	bool peer_left;		/* the bus said our peer incarnation left */
+	bool intr_lsc;		/* dev_conf.intr_conf as dev_start saw it: */
+	bool intr_rxq;		/* the interrupt thread reads these, never
+				 * dev_conf, which dev_configure rewrites */
 	bool can_sleep;		/* an RX queue may sleep: the peer can ring us */
 	enum ivsh_rx_idle rx_idle;	/* and when it cannot */
 	uint32_t max_frame;	/* ours */
