@@ -255,8 +255,9 @@ rx_copy_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *
  * Ends a burst of got frames (bytes in all) in pkts[0..want): publishes
  * the consumption, or, if the producer restarted mid-burst, drops the
  * burst (what was copied may be the new incarnation's; what was lent
- * comes back to a session that is over, stale); frees the unused mbufs,
- * each once (pkts[got] may be NULL: the bulk free skips it).
+ * goes back as the mbufs are freed here, counted stale if its session is
+ * over); frees the unused mbufs, each once (pkts[got] may be NULL: the
+ * bulk free skips it).
  */
 static inline uint16_t
 rx_burst_end(struct ivsh_rxq *rxq, struct rte_mbuf **pkts, uint16_t got,
