@@ -15,31 +15,53 @@ ctl_of(uint8_t *part, uint16_t qid)
 	return (struct ivr_queue_ctl *)(part + sizeof(struct ivr_peer_block)) + qid;
 }
 
-/* free[] holds four arrays of N uint32_t, then the cookies: they start
- * pointer aligned when free[] does (ivr_tx_init). */
+/* free[] holds four arrays of N uint32_t (free, ext_free, ext_done,
+ * ext_at), then the cookies: they start pointer aligned when free[] does
+ * (ivr_tx_init). */
 _Static_assert(offsetof(struct ivr_tx, free) % _Alignof(void *) == 0,
 		"external cookies aligned");
 
 size_t
 ivr_tx_size(uint32_t ring_size)
 {
-	/* free, ext_free, ext_done; ext_cookie; inflight (2N) */
+	/* free, ext_free, ext_done, ext_at; ext_cookie; inflight (2N) */
 	return sizeof(struct ivr_tx) + 4 * (size_t)ring_size * sizeof(uint32_t) +
 		ring_size * sizeof(void *) + 2 * (size_t)ring_size;
 }
 
-/* id (a valid one, in flight) is back: a copy buffer is free at once, an
- * external one once its cookie is reaped. */
+/* External id (in flight) is back: free once its cookie is reaped. */
 static void
-tx_id_back(struct ivr_tx *t, uint32_t id)
+tx_ext_back(struct ivr_tx *t, uint32_t id)
 {
-	uint32_t n = t->mask + 1;
-
 	t->inflight[id] = 0;
-	if (id < n)
-		t->free[(t->fhead + t->n_free++) & t->mask] = id;
-	else
-		t->ext_done[(t->ext_dhead + t->ext_n_done++) & t->mask] = id;
+	t->ext_done[(t->ext_dhead + t->ext_n_done++) & t->mask] = id;
+}
+
+/*
+ * A consumer that copies consumed up to cons (in [seen, prod], checked):
+ * each slot's copy buffer is free again, and so is the external buffer
+ * published at a slot. Slots hold no external id when none is out.
+ */
+static void
+tx_take_consumed(struct ivr_tx *t, uint32_t cons)
+{
+	uint32_t mask = t->mask;
+
+	if (ivr_tx_ext_held(t) == 0) {
+		t->n_free += cons - t->seen;
+	} else {
+		for (uint32_t i = t->seen; i != cons; i++) {
+			uint32_t id = t->ext_at[i & mask];
+
+			if (id != 0) {
+				t->ext_at[i & mask] = 0;
+				tx_ext_back(t, id);
+			} else {
+				t->n_free++;
+			}
+		}
+	}
+	t->seen = cons;
 }
 
 /*
@@ -84,31 +106,67 @@ ivr_tx_ext_reclaim(struct ivr_tx *t)
 
 	for (uint32_t id = n; id < 2 * n; id++) {
 		if (t->inflight[id]) {
-			tx_id_back(t, id);
+			tx_ext_back(t, id);
 			t->st.ext_reclaimed++;
 		}
 	}
+	memset(t->ext_at, 0, n * sizeof(t->ext_at[0]));
 }
 
 uint32_t
-ivr_tx_export(const struct ivr_tx *t, uint8_t *inflight, void **cookies)
+ivr_tx_export(const struct ivr_tx *t, uint8_t *inflight, void **cookies,
+		uint32_t *ext_at)
 {
 	uint32_t n = t->mask + 1, out = 0;
 
 	memcpy(inflight, t->inflight, 2 * (size_t)n);
+	memcpy(ext_at, t->ext_at, n * sizeof(ext_at[0]));
 	for (uint32_t i = 0; i < n; i++)
 		cookies[i] = t->inflight[n + i] ? t->ext_cookie[i] : NULL;
 	for (uint32_t id = 0; id < 2 * n; id++)
 		out += inflight[id] != 0;
+	/* to a consumer that copies, copy buffers are out by slot */
+	if (!t->lend)
+		out += n - t->n_free;
 	return out;
 }
 
+/*
+ * The external ids of the record, resumed for a consumer that copies: one
+ * still at a slot not consumed ([seen, prod)) is out there again; one
+ * consumed meanwhile is back, its cookie to be reaped.
+ */
+static void
+tx_import_slots(struct ivr_tx *t, const uint32_t *ext_at)
+{
+	uint32_t n = t->mask + 1;
+
+	for (uint32_t i = t->seen; i != t->prod; i++) {
+		uint32_t id = ext_at[i & t->mask];
+
+		/* 2 = placed, so that an id is placed once */
+		if (id - n < n && t->inflight[id] == 1) {
+			t->inflight[id] = 2;
+			t->ext_at[i & t->mask] = id;
+			/* tx_resume counted the slot as a copy buffer's */
+			t->n_free++;
+		}
+	}
+	for (uint32_t id = n; id < 2 * n; id++) {
+		if (t->inflight[id] == 2)
+			t->inflight[id] = 1;
+		else if (t->inflight[id] == 1)
+			tx_ext_back(t, id);
+	}
+}
+
 bool
-ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies)
+ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies,
+		const uint32_t *ext_at)
 {
 	uint32_t n = t->mask + 1, out = 0;
 
-	if (!t->draining)
+	if (!t->resumed)
 		return false;
 	/* ext_free holds every external id after ivr_tx_init: keep those
 	 * not out, in order */
@@ -122,6 +180,10 @@ ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies)
 		} else {
 			t->ext_free[t->ext_n_free++] = n + i;
 		}
+	}
+	if (!t->lend) {
+		tx_import_slots(t, ext_at);
+		return true;
 	}
 	for (uint32_t id = 0; id < n; id++)
 		out += inflight[id] != 0;
@@ -148,31 +210,47 @@ ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies)
  * word cannot change without a new epoch, so restarting our indices at 0
  * would go unnoticed by the consumer, and both sides would see garbage
  * indices (bad_index) for good. Resume instead, from what we published.
- * Which buffers are in flight is written nowhere (ids may come back in any
- * order, spec 5.5), only how many: prod - rcons. So accept any copy id
- * back once, send nothing until that many have come back (draining, ended
- * in ivr_tx_refresh), and then every buffer is ours again; unless
+ * To a consumer that copies, what is out is the slots from its rx.cons to
+ * prod, each with its own buffer. To one that lends, which buffers are in
+ * flight is written nowhere (ids may come back in any order, spec 5.5),
+ * only how many: prod - rcons. So accept any copy id back once, send
+ * nothing until that many have come back (draining, ended in
+ * ivr_tx_refresh), and then every buffer is ours again; unless
  * ivr_tx_import brings the old queue's record, which ends the drain.
  */
 static void
 tx_resume(struct ivr_tx *t)
 {
 	uint64_t sync = ivr_read_once64(&t->ctl->tx.sync);
-	uint32_t n = t->mask + 1, prod, rcons;
+	uint32_t n = t->mask + 1, prod, rcons, cons;
+	bool lend;
 
 	if ((uint32_t)(sync >> 32) != t->r->epoch || (uint32_t)sync == 0)
 		return;
 	prod = ivr_read_once32(&t->ctl->tx.prod);
 	rcons = ivr_read_once32(&t->ctl->tx.rcons);
-	if (prod - rcons > n)
+	/* the consumer's incarnation named by the session word, whose
+	 * rx_flags are constant; if it is gone, the next refresh ends the
+	 * session anyway */
+	lend = (ivr_read_once32(&t->r->peer->rx_flags) & IVR_RXF_LEND) != 0;
+	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end */
+	cons = ivr_load_acquire32(&t->peer_ctl->rx.cons);
+	if (lend ? prod - rcons > n : prod - cons > n)
 		return;
+	t->lend = lend;
 	t->prod = prod;
 	t->rcons = rcons;
+	t->seen = cons;
 	t->peer_epoch = (uint32_t)sync;
 	t->expect_rx_sync = IVR_SYNC(t->peer_epoch, t->r->epoch);
-	memset(t->inflight, 1, n);
-	t->n_free = 0;
-	t->draining = true;
+	t->resumed = true;
+	if (lend) {
+		memset(t->inflight, 1, n);
+		t->n_free = 0;
+		t->draining = true;
+	} else {
+		t->n_free = n - (prod - cons);
+	}
 	/* slots = 0 and in_session = false: the next ivr_tx_space checks
 	 * the session again (tx_session resumes it) and counts the slots.
 	 * last_kick = 0 costs at most one spurious doorbell. */
@@ -200,6 +278,7 @@ ivr_tx_init(struct ivr_tx *t, struct ivr_region *r, uint16_t qid)
 		(size_t)qid * n;
 	t->ext_free = &t->free[n];
 	t->ext_done = &t->free[2 * n];
+	t->ext_at = &t->free[3 * n];
 	/* free[] holds four arrays of N: the cookies start 8-byte aligned */
 	t->ext_cookie = (void **)&t->free[4 * n];
 	t->inflight = (uint8_t *)&t->ext_cookie[n];
@@ -278,7 +357,8 @@ tx_session_due(struct ivr_tx *t, uint64_t *now)
 	if (t->st.sessions == 0 || t->since_session >= IVR_TX_SESSION_CALLS)
 		return true;
 	*now = ivr_now_ns();
-	if (*now - t->session_ns >= IVR_TX_SESSION_NS)
+	/* signed: a session_ns ahead of the clock (tests set one) defers */
+	if ((int64_t)(*now - t->session_ns) >= (int64_t)IVR_TX_SESSION_NS)
 		return true;
 	t->st.sessions_deferred++;
 	return false;
@@ -321,8 +401,13 @@ tx_session(struct ivr_tx *t, uint64_t rx_sync)
 	t->n_free = n;
 	t->fhead = 0;
 	t->draining = false;
+	t->resumed = false;
 	t->prod = 0;
 	t->rcons = 0;
+	t->seen = 0;
+	/* how this consumer incarnation gives buffers back: its rx_flags
+	 * are constant while its epoch is pe, which rx_sync names */
+	t->lend = (ivr_read_once32(&r->peer->rx_flags) & IVR_RXF_LEND) != 0;
 	t->last_kick = 0;
 	t->armed_prod = 0 - n;
 	t->slots = n;
@@ -356,8 +441,9 @@ ivr_tx_refresh(struct ivr_tx *t)
 	if ((sync != t->expect_rx_sync || !t->in_session) &&
 			!tx_session(t, sync))
 		return 0;
-	/* [P3] pairs with the store-release of rx.rprod in ivr_rx_end. */
-	rprod = ivr_load_acquire32(&t->peer_ctl->rx.rprod);
+	/* [P3] pairs with the store-release of rx.rprod in ivr_rx_end; a
+	 * consumer that copies has no return entries. */
+	rprod = t->lend ? ivr_load_acquire32(&t->peer_ctl->rx.rprod) : 0;
 	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end. */
 	cons = ivr_load_acquire32(&t->peer_ctl->rx.cons);
 	/* A consumer restarting under us rewrites these: check that the
@@ -368,6 +454,15 @@ ivr_tx_refresh(struct ivr_tx *t)
 	if (ivr_read_once64(&t->peer_ctl->rx.sync) != sync) {
 		t->in_session = false;
 		return 0;
+	}
+	if (!t->lend) {
+		/* what it consumed is ours again: cons in [seen, prod] */
+		if (t->prod - cons > t->prod - t->seen)
+			t->st.bad_index++;
+		else if (cons != t->seen)
+			tx_take_consumed(t, cons);
+		t->slots = n - (t->prod - t->seen);
+		return ivr_tx_avail(t);
 	}
 	if (rprod - t->rcons > n) {
 		t->st.bad_index++;
@@ -448,6 +543,7 @@ ivr_rx_init(struct ivr_rx *q, struct ivr_region *r, uint16_t qid)
 	q->data_lo = (uint32_t)r->lay.data_off;
 	q->data_hi = r->part_size > IVR_MAX_PART ? (uint32_t)IVR_MAX_PART :
 		(uint32_t)r->part_size;
+	q->lend = (r->cfg.rx_flags & IVR_RXF_LEND) != 0;
 	rx_resume(q);
 	/* armed, vector = 1 + qid (one 64-bit word, with the pad) */
 	ivr_write_once64((uint64_t *)&q->ctl->notify.armed,

@@ -9,6 +9,14 @@
  * buffer reclaim with the check of returned ids (bad_ret), and the sleep
  * announcement.
  *
+ * Buffers come back one of two ways, chosen by the consumer for its
+ * incarnation (IVR_RXF_LEND, doc/spec.md 5.5). A consumer that copies
+ * releases a buffer by consuming its descriptor: the producer's copy
+ * buffer i sits at ring slot i (it fills the buffer of the slot it
+ * publishes next), and rx.cons alone gives them back. A consumer that
+ * lends returns each id through its return ring, in any order, and the
+ * producer hands out free ids oldest first.
+ *
  * TX, per burst:
  *	n = ivr_tx_space(t, want);       buffers (and ring slots) we may use
  *	id = ivr_tx_buf_get(t);          then write up to t->buf_size bytes
@@ -75,7 +83,9 @@ struct ivr_tx {
 	/* hot: every burst */
 	uint32_t prod;		/* our shadow of ctl->tx.prod */
 	uint32_t slots;		/* ring slots free as last computed */
-	uint32_t n_free;	/* depth of free[] */
+	uint32_t n_free;	/* copy buffers not out: depth of free[] if
+				 * the consumer lends, else N - copy
+				 * descriptors in flight */
 	uint32_t fhead;		/* free[] is a FIFO ring from here */
 	uint32_t mask;
 	uint32_t buf_size;
@@ -90,12 +100,17 @@ struct ivr_tx {
 	const uint32_t *peer_epoch_p;	/* consumer's block: epoch */
 	uint32_t peer_epoch;		/* the consumer incarnation we serve */
 	bool in_session;
+	bool lend;		/* the consumer lends: ids come back through
+				 * its return ring (else rx.cons frees) */
 	/* warm: refresh and session */
 	uint32_t rcons;		/* consumed from the peer's return ring */
+	uint32_t seen;		/* consumer that copies: rx.cons as last
+				 * taken (what is below is ours again) */
 	uint64_t expect_rx_sync; /* the consumer's rx.sync for our session */
 	const uint32_t *peer_ret; /* the consumer's return ring */
 	struct ivr_region *r;
-	bool draining;		/* set up again mid-session: see tx_resume */
+	bool resumed;		/* set up again mid-session: see tx_resume */
+	bool draining;		/* and waiting for the ids out to come back */
 	uint32_t since_session;	/* refreshes since the last new session,
 				 * up to IVR_TX_SESSION_CALLS */
 	uint64_t session_ns;	/* when it started (ivr_now_ns) */
@@ -118,7 +133,10 @@ struct ivr_tx {
 	uint64_t ext_hi;
 	uint32_t *ext_free;	/* [N]: FIFO of free external ids */
 	uint32_t *ext_done;	/* [N]: FIFO of ids back, cookie not reaped */
-	void **ext_cookie;	/* [N]: by id - N */		/* the consumer can be rung: look for sleepers */
+	uint32_t *ext_at;	/* [N]: by ring slot, the external id there
+				 * (0: a copy buffer); read only when the
+				 * consumer copies */
+	void **ext_cookie;	/* [N]: by id - N */
 	/*
 	 * Free buffer ids, oldest returned first. Not a stack: the buffer
 	 * the consumer returned last is still in its cache, and writing it
@@ -167,6 +185,8 @@ struct ivr_rx {
 	const struct ivr_queue_ctl *peer_ctl;
 	uint64_t expect_tx_sync;	/* producer's tx.sync for our session */
 	bool in_session;
+	bool lend;			/* we lend (IVR_RXF_LEND): ids go back
+					 * through our return ring */
 	/* warm */
 	uint32_t armed;		/* our arm sequence: odd = asleep */
 	uint32_t peer_epoch;
@@ -242,10 +262,22 @@ ivr_fifo_pop(const uint32_t *fifo, uint32_t *head, uint32_t *count, uint32_t mas
 	return fifo[(*head)++ & mask];
 }
 
+/*
+ * A copy buffer for the next descriptor: fill it, then push it before any
+ * other descriptor (a consumer that copies frees buffers by ring slot).
+ */
 static inline uint32_t
 ivr_tx_buf_get(struct ivr_tx *t)
 {
-	return ivr_fifo_pop(t->free, &t->fhead, &t->n_free, t->mask);
+	uint32_t id;
+
+	if (!t->lend) {
+		t->n_free--;
+		return t->prod & t->mask;
+	}
+	id = ivr_fifo_pop(t->free, &t->fhead, &t->n_free, t->mask);
+	t->inflight[id] = 1;
+	return id;
 }
 
 static inline uint8_t *
@@ -254,33 +286,46 @@ ivr_tx_buf(const struct ivr_tx *t, uint32_t id)
 	return t->part + t->buf_off + (uint64_t)id * t->buf_size;
 }
 
-/* Writes one descriptor; the peer sees it after ivr_tx_publish. */
+/* A descriptor as the one 64-bit word of struct ivr_desc. */
+static inline uint64_t
+ivr_desc_word(uint32_t off, uint32_t len, uint32_t id, uint16_t flags)
+{
+	return (uint64_t)(id | flags) << 48 | (uint64_t)len << 32 | off;
+}
+
+/* Writes one descriptor for copy buffer id (from ivr_tx_buf_get or
+ * ivr_tx_take), len 1..buf_size, flags 0 or IVR_DESC_NEXT; the peer sees
+ * it after ivr_tx_publish. */
 static inline void
 ivr_tx_push(struct ivr_tx *t, uint32_t id, uint32_t len, uint16_t flags)
 {
 	uint64_t *d = (uint64_t *)&t->ring[t->prod & t->mask];
 	uint32_t off = (uint32_t)(t->buf_off + (uint64_t)id * t->buf_size);
 
-	/* Two 8-byte stores, the layout of struct ivr_desc: offset, len;
-	 * id, flags, reserved = 0. */
-	ivr_write_once64(&d[0], (uint64_t)len << 32 | off);
-	ivr_write_once64(&d[1], (uint64_t)flags << 32 | id);
-	t->inflight[id] = 1;
+	ivr_write_once64(d, ivr_desc_word(off, len, id, flags));
 	t->prod++;
 	t->slots--;
 }
 
-/* n copy buffers, oldest returned first (n <= what ivr_tx_space said). */
+/* n copy buffers, for the next n descriptors, which ivr_tx_push_n (or n
+ * ivr_tx_push in this order) writes next (n <= what ivr_tx_space said). */
 static inline void
 ivr_tx_take(struct ivr_tx *t, uint32_t *ids, uint32_t n)
 {
 	const uint32_t *fifo = t->free;
 	uint32_t head = t->fhead, mask = t->mask;
 
-	for (uint32_t i = 0; i < n; i++)
-		ids[i] = fifo[(head + i) & mask];
-	t->fhead = head + n;
 	t->n_free -= n;
+	if (!t->lend) {
+		for (uint32_t i = 0; i < n; i++)
+			ids[i] = (t->prod + i) & mask;
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		ids[i] = fifo[(head + i) & mask];
+		t->inflight[ids[i]] = 1;
+	}
+	t->fhead = head + n;
 }
 
 /* n one-buffer frames: ids[i] (from ivr_tx_take), lens[i] bytes each
@@ -289,18 +334,12 @@ static inline void
 ivr_tx_push_n(struct ivr_tx *t, const uint32_t *ids, const uint32_t *lens, uint32_t n)
 {
 	uint64_t *ring = (uint64_t *)t->ring;
-	uint8_t *inflight = t->inflight;
 	uint32_t prod = t->prod, mask = t->mask, size = t->buf_size;
 	uint32_t base = (uint32_t)t->buf_off;
 
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t *d = ring + 2 * ((prod + i) & mask);
-		uint32_t id = ids[i];
-
-		ivr_write_once64(&d[0], (uint64_t)lens[i] << 32 | (base + id * size));
-		ivr_write_once64(&d[1], id);
-		inflight[id] = 1;
-	}
+	for (uint32_t i = 0; i < n; i++)
+		ivr_write_once64(&ring[(prod + i) & mask],
+				ivr_desc_word(base + ids[i] * size, lens[i], ids[i], 0));
 	t->prod = prod + n;
 	t->slots -= n;
 }
@@ -329,17 +368,18 @@ ivr_tx_ext_get(struct ivr_tx *t)
 	return ivr_fifo_pop(t->ext_free, &t->ext_fhead, &t->ext_n_free, t->mask);
 }
 
-/* One descriptor for [off, off + len) of our part (ivr_tx_ext_ok). */
+/* One descriptor for [off, off + len) of our part (ivr_tx_ext_ok), len
+ * 1..65535. */
 static inline void
 ivr_tx_ext_push(struct ivr_tx *t, uint32_t id, uint32_t off, uint32_t len,
 		uint16_t flags, void *cookie)
 {
-	uint64_t *d = (uint64_t *)&t->ring[t->prod & t->mask];
+	uint32_t slot = t->prod & t->mask;
 
-	ivr_write_once64(&d[0], (uint64_t)len << 32 | off);
-	ivr_write_once64(&d[1], (uint64_t)flags << 32 | id);
+	ivr_write_once64((uint64_t *)&t->ring[slot], ivr_desc_word(off, len, id, flags));
 	t->ext_cookie[id - (t->mask + 1)] = cookie;
 	t->inflight[id] = 1;
+	t->ext_at[slot] = id;
 	t->prod++;
 	t->slots--;
 	t->st.ext_descs++;
@@ -360,6 +400,14 @@ ivr_tx_ext_reap(struct ivr_tx *t, void **cookies, uint32_t max)
 	}
 	t->ext_n_done -= n;
 	return n;
+}
+
+/* Descriptors published whose buffers have not come back yet (by
+ * consumption or return, as the consumer gives them back). */
+static inline uint32_t
+ivr_tx_out(const struct ivr_tx *t)
+{
+	return t->prod - (t->lend ? t->rcons : t->seen);
 }
 
 /* External buffers the consumer holds now. */
@@ -386,22 +434,26 @@ void ivr_tx_ext_reclaim(struct ivr_tx *t);
 /*
  * A queue set up again mid-session (spec 6.7) resumes its indices from the
  * region, but which ids the consumer holds is written nowhere there: on its
- * own, the new queue sends nothing until every id out has come back, which
- * a consumer that keeps buffers until more frames come never does. So the
- * old queue hands its record over. Before the old ivr_tx goes,
- * ivr_tx_export copies which ids are in flight (inflight[2N]) and the
- * cookies of the external ones (cookies[N], NULL for those not in flight),
- * and returns how many ids are in flight. After ivr_tx_init of the new
- * one, ivr_tx_import takes the record: the external ids go back in flight
- * with their cookies, to be reaped when they come back; the copy ids too,
- * and the queue sends at once. It returns true once it took the cookies;
+ * own, the new queue sends nothing to a consumer that lends until every id
+ * out has come back, which one that keeps buffers until more frames come
+ * never does. So the old queue hands its record over. Before the old
+ * ivr_tx goes, ivr_tx_export copies which ids are in flight
+ * (inflight[2N]), the cookies of the external ones (cookies[N], NULL for
+ * those not in flight) and the ring slot of each (ext_at[N]), and returns
+ * how many ids are in flight. After ivr_tx_init of the new one,
+ * ivr_tx_import takes the record: the external ids go back in flight with
+ * their cookies, to be reaped when they come back (or consumed); the copy
+ * ids too, and the queue sends at once. It returns true once it took the
+ * cookies;
  * false if the queue did not resume (our side has no session word: it
  * never had a session, or attached again), and then the caller owns them.
  * A consumer that left or restarted meanwhile ends the resumed session at
  * the next refresh, which reclaims what was imported.
  */
-uint32_t ivr_tx_export(const struct ivr_tx *t, uint8_t *inflight, void **cookies);
-bool ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies);
+uint32_t ivr_tx_export(const struct ivr_tx *t, uint8_t *inflight, void **cookies,
+		uint32_t *ext_at);
+bool ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies,
+		const uint32_t *ext_at);
 
 /*
  * Makes pushed descriptors visible, then looks for a sleeping consumer.
@@ -482,6 +534,7 @@ ivr_rx_begin(struct ivr_rx *q)
 	return ivr_rx_refresh(q);
 }
 
+/* Gives buffer id back through our return ring (we lend). */
 static inline void
 ivr_rx_ret(struct ivr_rx *q, uint32_t id)
 {
@@ -500,14 +553,15 @@ ivr_rx_ret(struct ivr_rx *q, uint32_t id)
 
 /*
  * The general case of ivr_rx_next: chains, bad descriptors, a full return
- * ring. (w0, w1) is the first descriptor, already read by the caller.
+ * ring. w is the first descriptor, already read by the caller. Buffers go
+ * back through the return ring only if we lend (q->lend), and then for
+ * frames not lent to the caller (lend false) and for bad ones.
  */
 static inline bool
-ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1,
-		bool lend)
+ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w, bool lend)
 {
-	const struct ivr_desc *d;
-	uint32_t off, len, id, flags;
+	bool ret = q->lend && !lend;
+	uint32_t off, len, idf;
 
 	for (;;) {
 		uint32_t avail = q->prod - q->cons;
@@ -517,52 +571,45 @@ ivr_rx_next_slow(struct ivr_rx *q, struct ivr_frame *f, uint64_t w0, uint64_t w1
 		/* The loop bound keeps a hostile chain from running past what
 		 * was published, or past IVR_MAX_CHAIN segments. */
 		do {
-			if (n != 0) {
-				d = &q->ring[(q->cons + n) & q->mask];
-				w0 = ivr_read_once64((const uint64_t *)d);
-				w1 = ivr_read_once64((const uint64_t *)d + 1);
-			}
-			off = (uint32_t)w0;
-			len = (uint32_t)(w0 >> 32);
-			id = (uint32_t)w1;
-			flags = (uint16_t)(w1 >> 32);
+			if (n != 0)
+				w = ivr_read_once64((const uint64_t *)
+						&q->ring[(q->cons + n) & q->mask]);
+			off = (uint32_t)w;
+			len = (uint16_t)(w >> 32);
+			idf = (uint32_t)(w >> 48);
 			/* len <= max_frame - total also keeps total from
-			 * wrapping however long the chain's segments are. */
+			 * wrapping however long the chain is. */
 			if (IVR_LIKELY(!bad && off >= q->data_lo &&
 					off < q->data_hi && len != 0 &&
 					len <= q->data_hi - off &&
-					len <= q->max_frame - total &&
-					(flags & ~IVR_DESC_F_KNOWN) == 0)) {
+					len <= q->max_frame - total)) {
 				f->seg[n].data = q->peer_part + off;
 				f->seg[n].len = len;
 				total += len;
 			} else {
 				bad = true;
 			}
-			f->seg[n].id = id;
-			if (!lend)
-				ivr_rx_ret(q, id);
+			f->seg[n].id = idf & IVR_DESC_ID_MASK;
+			if (ret)
+				ivr_rx_ret(q, f->seg[n].id);
 			n++;
-		} while ((flags & IVR_DESC_F_NEXT) && n < avail &&
-				n < IVR_MAX_CHAIN);
+		} while ((idf & IVR_DESC_NEXT) && n < avail && n < IVR_MAX_CHAIN);
 
 		q->cons += n;
 		/* A chain left open (at prod or at IVR_MAX_CHAIN) is a
 		 * protocol error too: producers publish whole frames. */
-		if (IVR_LIKELY(!bad && !(flags & IVR_DESC_F_NEXT))) {
+		if (IVR_LIKELY(!bad && !(idf & IVR_DESC_NEXT))) {
 			f->nseg = n;
 			f->len = total;
 			return true;
 		}
 		q->st.bad_desc++;
 		/* A bad frame is never lent: its buffers go back now. */
-		for (uint32_t i = 0; lend && i < n; i++)
+		for (uint32_t i = 0; lend && q->lend && i < n; i++)
 			ivr_rx_ret(q, f->seg[i].id);
 		if (q->prod == q->cons)
 			return false;
-		d = &q->ring[q->cons & q->mask];
-		w0 = ivr_read_once64((const uint64_t *)d);
-		w1 = ivr_read_once64((const uint64_t *)d + 1);
+		w = ivr_read_once64((const uint64_t *)&q->ring[q->cons & q->mask]);
 	}
 }
 
@@ -582,28 +629,28 @@ static inline bool
 ivr_rx_read(struct ivr_rx *q, struct ivr_frame *f, bool lend)
 {
 	uint32_t cons = q->cons, rprod = q->rprod;
-	const uint64_t *d;
-	uint64_t w0, w1;
+	bool ret = q->lend && !lend;
+	uint64_t w;
 	uint32_t off, len, lim;
 
 	if (cons == q->prod)
 		return false;
-	d = (const uint64_t *)&q->ring[cons & q->mask];
-	w0 = ivr_read_once64(d);
-	w1 = ivr_read_once64(d + 1);
-	off = (uint32_t)w0;
-	len = (uint32_t)(w0 >> 32);
+	w = ivr_read_once64((const uint64_t *)&q->ring[cons & q->mask]);
+	off = (uint32_t)w;
+	len = (uint16_t)(w >> 32);
 	lim = q->data_hi - off;
 	if (lim > q->max_frame)
 		lim = q->max_frame;
-	if (IVR_LIKELY((w1 >> 32) == 0 &&			/* flags, reserved */
+	if (IVR_LIKELY(!(w >> 63) &&				/* NEXT */
 			off - q->data_lo < q->data_hi - q->data_lo &&
 			len - 1 < lim &&			/* 1 <= len <= lim */
-			(lend || rprod - q->peer_rcons < q->mask + 1))) {
+			(!ret || rprod - q->peer_rcons < q->mask + 1))) {
+		uint32_t id = (uint32_t)(w >> 48);
+
 		if (lend) {
-			f->seg[0].id = (uint32_t)w1;
-		} else {
-			ivr_write_once32(&q->ret[rprod & q->mask], (uint32_t)w1);
+			f->seg[0].id = id;
+		} else if (ret) {
+			ivr_write_once32(&q->ret[rprod & q->mask], id);
 			q->rprod = rprod + 1;
 		}
 		q->cons = cons + 1;
@@ -613,7 +660,7 @@ ivr_rx_read(struct ivr_rx *q, struct ivr_frame *f, bool lend)
 		f->len = len;
 		return true;
 	}
-	return ivr_rx_next_slow(q, f, w0, w1, lend);
+	return ivr_rx_next_slow(q, f, w, lend);
 }
 
 /*
@@ -635,10 +682,11 @@ ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *i
 	uint32_t lo = q->data_lo, hi = q->data_hi;
 	uint32_t maxf = max_len < q->max_frame ? max_len : q->max_frame;
 	uint32_t n = q->prod - cons, i;
+	bool back = ids == NULL && q->lend;	/* through the return ring */
 
 	if (n > max)
 		n = max;
-	if (ids == NULL) {
+	if (back) {
 		uint32_t used = rprod - q->peer_rcons;
 
 		if (n > mask + 1 - used || used > mask + 1) {
@@ -652,23 +700,22 @@ ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *i
 		}
 	}
 	for (i = 0; i < n; i++) {
-		const uint64_t *d = ring + 2 * ((cons + i) & mask);
-		uint64_t w0 = ivr_read_once64(d), w1 = ivr_read_once64(d + 1);
-		uint32_t off = (uint32_t)w0, l = (uint32_t)(w0 >> 32), lim = hi - off;
+		uint64_t w = ivr_read_once64(&ring[(cons + i) & mask]);
+		uint32_t off = (uint32_t)w, l = (uint16_t)(w >> 32), lim = hi - off;
 
 		if (lim > maxf)
 			lim = maxf;
-		if (!((w1 >> 32) == 0 && off - lo < hi - lo && l - 1 < lim))
+		if (!(!(w >> 63) && off - lo < hi - lo && l - 1 < lim))
 			break;
 		if (ids != NULL)
-			ids[i] = (uint32_t)w1;
-		else
-			ivr_write_once32(&ret[(rprod + i) & mask], (uint32_t)w1);
+			ids[i] = (uint32_t)(w >> 48);
+		else if (back)
+			ivr_write_once32(&ret[(rprod + i) & mask], (uint32_t)(w >> 48));
 		data[i] = part + off;
 		len[i] = l;
 	}
 	q->cons = cons + i;
-	if (ids == NULL)
+	if (back)
 		q->rprod = rprod + i;
 	return i;
 }
@@ -705,7 +752,8 @@ ivr_rx_next(struct ivr_rx *q, struct ivr_frame *f)
 }
 
 /*
- * The next frame, its buffers lent to the caller (zero-copy): each
+ * The next frame, its buffers lent to the caller (zero-copy; only when we
+ * lend, IVR_RXF_LEND in our config): each
  * segment's id goes back later through ivr_rx_ret, from this queue's
  * thread, and ivr_rx_end (or ivr_rx_flush) publishes it. The producer's
  * buffer stays the caller's until then; the producer may still write it
@@ -742,7 +790,8 @@ ivr_rx_end(struct ivr_rx *q, uint32_t frames)
 	/* [P3] return entries before rprod, and our reads of the data
 	 * before both; pairs with the load-acquire of rx.rprod in
 	 * ivr_tx_refresh. */
-	ivr_store_release32(&q->ctl->rx.rprod, q->rprod);
+	if (q->lend)
+		ivr_store_release32(&q->ctl->rx.rprod, q->rprod);
 	/* [P5] our reads of the descriptors before cons; pairs with the
 	 * load-acquire of rx.cons in ivr_tx_refresh. */
 	ivr_store_release32(&q->ctl->rx.cons, q->cons);

@@ -324,6 +324,7 @@ part_init(struct ivr_region *r)
 	memcpy(&mac, r->cfg.mac, sizeof(r->cfg.mac));	/* pad4 = 0 */
 	ivr_write_once64((uint64_t *)b->mac, mac);
 	ivr_write_once32(&b->data_off, (uint32_t)r->lay.data_off);
+	ivr_write_once32(&b->rx_flags, r->cfg.rx_flags);
 	ivr_write_once32(&b->epoch, epoch);
 	ivr_write_once64(&b->heartbeat, ivr_read_once64(&b->heartbeat) + 1);
 	/* [P8] config and epoch before state; pairs with the load-acquire
@@ -438,6 +439,7 @@ read_peer_config(struct ivr_region *r, struct ivr_config *c)
 	c->buf_size = ivr_read_once32(&b->buf_size);
 	c->max_frame = ivr_read_once32(&b->max_frame);
 	c->features = ivr_read_once64(&b->features);
+	c->rx_flags = ivr_read_once32(&b->rx_flags);
 	{
 		uint32_t w = ivr_read_once32((const uint32_t *)&b->doorbell_id);
 
@@ -456,7 +458,7 @@ read_peer_config(struct ivr_region *r, struct ivr_config *c)
 		ivr_read_once32(&b->data_off) == lay.data_off;
 }
 
-/* What a v1.0 link needs of the peer beyond a valid config. */
+/* What a v2.0 link needs of the peer beyond a valid config. */
 static bool
 peer_compatible(const struct ivr_region *r, const struct ivr_config *c)
 {

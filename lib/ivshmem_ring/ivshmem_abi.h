@@ -33,13 +33,14 @@
  *
  *   0                 struct ivr_peer_block        (256 B)
  *   256               struct ivr_queue_ctl[Q]      (256 B each)
- *   desc_off          struct ivr_desc[Q][N]        our TX rings, 16 B each
- *   ret_off           uint32_t ret[Q][N]           our return rings
+ *   desc_off          struct ivr_desc[Q][N]        our TX rings, 8 B each
+ *   ret_off           uint32_t ret[Q][N]           our return rings (used
+ *                                                  only if we lend, 5.5)
  *   data_off          data area up to the end of the part; in copy mode
  *                     buffer i of queue q is at data_off + (q * N + i) * B
  *
  *   desc_off = align(256 + 256 * Q, 64)
- *   ret_off  = desc_off + 16 * Q * N
+ *   ret_off  = desc_off + 8 * Q * N
  *   data_off = align(ret_off + 4 * Q * N, IVR_PART_ALIGN)
  *
  * data_off depends on Q and N only; the data area runs from data_off to
@@ -61,8 +62,8 @@
 
 #define IVR_MAGIC		0x74656e2d6d687369ULL	/* "ishm-net" */
 #define IVR_FMT_BUSY		0x1ULL	/* magic word while being formatted */
-#define IVR_VERSION_MAJOR	1	/* incompatible layout changes */
-#define IVR_VERSION_MINOR	0	/* additions a v1.0 peer may ignore */
+#define IVR_VERSION_MAJOR	2	/* incompatible layout changes */
+#define IVR_VERSION_MINOR	0	/* additions a v2.0 peer may ignore */
 
 #define IVR_OFFSETOF(t, m)	__builtin_offsetof(t, m)
 
@@ -81,11 +82,11 @@
 #define IVR_MAX_FRAME		65535	/* bytes in one frame */
 #define IVR_MAX_PART		0xffffffffULL	/* desc offsets are 32-bit */
 
-/* Feature bits (struct ivr_peer_block.features). A v1.0 peer must offer
+/* Feature bits (struct ivr_peer_block.features). A v2.0 peer must offer
  * both; a link needs both on both sides (the library refuses the link
  * otherwise, IVR_DOWN_MISMATCH). Unknown bits are ignored: later minors
  * add bits that are negotiated as the AND of both peers'. */
-#define IVR_F_CHAIN		(1ULL << 0)	/* may send IVR_DESC_F_NEXT chains */
+#define IVR_F_CHAIN		(1ULL << 0)	/* may send IVR_DESC_NEXT chains */
 #define IVR_F_NOTIFY		(1ULL << 1)	/* honours queue_ctl.notify.armed */
 #define IVR_F_ALL		(IVR_F_CHAIN | IVR_F_NOTIFY)
 
@@ -152,12 +153,23 @@ struct ivr_peer_block {
 	uint8_t mac[6];
 	uint16_t pad4;
 	uint32_t data_off;	/* follows from (Q, N); a check value */
-	uint8_t pad5[IVR_CACHE_LINE - 28];
+	uint32_t rx_flags;	/* IVR_RXF_*: how this peer consumes */
+	uint8_t pad5[IVR_CACHE_LINE - 32];
 	/* line 3 */
 	uint8_t reserved[IVR_CACHE_LINE];
 };
 
 #define IVR_NO_DOORBELL		0xffff
+
+/*
+ * How a peer consumes (struct ivr_peer_block.rx_flags), for all its queues
+ * and its whole incarnation. Without IVR_RXF_LEND it copies: a buffer is
+ * the producer's again once rx.cons has passed its descriptor, and its
+ * return ring stays unused. With it, it may keep buffers after consuming
+ * their descriptors (zero-copy) and gives each id back through its return
+ * ring. Unknown bits are 0 and ignored.
+ */
+#define IVR_RXF_LEND		(1u << 0)
 
 /*
  * Session word: (writer's epoch << 32) | the epoch of the peer it is in
@@ -174,14 +186,16 @@ struct ivr_queue_ctl {
 	/* line 0: written by this peer as PRODUCER of queue q */
 	struct {
 		uint32_t prod;	/* descriptors published; store-release */
-		uint32_t rcons;	/* entries taken from the peer's return ring */
+		uint32_t rcons;	/* entries taken from the peer's return ring
+				 * (a lending consumer's; else 0) */
 		uint64_t sync;	/* IVR_SYNC(my epoch, consumer's epoch) */
 		uint8_t pad[IVR_CACHE_LINE - 16];
 	} tx;
 	/* line 1: written by this peer as CONSUMER of the peer's queue q */
 	struct {
 		uint32_t cons;	/* peer's descriptors consumed; store-release */
-		uint32_t rprod;	/* entries published in my return ring */
+		uint32_t rprod;	/* entries published in my return ring (if I
+				 * lend; else 0) */
 		uint64_t sync;	/* IVR_SYNC(my epoch, producer's epoch) */
 		uint8_t pad[IVR_CACHE_LINE - 16];
 	} rx;
@@ -196,21 +210,20 @@ struct ivr_queue_ctl {
 };
 
 /*
- * Descriptor, written by the producer in its own ring. offset is from the
- * start of the producer's part and [offset, offset + len) must lie in its
- * data area. id is the producer's cookie for the buffer; the consumer echoes
- * it, uninterpreted, through its return ring when it is done with the data.
+ * Descriptor, written by the producer in its own ring, one 64-bit word.
+ * offset is from the start of the producer's part and [offset, offset +
+ * len) must lie in its data area. id is the producer's cookie for the
+ * buffer: a lending consumer echoes it, uninterpreted, through its return
+ * ring when it is done with the data; a copying one ignores it.
  */
 struct ivr_desc {
 	uint32_t offset;
-	uint32_t len;
-	uint32_t id;
-	uint16_t flags;		/* IVR_DESC_F_* */
-	uint16_t reserved;	/* 0 */
+	uint16_t len;		/* 1..65535 */
+	uint16_t id;		/* bits 0-14: id; bit 15: IVR_DESC_NEXT */
 };
 
-#define IVR_DESC_F_NEXT		(1u << 0)	/* frame continues in next */
-#define IVR_DESC_F_KNOWN	IVR_DESC_F_NEXT
+#define IVR_DESC_NEXT		0x8000u		/* frame continues in next */
+#define IVR_DESC_ID_MASK	0x7fffu		/* ids < 2 * IVR_MAX_RING */
 
 _Static_assert(sizeof(struct ivr_region_hdr) == IVR_HDR_SIZE, "region header size");
 _Static_assert(IVR_OFFSETOF(struct ivr_region_hdr, slot) == IVR_CACHE_LINE, "slot claims on line 1");
@@ -223,8 +236,11 @@ _Static_assert(IVR_OFFSETOF(struct ivr_peer_block, data_off) == 2 * IVR_CACHE_LI
 _Static_assert(sizeof(struct ivr_queue_ctl) == 4 * IVR_CACHE_LINE, "queue ctl size");
 _Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, rx) == IVR_CACHE_LINE, "rx line");
 _Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, notify) == 2 * IVR_CACHE_LINE, "notify line");
-_Static_assert(sizeof(struct ivr_desc) == 16, "descriptor size");
-_Static_assert(IVR_MAX_RING * IVR_MAX_QUEUES * 20ULL < IVR_MAX_PART, "rings fit a part");
+_Static_assert(sizeof(struct ivr_desc) == 8, "descriptor size");
+_Static_assert(2 * IVR_MAX_RING - 1 <= IVR_DESC_ID_MASK, "ids fit a descriptor");
+_Static_assert(IVR_MAX_FRAME <= UINT16_MAX, "a segment's length fits a descriptor");
+_Static_assert(IVR_OFFSETOF(struct ivr_peer_block, rx_flags) == 2 * IVR_CACHE_LINE + 28, "rx_flags");
+_Static_assert(IVR_MAX_RING * IVR_MAX_QUEUES * 12ULL < IVR_MAX_PART, "rings fit a part");
 
 /*
  * Fields read or written together as one wider, naturally aligned word
@@ -258,14 +274,12 @@ _Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, notify.armed) % 8 == 0 &&
 		IVR_OFFSETOF(struct ivr_queue_ctl, notify.armed) + 4 &&
 		IVR_OFFSETOF(struct ivr_queue_ctl, notify.pad0) ==
 		IVR_OFFSETOF(struct ivr_queue_ctl, notify.vector) + 2, "notify word");
-/* Descriptor as two 64-bit words: offset | len << 32, and
- * id | flags << 32 | reserved << 48 (ivr_tx_push, ivr_rx_next,
- * ivr_rx_next_slow; rings start on a cache line). */
+/* Descriptor as one 64-bit word: offset | len << 32 | id << 48
+ * (ivr_tx_push, ivr_rx_read, ivr_rx_next_slow; rings start on a cache
+ * line). */
 _Static_assert(IVR_OFFSETOF(struct ivr_desc, offset) == 0 &&
-		IVR_OFFSETOF(struct ivr_desc, len) == 4, "descriptor word 0");
-_Static_assert(IVR_OFFSETOF(struct ivr_desc, id) == 8 &&
-		IVR_OFFSETOF(struct ivr_desc, flags) == 12 &&
-		IVR_OFFSETOF(struct ivr_desc, reserved) == 14, "descriptor word 1");
+		IVR_OFFSETOF(struct ivr_desc, len) == 4 &&
+		IVR_OFFSETOF(struct ivr_desc, id) == 6, "descriptor word");
 #undef IVR_PAIR
 
 #endif /* IVSHMEM_ABI_H */

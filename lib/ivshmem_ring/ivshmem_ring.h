@@ -26,6 +26,7 @@ struct ivr_config {
 	uint16_t doorbell_id;	/* IVR_NO_DOORBELL without a server */
 	uint16_t n_vectors;
 	uint64_t features;
+	uint32_t rx_flags;	/* IVR_RXF_*: IVR_RXF_LEND to lend buffers */
 };
 
 /* Offsets inside one part: data_off follows from (n_queues, ring_size);

@@ -52,6 +52,7 @@ ctl_attach(struct rte_eth_dev *dev)
 		.doorbell_id = ad->n_vectors != 0 ? ad->doorbell_id : IVR_NO_DOORBELL,
 		.n_vectors = ad->n_vectors,
 		.features = IVR_F_ALL,
+		.rx_flags = o->zero_copy ? IVR_RXF_LEND : 0,
 	};
 	struct ivr_attach_opts ao = {
 		.slot = o->id,
@@ -480,20 +481,21 @@ ctl_tx_keep(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 	struct ivsh_tx_kept *k;
 
 	ivsh_txq_pool_reap(txq);
-	if (txq->ring.prod == txq->ring.rcons || !ad->ctl.attached ||
+	if (ivr_tx_out(&txq->ring) == 0 || !ad->ctl.attached ||
 			__atomic_load_n(&ad->region.evicted, __ATOMIC_RELAXED))
 		return false;
 	ctl_tx_drop_kept(ad, q, NULL);	/* none: the queue was set up */
 	k = rte_malloc_socket("ivshmem_tx_kept",
-			sizeof(*k) + n * sizeof(k->cookies[0]) + 2 * n, 0,
+			sizeof(*k) + n * (sizeof(k->cookies[0]) + sizeof(k->ext_at[0])) + 2 * n, 0,
 			dev->data->numa_node);
 	if (k == NULL) {
 		IVSH_LOG(WARNING, dev, "TX queue %u: out of memory to keep the ids the peer holds: its %u pool buffers go back to the pool now, and the queue's next setup waits for every id",
 				q, ivr_tx_ext_held(&txq->ring));
 		return false;
 	}
-	k->inflight = (uint8_t *)&k->cookies[n];
-	ivr_tx_export(&txq->ring, k->inflight, k->cookies);
+	k->ext_at = (uint32_t *)&k->cookies[n];
+	k->inflight = (uint8_t *)&k->ext_at[n];
+	ivr_tx_export(&txq->ring, k->inflight, k->cookies, k->ext_at);
 	ad->ctl.tx_kept[q] = k;
 	return true;
 }
@@ -669,9 +671,9 @@ ivsh_ctl_txq_add(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 
 		ivr_tx_init(&txq->ring, &ad->region, txq->queue_id);
 		ivr_tx_set_notify(&txq->ring, ad->n_vectors != 0);
-		if (k != NULL && ivr_tx_import(&txq->ring, k->inflight, k->cookies)) {
-			IVSH_LOG(INFO, dev, "TX queue %u resumes with %u ids out, %u of them pool buffers",
-					txq->queue_id, txq->ring.prod - txq->ring.rcons,
+		if (k != NULL && ivr_tx_import(&txq->ring, k->inflight, k->cookies, k->ext_at)) {
+			IVSH_LOG(INFO, dev, "TX queue %u resumes with %u buffers out, %u of them pool buffers",
+					txq->queue_id, ivr_tx_out(&txq->ring),
 					ivr_tx_ext_held(&txq->ring));
 			rte_free(k);
 			ad->ctl.tx_kept[txq->queue_id] = NULL;

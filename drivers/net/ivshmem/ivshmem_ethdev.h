@@ -109,9 +109,10 @@ ivsh_txq_pool_reclaim(struct ivsh_txq *txq)
 }
 
 /* Which ids a released TX queue had out, and the pool TX mbufs among them
- * (ivr_tx_export): cookies[N], then inflight[2N]. */
+ * (ivr_tx_export): cookies[N], then ext_at[N], then inflight[2N]. */
 struct ivsh_tx_kept {
 	uint8_t *inflight;
+	uint32_t *ext_at;
 	void *cookies[];
 };
 

@@ -46,7 +46,7 @@ tx_pool_push(struct ivr_tx *t, struct rte_mbuf *m)
 				(uintptr_t)t->part);
 
 		ivr_tx_ext_push(t, ivr_tx_ext_get(t), off, m->data_len,
-				m->next != NULL ? IVR_DESC_F_NEXT : 0, m);
+				m->next != NULL ? IVR_DESC_NEXT : 0, m);
 	}
 	return n;
 }
@@ -66,7 +66,7 @@ tx_copy_chain(struct ivr_tx *t, const struct rte_mbuf *m)
 
 			if (room == 0) {
 				if (dst != NULL) {
-					ivr_tx_push(t, id, used, IVR_DESC_F_NEXT);
+					ivr_tx_push(t, id, used, IVR_DESC_NEXT);
 					pushed++;
 				}
 				id = ivr_tx_buf_get(t);

@@ -4,6 +4,8 @@
  * peer. Each input is a script: between the victim's bursts (RX copy, RX
  * zero-copy, TX, arm, peer poll) it writes anything into the hostile
  * peer's whole part (peer block, queue control, descriptors, return ring).
+ * The first byte says which sides lend (IVR_RXF_LEND): bit 0 the victim,
+ * bit 1 the peer, which may also rewrite its rx_flags at any time.
  *
  * The region is a memfd mapped twice:
  *  - the victim's view, between two PROT_NONE guard pages, with the
@@ -70,17 +72,21 @@ setup_once(void)
 }
 
 /* A fresh pair: the victim in slot 0 (its view), an honest peer in slot 1
- * (the hostile's view), both running, queues bound. */
+ * (the hostile's view), both running, queues bound; modes bit 0: the
+ * victim lends, bit 1: the peer does. */
 static int
-setup_input(void)
+setup_input(uint8_t modes)
 {
 	struct ivr_attach_opts o = { .slot = 0, .claim_ms = 1 };
 	struct ivr_attach_opts ho = { .slot = 1, .claim_ms = 1 };
+	struct ivr_config vc = cfg, hc = cfg;
 
 	fuzz_shm_protect(victim_base, region_size, PROT_READ | PROT_WRITE);
 	memset(hostile_base, 0, region_size);
-	if (ivr_attach(&vr, victim_base, region_size, &cfg, &o) != 0 ||
-			ivr_attach(&hr, hostile_base, region_size, &cfg, &ho) != 0) {
+	vc.rx_flags = modes & 1 ? IVR_RXF_LEND : 0;
+	hc.rx_flags = modes & 2 ? IVR_RXF_LEND : 0;
+	if (ivr_attach(&vr, victim_base, region_size, &vc, &o) != 0 ||
+			ivr_attach(&hr, hostile_base, region_size, &hc, &ho) != 0) {
 		fprintf(stderr, "fuzz_ring: attach: %s%s\n", vr.errmsg, hr.errmsg);
 		abort();
 	}
@@ -254,7 +260,7 @@ victim_tx(unsigned int q, unsigned int want, uint32_t len, bool chain, bool n_ap
 		pushed++;
 		/* A chain of two needs a second buffer. */
 		if (chain && pushed < n && pushed < want)
-			flags = IVR_DESC_F_NEXT;
+			flags = IVR_DESC_NEXT;
 		else
 			chain = false;
 		ivr_tx_push(t, id, len % BUF + 1, flags);
@@ -295,7 +301,7 @@ hostile_produce(struct t_fuzz_in *in)
 		while (pushed < room && pushed < n) {
 			uint16_t flags = (mode & 2) && pushed + 1 < room &&
 					pushed + 1 < n && !(pushed & 1) ?
-					IVR_DESC_F_NEXT : 0;
+					IVR_DESC_NEXT : 0;
 
 			ivr_tx_push(htx[q], ivr_tx_buf_get(htx[q]),
 					(uint32_t)t_fuzz_take(in, 1) % BUF + 1, flags);
@@ -309,18 +315,16 @@ hostile_produce(struct t_fuzz_in *in)
 
 		if (mode & 1) {
 			d->offset = (uint32_t)t_fuzz_take(in, 4);
-			d->len = (uint32_t)t_fuzz_take(in, 4);
-			d->id = (uint32_t)t_fuzz_take(in, 4);
-			d->flags = (uint16_t)t_fuzz_take(in, 2);
+			d->len = (uint16_t)t_fuzz_take(in, 2);
+			d->id = (uint16_t)t_fuzz_take(in, 2);
 		} else {
 			uint32_t id = (uint32_t)(q * RING + (prod + i) % RING);
 
 			d->offset = (uint32_t)(hr.lay.data_off + (uint64_t)id * BUF);
-			d->len = (uint32_t)t_fuzz_take(in, 1) + 1;
-			d->id = id;
-			d->flags = (mode & 2) && i + 1 < n ? IVR_DESC_F_NEXT : 0;
+			d->len = (uint16_t)(t_fuzz_take(in, 1) + 1);
+			d->id = (uint16_t)(((prod + i) % RING) |
+					((mode & 2) && i + 1 < n ? IVR_DESC_NEXT : 0));
 		}
-		d->reserved = 0;
 	}
 	__atomic_store_n(&ctl->tx.prod, prod + n, __ATOMIC_RELEASE);
 }
@@ -333,7 +337,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (victim_base == NULL)
 		setup_once();
-	setup_input();
+	setup_input((uint8_t)t_fuzz_take(&in, 1));
 	while (in.n && steps++ < 256) {
 		uint8_t op = (uint8_t)t_fuzz_take(&in, 1);
 		unsigned int q = (op >> 4) % QUEUES;
@@ -372,8 +376,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6: /* bit 6: the burst call first */
 			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, false, op & 0x40);
 			break;
-		case 7:
-			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, true, op & 0x40);
+		case 7: /* lends if the victim does, else copies */
+			victim_rx(q, (unsigned int)t_fuzz_take(&in, 1) % 65, rx[q].lend,
+					op & 0x40);
 			break;
 		case 8:
 			victim_free_lent(q, (unsigned int)t_fuzz_take(&in, 1));

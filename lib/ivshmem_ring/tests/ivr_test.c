@@ -342,7 +342,7 @@ send_frame(struct ivt_sender *s, uint32_t len)
 		if (off == 0)
 			first = b;
 		gen_payload(&c, b + skip, l - skip, key, &pw);
-		ivr_tx_push(t, id, l, off + l < len ? IVR_DESC_F_NEXT : 0);
+		ivr_tx_push(t, id, l, off + l < len ? IVR_DESC_NEXT : 0);
 		off += l;
 	}
 	h.csum = csum_final(&c, len - (uint32_t)sizeof(h));

@@ -96,9 +96,13 @@ struct victim {
 	uint8_t *copy;			/* one frame, heap: ASan watches it */
 	uint64_t why[8];
 	uint64_t evictions, reattach_ok, reattach_fail[4];
+	struct ivr_config cfg;		/* ours; each attachment flips lending */
 	uint64_t frames, bytes_copied, sent, escapes, own_bad;
 	uint64_t lent, returned, dropped_held;	/* odd queues */
 	uint64_t ext_sent, ext_back, ext_dropped, ext_bad;	/* queues 2, 3 */
+	uint64_t frames_by[2];		/* taken while we [1] lend or [0] copy */
+	uint64_t ext_back_by[2];	/* pool ids back by [1] return or [0]
+					 * consumption (the hostile lends or not) */
 	uint64_t checks;
 };
 
@@ -156,7 +160,8 @@ victim_bind(struct victim *v)
 		x->ext = q >= 2 && x->tx->ext_hi - x->tx->ext_lo >= (uint64_t)QUEUES * RING * BUF;
 		memset(x->mirror, 0, sizeof(x->mirror));
 		x->exp_cons = x->exp_rprod = 0;
-		x->lend = q & 1;
+		/* odd queues lend, when this attachment does */
+		x->lend = (q & 1) && (v->r.cfg.rx_flags & IVR_RXF_LEND);
 		v->dropped_held += x->n_held;
 		x->n_held = 0;
 	}
@@ -184,7 +189,7 @@ victim_tx_ext(struct victim *v, uint16_t q, uint32_t len, uint16_t flags)
 	ivr_tx_ext_push(t, id, (uint32_t)off, len, flags, &x->ext_out[k]);
 	x->ext_out[k] = 1;
 	x->mirror[slot] = (struct ivr_desc){
-		.offset = (uint32_t)off, .len = len, .id = id, .flags = flags,
+		.offset = (uint32_t)off, .len = (uint16_t)len, .id = (uint16_t)(id | flags),
 	};
 	v->ext_sent++;
 	return true;
@@ -211,6 +216,7 @@ victim_ext_reap(struct victim *v, uint16_t q)
 			}
 			*o = 0;
 			v->ext_back++;
+			v->ext_back_by[x->tx->lend]++;
 		}
 	}
 	for (uint32_t k = 0; k < RING; k++)
@@ -243,7 +249,7 @@ victim_tx(struct victim *v, uint16_t q)
 
 		for (uint32_t s = 0; s < segs; s++) {
 			uint32_t len = ivt_range(&v->g, 1, BUF);
-			uint16_t flags = s + 1 < segs ? IVR_DESC_F_NEXT : 0;
+			uint16_t flags = s + 1 < segs ? IVR_DESC_NEXT : 0;
 			uint32_t slot = t->prod & (RING - 1), id;
 			uint8_t *b;
 
@@ -269,7 +275,7 @@ victim_tx(struct victim *v, uint16_t q)
 			x->mirror[slot] = (struct ivr_desc){
 				.offset = (uint32_t)(v->r.lay.data_off +
 						((uint64_t)q * RING + id) * BUF),
-				.len = len, .id = id, .flags = flags,
+				.len = (uint16_t)len, .id = (uint16_t)(id | flags),
 			};
 			pushed++;
 		}
@@ -315,6 +321,7 @@ victim_frame(struct victim *v, uint16_t q, const struct ivr_frame *f)
 		at += f->seg[s].len;
 	}
 	v->frames++;
+	v->frames_by[(v->r.cfg.rx_flags & IVR_RXF_LEND) != 0]++;
 	v->bytes_copied += at;
 }
 
@@ -458,7 +465,8 @@ victim_reattach(struct victim *v)
 	struct ivr_region nr;
 	int ret;
 
-	ret = ivr_attach(&nr, base, size, &hostile_cfg, &ao);
+	v->cfg.rx_flags ^= IVR_RXF_LEND;	/* the other way this time */
+	ret = ivr_attach(&nr, base, size, &v->cfg, &ao);
 	if (ret != 0) {
 		v->reattach_fail[ret == -EPROTO ? 0 : ret == -ETIMEDOUT ? 1 :
 			ret == -EBUSY ? 2 : 3]++;
@@ -528,6 +536,8 @@ sum_rx(struct victim *v, size_t off)
 static const char *const goal_name[] = {
 	"rx bad_desc", "rx bad_index", "rx ret_full", "tx bad_ret",
 	"tx bad_index", "link bad_config", "frames taken", "pool ids back",
+	"frames taken copying", "frames taken lending",
+	"pool ids back by consumption", "pool ids back by return",
 };
 #define GOALS	(sizeof(goal_name) / sizeof(goal_name[0]))
 
@@ -544,6 +554,10 @@ goals(struct victim *v, uint64_t got[GOALS])
 	got[5] = v->why[IVR_DOWN_BAD_CONFIG];
 	got[6] = v->frames;
 	got[7] = v->ext_back;
+	got[8] = v->frames_by[0];
+	got[9] = v->frames_by[1];
+	got[10] = v->ext_back_by[0];
+	got[11] = v->ext_back_by[1];
 	for (size_t i = 0; i < GOALS; i++)
 		missing += got[i] == 0;
 	return missing;
@@ -579,7 +593,9 @@ main(int argc, char **argv)
 	v->copy = malloc(hostile_cfg.max_frame);
 	for (int q = 0; q < QUEUES; q++)
 		v->q[q].tx = malloc(ivr_tx_size(RING));
-	if (ivr_attach(&v->r, base, size, &hostile_cfg, &ao) != 0)
+	v->cfg = hostile_cfg;
+	v->cfg.rx_flags = o.seed & 1 ? IVR_RXF_LEND : 0;
+	if (ivr_attach(&v->r, base, size, &v->cfg, &ao) != 0)
 		t_fail("victim attach: %s", v->r.errmsg);
 	victim_bind(v);
 	parent = getpid();

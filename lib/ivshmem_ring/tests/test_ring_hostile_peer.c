@@ -26,13 +26,14 @@ struct hostile {
 	uint8_t *part;			/* ours (hostile) */
 	struct ivr_peer_block *b;
 	struct ivr_queue_ctl *ctl;
-	uint64_t *desc;			/* [q][i] as two words */
+	uint64_t *desc;			/* [q][i], one word each */
 	uint32_t *ret;			/* [q][i] */
 	const struct ivr_peer_block *vb; /* the victim's */
 	const struct ivr_queue_ctl *vctl;
 	const uint64_t *vdesc;
 	uint64_t part_size, data_off;
 	uint32_t epoch;
+	bool lend;			/* rx_flags of this epoch: we lend */
 	/* protocol state per queue */
 	uint32_t prod[QUEUES];		/* as producer */
 	uint32_t cons[QUEUES], rprod[QUEUES]; /* as consumer */
@@ -108,7 +109,7 @@ hostile_garbage(struct hostile *h)
 	struct ivr_queue_ctl *c = &h->ctl[q];
 	struct ivr_peer_block *b = h->b;
 
-	switch (ivt_range(&h->g, 0, 21)) {
+	switch (ivt_range(&h->g, 0, 22)) {
 	case 0: w32(&b->state, ivt_range(&h->g, 0, 5)); break;
 	case 1: w32(&b->state, adv32(h)); break;
 	case 2: w32(&b->epoch, adv32(h)); break;
@@ -129,14 +130,15 @@ hostile_garbage(struct hostile *h)
 	case 17: w32(&c->rx.rprod, adv32(h)); break;
 	case 18: w64(&c->rx.sync, adv64(h)); break;
 	case 19: w64(&c->notify.armed, adv64(h)); break;	/* and vector */
-	case 20: w64(&h->desc[((size_t)q * RING + i) * 2 + ivt_range(&h->g, 0, 1)],
-			adv64(h)); break;
+	case 20: w64(&h->desc[(size_t)q * RING + i], adv64(h)); break;
+	case 21: w32(&b->rx_flags, adv32(h)); break;
 	default: w32(&h->ret[(size_t)q * RING + i], adv32(h)); break;
 	}
 	C->writes[0]++;
 }
 
-/* Our block as a valid v1.0 peer would keep it, with our epoch. */
+/* Our block as a valid v2.0 peer would keep it, with our epoch, lending
+ * or not as chosen for it. */
 static void
 hostile_be_valid(struct hostile *h)
 {
@@ -150,6 +152,7 @@ hostile_be_valid(struct hostile *h)
 	w32(&b->buf_size, BUF);
 	w32(&b->max_frame, hostile_cfg.max_frame);
 	w32(&b->data_off, (uint32_t)h->data_off);
+	w32(&b->rx_flags, h->lend ? IVR_RXF_LEND : 0);
 	w32(&b->epoch, h->epoch);
 	w32(&b->state, IVR_STATE_RUN);
 }
@@ -158,16 +161,18 @@ hostile_be_valid(struct hostile *h)
 static uint32_t
 hostile_desc(struct hostile *h, uint32_t q, uint32_t pos, uint32_t room)
 {
-	uint64_t *ring = &h->desc[(size_t)q * RING * 2];
+	uint64_t *ring = &h->desc[(size_t)q * RING];
 	uint32_t d = (uint32_t)h->data_off, ps = (uint32_t)h->part_size;
 	uint32_t off = d + ivt_range(&h->g, 0, (ps - d - BUF) / 64) * 64;
 	uint32_t len = ivt_range(&h->g, 1, BUF), n = 1, flags = 0;
 	uint32_t id = ivt_range(&h->g, 0, 3) ? ivt_range(&h->g, 0, RING - 1) : adv32(h);
 
+	/* offset, len and id as the descriptor's fields hold them: ids and
+	 * lengths of more than 15 and 16 bits lose their high bits */
 #define PUT(k, o, l, i, f) do {						\
 		uint32_t s_ = (pos + (k)) & (RING - 1);			\
-		w64(&ring[s_ * 2], (uint64_t)(l) << 32 | (o));		\
-		w64(&ring[s_ * 2 + 1], (uint64_t)(f) << 32 | (i));	\
+		w64(&ring[s_], (uint64_t)(((i) & IVR_DESC_ID_MASK) | (f)) << 48 | \
+				(uint64_t)((l) & 0xffff) << 32 | (o));	\
 	} while (0)
 
 	switch (ivt_range(&h->g, 0, 13)) {
@@ -178,7 +183,7 @@ hostile_desc(struct hostile *h, uint32_t q, uint32_t pos, uint32_t room)
 		if (n > room)
 			n = room;
 		for (uint32_t k = 0; k + 1 < n; k++)
-			PUT(k, off, BUF, id + k, IVR_DESC_F_NEXT);
+			PUT(k, off, BUF, id + k, IVR_DESC_NEXT);
 		PUT(n - 1, off, len, id + n - 1, 0);
 		return n;
 	case 4:				/* before the data area */
@@ -195,29 +200,28 @@ hostile_desc(struct hostile *h, uint32_t q, uint32_t pos, uint32_t room)
 		off = ps - 10;
 		len = 10;
 		break;
-	case 8:				/* len 0 or huge */
-		len = ivt_range(&h->g, 0, 1) ? 0 : adv32(h);
+	case 8:				/* len 0 or the largest */
+		len = ivt_range(&h->g, 0, 1) ? 0 : 0xffff;
 		break;
-	case 9:				/* unknown flags */
-		flags = ivt_range(&h->g, 2, 0xffff);
+	case 9:				/* any id: echoed or ignored */
+		id = adv32(h);
 		break;
 	case 10:			/* open chain */
-		flags = IVR_DESC_F_NEXT;
+		flags = IVR_DESC_NEXT;
 		break;
 	case 11:			/* longer than IVR_MAX_CHAIN */
 		n = room < IVR_MAX_CHAIN + 1 ? room : IVR_MAX_CHAIN + 1;
 		for (uint32_t k = 0; k < n; k++)
-			PUT(k, off, 64, id, IVR_DESC_F_NEXT);
+			PUT(k, off, 64, id, IVR_DESC_NEXT);
 		return n;
 	case 12:			/* over max_frame: 5 full buffers */
 		n = room < 5 ? room : 5;
 		for (uint32_t k = 0; k + 1 < n; k++)
-			PUT(k, off, BUF, id, IVR_DESC_F_NEXT);
+			PUT(k, off, BUF, id, IVR_DESC_NEXT);
 		PUT(n - 1, off, BUF, id, 0);
 		return n;
-	default:			/* random words */
-		w64(&ring[(pos & (RING - 1)) * 2], adv64(h));
-		w64(&ring[(pos & (RING - 1)) * 2 + 1], adv64(h));
+	default:			/* a random word */
+		w64(&ring[pos & (RING - 1)], adv64(h));
 		return 1;
 	}
 	PUT(0, off, len, id, flags);
@@ -258,8 +262,10 @@ hostile_churn(struct hostile *h)
 		w64(&h->b->features, IVR_F_CHAIN);
 		w32(&h->b->epoch, ++h->epoch);
 		break;
-	case 4:
+	case 4:		/* a restart, lending or not this time */
 		w32(&h->b->state, IVR_STATE_INIT);
+		h->lend = ivt_range(&h->g, 0, 1);
+		w32(&h->b->rx_flags, h->lend ? IVR_RXF_LEND : 0);
 		w32(&h->b->epoch, ++h->epoch);
 		w32(&h->b->state, IVR_STATE_RUN);
 		break;
@@ -348,14 +354,15 @@ hostile_smart(struct hostile *h, bool churn)
 	case 4:			/* return one id four times */
 		for (uint32_t i = 0; i < 4 && i < room; i++)
 			w32(&h->ret[(size_t)q * RING + (h->rprod[q]++ & (RING - 1))],
-					(uint32_t)r64(&h->vdesc[((size_t)q * RING +
-						((vp - 1) & (RING - 1))) * 2 + 1]));
+					(uint32_t)(r64(&h->vdesc[(size_t)q * RING +
+						((vp - 1) & (RING - 1))]) >> 48) &
+					IVR_DESC_ID_MASK);
 		w32(&c->rx.rprod, h->rprod[q]);
 		break;
 	default:		/* honest: consume and return in order */
 		for (uint32_t i = h->cons[q]; i != vp && i - h->cons[q] < RING; i++) {
-			uint32_t id = (uint32_t)r64(&h->vdesc[((size_t)q * RING +
-						(i & (RING - 1))) * 2 + 1]);
+			uint32_t id = (uint32_t)(r64(&h->vdesc[(size_t)q * RING +
+						(i & (RING - 1))]) >> 48) & IVR_DESC_ID_MASK;
 
 			w32(&h->ret[(size_t)q * RING + (h->rprod[q]++ & (RING - 1))], id);
 		}

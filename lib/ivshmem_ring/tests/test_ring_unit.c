@@ -21,6 +21,21 @@ static const struct ivr_config base_cfg = {
 	.features = IVR_F_ALL,
 };
 
+/*
+ * The consumer's configuration in the data-path tests, which run once
+ * with a consumer that copies (rx_flags 0: buffers free by consumption)
+ * and once with one that lends (IVR_RXF_LEND: buffers back through its
+ * return ring). Tests of lending alone set it themselves.
+ */
+static struct ivr_config cons_cfg;
+
+/* The consumer lends in this run. */
+static bool
+lends(void)
+{
+	return (cons_cfg.rx_flags & IVR_RXF_LEND) != 0;
+}
+
 static void *
 region_new(uint64_t size)
 {
@@ -42,20 +57,20 @@ test_config_check(void)
 		struct ivr_config cfg;
 		int ok;
 	} cases[] = {
-		{ "default", { 1, 1024, 2048, 1518, {0}, 0, 0, 0 }, 1 },
-		{ "max queues", { IVR_MAX_QUEUES, 64, 128, 64, {0}, 0, 0, 0 }, 1 },
-		{ "0 queues", { 0, 1024, 2048, 1518, {0}, 0, 0, 0 }, 0 },
-		{ "too many queues", { IVR_MAX_QUEUES + 1, 1024, 2048, 1518, {0}, 0, 0, 0 }, 0 },
-		{ "ring not pow2", { 1, 1000, 2048, 1518, {0}, 0, 0, 0 }, 0 },
-		{ "ring too small", { 1, 32, 2048, 1518, {0}, 0, 0, 0 }, 0 },
-		{ "ring too big", { 1, IVR_MAX_RING * 2, 2048, 1518, {0}, 0, 0, 0 }, 0 },
-		{ "buf not x64", { 1, 1024, 2000, 1518, {0}, 0, 0, 0 }, 0 },
-		{ "buf too small", { 1, 1024, 64, 64, {0}, 0, 0, 0 }, 0 },
-		{ "buf too big", { 1, 1024, IVR_MAX_BUF * 2, 1518, {0}, 0, 0, 0 }, 0 },
-		{ "frame too small", { 1, 1024, 2048, 63, {0}, 0, 0, 0 }, 0 },
-		{ "frame too big", { 1, 1024, 2048, IVR_MAX_FRAME + 1, {0}, 0, 0, 0 }, 0 },
-		{ "frame > chain", { 1, 1024, 128, 128 * IVR_MAX_CHAIN + 1, {0}, 0, 0, 0 }, 0 },
-		{ "jumbo", { 4, 1024, 2048, 9018, {0}, 0, 0, 0 }, 1 },
+		{ "default", { 1, 1024, 2048, 1518, {0}, 0, 0, 0, 0 }, 1 },
+		{ "max queues", { IVR_MAX_QUEUES, 64, 128, 64, {0}, 0, 0, 0, 0 }, 1 },
+		{ "0 queues", { 0, 1024, 2048, 1518, {0}, 0, 0, 0, 0 }, 0 },
+		{ "too many queues", { IVR_MAX_QUEUES + 1, 1024, 2048, 1518, {0}, 0, 0, 0, 0 }, 0 },
+		{ "ring not pow2", { 1, 1000, 2048, 1518, {0}, 0, 0, 0, 0 }, 0 },
+		{ "ring too small", { 1, 32, 2048, 1518, {0}, 0, 0, 0, 0 }, 0 },
+		{ "ring too big", { 1, IVR_MAX_RING * 2, 2048, 1518, {0}, 0, 0, 0, 0 }, 0 },
+		{ "buf not x64", { 1, 1024, 2000, 1518, {0}, 0, 0, 0, 0 }, 0 },
+		{ "buf too small", { 1, 1024, 64, 64, {0}, 0, 0, 0, 0 }, 0 },
+		{ "buf too big", { 1, 1024, IVR_MAX_BUF * 2, 1518, {0}, 0, 0, 0, 0 }, 0 },
+		{ "frame too small", { 1, 1024, 2048, 63, {0}, 0, 0, 0, 0 }, 0 },
+		{ "frame too big", { 1, 1024, 2048, IVR_MAX_FRAME + 1, {0}, 0, 0, 0, 0 }, 0 },
+		{ "frame > chain", { 1, 1024, 128, 128 * IVR_MAX_CHAIN + 1, {0}, 0, 0, 0, 0 }, 0 },
+		{ "jumbo", { 4, 1024, 2048, 9018, {0}, 0, 0, 0, 0 }, 1 },
 	};
 	char msg[128];
 
@@ -75,7 +90,7 @@ test_layout(void)
 	uint64_t size = ivr_region_size_for(&base_cfg);
 
 	T_EXPECT(lay.desc_off == 256 + 2 * 256, "desc_off %llu", (unsigned long long)lay.desc_off);
-	T_EXPECT(lay.ret_off == lay.desc_off + 2 * 256 * 16, "ret_off");
+	T_EXPECT(lay.ret_off == lay.desc_off + 2 * 256 * 8, "ret_off");
 	T_EXPECT(lay.data_off % IVR_PART_ALIGN == 0 && lay.data_off >= lay.ret_off + 2 * 256 * 4,
 			"data_off %llu", (unsigned long long)lay.data_off);
 	T_EXPECT(used == lay.data_off + 2 * 256 * 2048ULL, "used");
@@ -278,14 +293,17 @@ test_link_states(void)
 	ivr_set_running(&p.b, true);
 	T_EXPECT(!poll_beat(&p.a, &p.b, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_MISMATCH,
 			"mismatch: %s", ivr_down_name(p.a.pv.why));
-	/* a peer of another ABI major */
+	/* a peer of another ABI major, older or newer */
 	ivr_detach(&p.b);
 	T_EXPECT(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0, "join: %s", p.b.errmsg);
 	ivr_set_running(&p.b, true);
-	p.b.self->version_major = 2;
+	p.b.self->version_major = IVR_VERSION_MAJOR - 1;
 	T_EXPECT(!poll_beat(&p.a, &p.b, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_MISMATCH,
-			"ABI major: %s", ivr_down_name(p.a.pv.why));
-	/* a peer without a v1.0 feature */
+			"ABI major %u: %s", IVR_VERSION_MAJOR - 1, ivr_down_name(p.a.pv.why));
+	p.b.self->version_major = IVR_VERSION_MAJOR + 1;
+	T_EXPECT(!poll_beat(&p.a, &p.b, ivr_now_ns()) && p.a.pv.why == IVR_DOWN_MISMATCH,
+			"ABI major %u: %s", IVR_VERSION_MAJOR + 1, ivr_down_name(p.a.pv.why));
+	/* a peer without a v2.0 feature */
 	p.b.self->version_major = IVR_VERSION_MAJOR;
 	p.b.self->features = IVR_F_CHAIN;
 	p.b.self->epoch++;
@@ -331,7 +349,7 @@ send_frame(struct ivr_tx *t, uint32_t len, uint8_t seed)
 		if (l > t->buf_size)
 			l = t->buf_size;
 		memset(ivr_tx_buf(t, id), seed, l);
-		ivr_tx_push(t, id, l, s + 1 < nseg ? IVR_DESC_F_NEXT : 0);
+		ivr_tx_push(t, id, l, s + 1 < nseg ? IVR_DESC_NEXT : 0);
 	}
 	ivr_tx_publish(t, nseg);
 	return true;
@@ -368,7 +386,7 @@ test_datapath_basic(void)
 	uint8_t seeds[64];
 	static const uint32_t sizes[] = { 60, 64, 2048, 2049, 4096, 9018, 1 };
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 1);
 	/* No session yet: the consumer must announce one first. */
 	T_EXPECT(ivr_tx_space(q.tx, 1) == 0, "tx before rx session");
@@ -415,9 +433,9 @@ test_burst_calls(void)
 	uint32_t ids[64], lens[64], got_len[64], n, k;
 	const uint8_t *data[64];
 	struct ivr_frame f;
-	struct ivr_desc bad = { 0, 64, 0, 0, 0 };	/* offset before the data */
+	struct ivr_desc bad = { 0, 64, 0 };	/* offset before the data */
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 0);
 	ivr_rx_begin(&q.rx);
 	T_EXPECT(ivr_tx_space(q.tx, 1) == base_cfg.ring_size, "session");
@@ -463,8 +481,11 @@ test_burst_calls(void)
 	T_EXPECT(ivr_rx_end(&q.rx, 10 + 1 + 5), "burst ended");
 	T_EXPECT(ivr_tx_space(q.tx, base_cfg.ring_size) == base_cfg.ring_size,
 			"every buffer back");
-	T_EXPECT(q.tx->st.bad_ret == 1, "one bad id: the bad descriptor's (%llu)",
-			(unsigned long long)q.tx->st.bad_ret);
+	T_EXPECT(q.tx->st.bad_ret == (lends() ? 1 : 0),
+			"%s: the bad descriptor's id (bad_ret %llu)",
+			lends() ? "one bad id returned" : "no return", (unsigned long long)q.tx->st.bad_ret);
+	if (!lends())
+		goto out;
 
 	/* Lent: the ids come out; the producer has them back once returned. */
 	ivr_tx_take(q.tx, ids, 32);
@@ -518,10 +539,10 @@ test_burst_calls(void)
 	 * returns: the burst stops where the return ring is full, and
 	 * ivr_rx_next counts ret_full for what it cannot return. */
 	{
-		struct ivr_desc d = { (uint32_t)p.a.lay.data_off, 64, 0, 0, 0 };
+		struct ivr_desc d = { (uint32_t)p.a.lay.data_off, 64, 0 };
 		uint32_t N = base_cfg.ring_size;
 
-		for (uint32_t round = 0; round < 2; round++) {
+		for (uint32_t round = 0; round < 2 && lends(); round++) {
 			uint32_t total = 0;
 
 			for (k = 0; k < N; k++)
@@ -541,6 +562,7 @@ test_burst_calls(void)
 				"past it, ivr_rx_next counts ret_full (%llu)",
 				(unsigned long long)q.rx.st.ret_full);
 	}
+out:
 	free(q.tx);
 	pair_close(&p);
 }
@@ -560,21 +582,20 @@ test_hostile_descs(void)
 		uint32_t n;
 		struct ivr_desc d[3];
 	} cases[] = {
-		{ "offset before data", 1, { { 0, 64, 0, 0, 0 } } },
-		{ "offset past part", 1, { { 0xfffffff0u, 64, 0, 0, 0 } } },
-		{ "len zero", 1, { { 1, 0, 0, 0, 0 } } },
-		{ "len past part", 1, { { 1, 0xffffffffu, 0, 0, 0 } } },
-		{ "unknown flag", 1, { { 1, 64, 0, 0x80, 0 } } },
-		{ "open chain at prod", 2, { { 1, 64, 0, IVR_DESC_F_NEXT, 0 },
-				{ 1, 64, 1, IVR_DESC_F_NEXT, 0 } } },
-		{ "frame over max", 3, { { 1, 4000, 0, IVR_DESC_F_NEXT, 0 },
-				{ 1, 4000, 1, IVR_DESC_F_NEXT, 0 },
-				{ 1, 4000, 2, 0, 0 } } },
-		{ "bad id is fine", 1, { { 1, 64, 0xdeadbeefu, 0, 0 } } },
+		{ "offset before data", 1, { { 0, 64, 0 } } },
+		{ "offset past part", 1, { { 0xfffffff0u, 64, 0 } } },
+		{ "len zero", 1, { { 1, 0, 0 } } },
+		{ "len past part", 1, { { 2, 128, 0 } } },
+		{ "open chain at prod", 2, { { 1, 64, IVR_DESC_NEXT },
+				{ 1, 64, 1 | IVR_DESC_NEXT } } },
+		{ "frame over max", 3, { { 1, 4000, IVR_DESC_NEXT },
+				{ 1, 4000, 1 | IVR_DESC_NEXT },
+				{ 1, 4000, 2 } } },
+		{ "bad id is fine", 1, { { 1, 64, IVR_DESC_ID_MASK } } },
 	};
 	(void)data_off;
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 0);
 	ivr_rx_begin(&q.rx);
 	ivr_tx_space(q.tx, 1);
@@ -585,9 +606,12 @@ test_hostile_descs(void)
 		for (uint32_t k = 0; k < cases[i].n; k++) {
 			struct ivr_desc d = cases[i].d[k];
 
-			/* offset 1 means "a valid offset in the data area" */
+			/* offset 1 means "a valid offset in the data area",
+			 * 2 "64 bytes before its end" */
 			if (d.offset == 1)
 				d.offset = (uint32_t)p.a.lay.data_off;
+			else if (d.offset == 2)
+				d.offset = q.rx.data_hi - 64;
 			q.tx->ring[(q.tx->prod + k) & q.tx->mask] = d;
 		}
 		q.tx->prod += cases[i].n;
@@ -603,17 +627,21 @@ test_hostile_descs(void)
 	/* The producer validates returned ids: all those were bogus. */
 	q.tx->n_free = 0;
 	ivr_tx_refresh(q.tx);
-	T_EXPECT(q.tx->st.bad_ret >= 1, "bogus return ids counted: %llu",
+	T_EXPECT(!lends() || q.tx->st.bad_ret >= 1, "bogus return ids counted: %llu",
 			(unsigned long long)q.tx->st.bad_ret);
 	/* A producer index too far ahead: counted, nothing consumed. */
 	ivr_store_release32(&q.tx->ctl->tx.prod, q.tx->prod + 100000);
 	T_EXPECT(recv_frames(&q.rx, 8, lens, seeds) == 0 && q.rx.st.bad_index >= 1,
 			"bad prod index counted");
-	/* A return index too far ahead. */
-	ivr_store_release32(&q.rx.ctl->rx.rprod, q.rx.rprod + 100000);
+	/* A return index (a consumer that lends) or a consumer index (one
+	 * that copies, past what was published) too far ahead. */
+	if (lends())
+		ivr_store_release32(&q.rx.ctl->rx.rprod, q.rx.rprod + 100000);
+	else
+		ivr_store_release32(&q.rx.ctl->rx.cons, q.rx.cons + 100000);
 	q.tx->n_free = 0;
 	ivr_tx_refresh(q.tx);
-	T_EXPECT(q.tx->st.bad_index >= 1, "bad return index counted");
+	T_EXPECT(q.tx->st.bad_index >= 1, "bad %s index counted", lends() ? "return" : "consumer");
 	free(q.tx);
 	pair_close(&p);
 }
@@ -628,7 +656,7 @@ test_sessions(void)
 	uint8_t seeds[64];
 	uint32_t epoch0;
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 0);
 	ivr_rx_begin(&q.rx);
 	for (int i = 0; i < 10; i++)
@@ -649,14 +677,17 @@ test_sessions(void)
 	for (int i = 0; i < 5; i++)
 		send_frame(q.tx, 64, 3);
 	ivr_detach(&p.b);
-	T_EXPECT(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0, "re-attach b");
+	T_EXPECT(ivr_attach(&p.b, p.base, p.size, &cons_cfg, NULL) == 0, "re-attach b");
 	ivr_rx_init(&q.rx, &p.b, 0);
 	T_EXPECT(recv_frames(&q.rx, 64, lens, seeds) == 0, "new consumer: session first");
 	/* so soon after the producer's own session start, the new one waits
-	 * (a consumer cannot really restart this fast: test_hostile_consumer) */
+	 * (a consumer cannot really restart this fast: test_hostile_consumer).
+	 * The last session is placed a minute ahead, so that however slowly
+	 * this runs, the new one is within IVR_TX_SESSION_NS of it. */
+	q.tx->session_ns = ivr_now_ns() + 60000000000ULL;
 	T_EXPECT(ivr_tx_space(q.tx, 1) == 0 && q.tx->st.sessions_deferred == 1,
 			"a new session within IVR_TX_SESSION_NS of the last waits");
-	usleep(IVR_TX_SESSION_NS / 1000 + 100);
+	q.tx->session_ns = ivr_now_ns() - IVR_TX_SESSION_NS;
 	T_EXPECT(ivr_tx_space(q.tx, 1) == base_cfg.ring_size, "all buffers back");
 	/* 5 unread frames plus frame "2", returned by the old consumer but
 	 * not yet reclaimed: the producer never got those buffers back. */
@@ -696,7 +727,7 @@ test_restart_fewer_queues(void)
 	pair_close(&p);
 }
 
-/* A chain whose segment lengths would wrap a 32-bit total. */
+/* A chain of full-length segments, longer than any frame may be. */
 static void
 test_len_wrap(void)
 {
@@ -705,15 +736,15 @@ test_len_wrap(void)
 	uint32_t lens[8];
 	uint8_t seeds[8];
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 0);
 	ivr_rx_begin(&q.rx);
 	ivr_tx_space(q.tx, 1);
 	/* pretend the data area is 4 GiB so only the frame bound can catch it */
 	q.rx.data_hi = 0xffffffffu;
 	{
-		struct ivr_desc d0 = { (uint32_t)p.a.lay.data_off, 0x80000000u, 0, IVR_DESC_F_NEXT, 0 };
-		struct ivr_desc d1 = { (uint32_t)p.a.lay.data_off, 0x80000040u, 1, 0, 0 };
+		struct ivr_desc d0 = { (uint32_t)p.a.lay.data_off, 0xffff, IVR_DESC_NEXT };
+		struct ivr_desc d1 = { (uint32_t)p.a.lay.data_off, 0xffc0, 1 };
 
 		q.tx->ring[0] = d0;
 		q.tx->ring[1] = d1;
@@ -743,7 +774,7 @@ test_queue_resetup(void)
 	uint64_t kicks;
 	int bad_seed = 0;
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 0);
 	ivr_rx_begin(&q.rx);
 	for (int i = 0; i < 300; i++) {
@@ -757,19 +788,21 @@ test_queue_resetup(void)
 	send_frame(q.tx, 3000, 2);
 	ivr_tx_init(q.tx, &p.a, 0);
 	ivr_tx_set_notify(q.tx, true);	/* as the PMD does after setup */
-	/* which buffers the consumer holds is unknown (any return order is
-	 * allowed): nothing goes out until the 12 in flight are back */
-	T_EXPECT(!send_frame(q.tx, 100, 3), "TX set up again: waits for its buffers");
+	/* To a consumer that lends, which buffers it holds is unknown (any
+	 * return order is allowed): nothing goes out until the 12 in flight
+	 * are back. One that copies frees them by slot: a frame goes at once. */
+	T_EXPECT(send_frame(q.tx, 100, 3) == !lends(), "TX set up again: %s",
+			lends() ? "waits for its buffers" : "sends at once");
 	while ((n = recv_frames(&q.rx, 64, lens, seeds)) > 0)
 		for (uint32_t i = 0; i < n; i++, got++)
-			bad_seed += seeds[i] != 2;
+			bad_seed += seeds[i] != (got < 10 ? 2 : 3);
 	for (int i = 0; i < 5; i++)
 		T_EXPECT(send_frame(q.tx, 100, 3), "send after TX set up again");
 	while ((n = recv_frames(&q.rx, 64, lens, seeds)) > 0)
 		for (uint32_t i = 0; i < n; i++, got++)
-			bad_seed += seeds[i] != 3;
-	T_EXPECT(got == 15 && bad_seed == 0, "TX set up again: %u of 15 frames, %d wrong",
-			got, bad_seed);
+			bad_seed += seeds[i] != (got < 10 ? 2 : 3);
+	T_EXPECT(got == (lends() ? 15u : 16u) && bad_seed == 0,
+			"TX set up again: %u of %u frames, %d wrong", got, lends() ? 15 : 16, bad_seed);
 	T_EXPECT(ivr_tx_space(q.tx, base_cfg.ring_size) == base_cfg.ring_size,
 			"TX set up again: every buffer comes back");
 
@@ -815,7 +848,7 @@ test_torn_burst(void)
 	struct qpair q;
 	struct ivr_frame f;
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 0);
 	ivr_rx_begin(&q.rx);
 	send_frame(q.tx, 64, 1);
@@ -834,7 +867,7 @@ test_notify(void)
 	uint32_t lens[8];
 	uint8_t seeds[8];
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 0);
 	ivr_rx_begin(&q.rx);
 	ivr_tx_space(q.tx, 1);
@@ -943,7 +976,7 @@ test_hostile_consumer(void)
 		uint64_t t0, ns, sessions, max_sessions, kicks;
 		uint32_t armed = 0;
 
-		pair_open(&p, &base_cfg, &base_cfg);
+		pair_open(&p, &base_cfg, &cons_cfg);
 		qpair_init(&q, &p, 0);
 		ivr_rx_begin(&q.rx);
 		send_burst(q.tx, HOSTILE_BURST);
@@ -1001,7 +1034,7 @@ test_hostile_consumer(void)
 		 * is served at once; a sleep after catching up is kicked. */
 		usleep(2 * IVR_TX_SESSION_NS / 1000);
 		ivr_detach(&p.b);
-		T_EXPECT(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0,
+		T_EXPECT(ivr_attach(&p.b, p.base, p.size, &cons_cfg, NULL) == 0,
 				"re-attach b: %s", p.b.errmsg);
 		ivr_rx_init(&q.rx, &p.b, 0);
 		ivr_rx_begin(&q.rx);
@@ -1094,7 +1127,7 @@ test_ext_ids(void)
 	struct pair p;
 	struct qpair q;
 
-	pair_open(&p, &base_cfg, &base_cfg);
+	pair_open(&p, &base_cfg, &cons_cfg);
 	qpair_init(&q, &p, 1);
 	ivr_pool_area(&p.a, &lo, &len);
 	T_EXPECT(lo % IVR_PART_ALIGN == 0 && lo >= p.a.lay.used &&
@@ -1170,7 +1203,7 @@ test_ext_ids(void)
 
 	/* the consumer's session ends: what it held is reclaimed */
 	ivr_detach(&p.b);
-	T_EXPECT(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0, "re-attach b");
+	T_EXPECT(ivr_attach(&p.b, p.base, p.size, &cons_cfg, NULL) == 0, "re-attach b");
 	ivr_rx_init(&q.rx, &p.b, 1);
 	ivr_rx_begin(&q.rx);
 	usleep(IVR_TX_SESSION_NS / 1000 + 100);
@@ -1192,20 +1225,21 @@ test_ext_ids(void)
 	{
 		static void *kept[4096];
 		static uint8_t out[8192];
+		static uint32_t at[4096];
 		uint32_t nk;
 
 		memset(seen, 0, sizeof(seen));
 		T_EXPECT(send_ext(q.tx, 5, 64, 5) && send_ext(q.tx, 6, 64, 6) &&
 				lend_frames(&q.rx, 2, ids, data) == 2 &&
 				send_frame(q.tx, 100, 8), "two held, one copy frame unread");
-		nk = ivr_tx_export(q.tx, out, kept);
+		nk = ivr_tx_export(q.tx, out, kept, at);
 		T_EXPECT(nk == 4 && kept[ids[0] - n] == &ext_cookies[5] &&
 				kept[ids[1] - n] == &ext_cookies[6] && kept[2] == NULL,
 				"export: four ids out, the held two with their cookies (%u)", nk);
 		ivr_tx_init(q.tx, &p.a, 1);
 		T_EXPECT(q.tx->draining, "resumed without the record: it would send nothing until all is back");
 		ivr_tx_init(q.tx, &p.a, 1);
-		T_EXPECT(ivr_tx_import(q.tx, out, kept) && !q.tx->draining &&
+		T_EXPECT(ivr_tx_import(q.tx, out, kept, at) && !q.tx->draining &&
 				ivr_tx_ext_held(q.tx) == 3 && q.tx->ext_n_free == n - 3 &&
 				q.tx->n_free == n - 1, "import: three pool ids and a copy id out");
 		T_EXPECT(send_frame(q.tx, 100, 9), "a frame goes at once");
@@ -1228,13 +1262,13 @@ test_ext_ids(void)
 		T_EXPECT(send_ext(q.tx, 8, 64, 8) && send_ext(q.tx, 9, 64, 9) &&
 				lend_frames(&q.rx, 2, ids, data) == 2 &&
 				send_frame(q.tx, 100, 10), "two pool ids held, a copy frame unread");
-		nk = ivr_tx_export(q.tx, out, kept);
+		nk = ivr_tx_export(q.tx, out, kept, at);
 		T_EXPECT(nk == 3 && recv_frames(&q.rx, 64, lens, seeds) == 1 && seeds[0] == 10,
 				"three out (%u); the copy frame read and returned", nk);
 		ivr_tx_init(q.tx, &p.a, 1);
 		ivr_tx_space(q.tx, 1);	/* reads that return */
 		ivr_tx_init(q.tx, &p.a, 1);
-		T_EXPECT(ivr_tx_import(q.tx, out, kept) && q.tx->draining &&
+		T_EXPECT(ivr_tx_import(q.tx, out, kept, at) && q.tx->draining &&
 				ivr_tx_ext_held(q.tx) == 2 && ivr_tx_space(q.tx, 1) == 0,
 				"a record of 3 for 2 out: pool ids in flight, draining, nothing sent");
 		ivr_rx_ret(&q.rx, ids[0]);
@@ -1251,14 +1285,14 @@ test_ext_ids(void)
 		 * taken (our session word still names the old consumer), and
 		 * the new consumer session reclaims it */
 		T_EXPECT(send_ext(q.tx, 10, 64, 10) && lend_frames(&q.rx, 1, ids, data) == 1 &&
-				ivr_tx_export(q.tx, out, kept) == 1, "one held, exported");
+				ivr_tx_export(q.tx, out, kept, at) == 1, "one held, exported");
 		ivr_detach(&p.b);
-		T_EXPECT(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0,
+		T_EXPECT(ivr_attach(&p.b, p.base, p.size, &cons_cfg, NULL) == 0,
 				"the consumer attaches again");
 		ivr_rx_init(&q.rx, &p.b, 1);
 		ivr_rx_begin(&q.rx);
 		ivr_tx_init(q.tx, &p.a, 1);
-		T_EXPECT(ivr_tx_import(q.tx, out, kept) && ivr_tx_ext_held(q.tx) == 1,
+		T_EXPECT(ivr_tx_import(q.tx, out, kept, at) && ivr_tx_ext_held(q.tx) == 1,
 				"imported");
 		ivr_tx_space(q.tx, n);
 		T_EXPECT(q.tx->st.ext_reclaimed == 1 && reap_all(q.tx, seen) == 1 &&
@@ -1268,15 +1302,15 @@ test_ext_ids(void)
 		/* without a session to resume, nothing is taken: the caller
 		 * frees what it kept */
 		T_EXPECT(send_ext(q.tx, 7, 64, 7) && lend_frames(&q.rx, 1, ids, data) == 1 &&
-				ivr_tx_export(q.tx, out, kept) == 1, "one held, exported");
+				ivr_tx_export(q.tx, out, kept, at) == 1, "one held, exported");
 		ivr_write_once64(&q.tx->ctl->tx.sync, 0);
 		ivr_tx_init(q.tx, &p.a, 1);
-		T_EXPECT(!ivr_tx_import(q.tx, out, kept) && ivr_tx_ext_held(q.tx) == 0,
+		T_EXPECT(!ivr_tx_import(q.tx, out, kept, at) && ivr_tx_ext_held(q.tx) == 0,
 				"no session word: not imported");
 		ivr_rx_ret(&q.rx, ids[0]);
 		ivr_rx_flush(&q.rx);
 		ivr_detach(&p.b);
-		T_EXPECT(ivr_attach(&p.b, p.base, p.size, &base_cfg, NULL) == 0,
+		T_EXPECT(ivr_attach(&p.b, p.base, p.size, &cons_cfg, NULL) == 0,
 				"re-attach b");
 		ivr_rx_init(&q.rx, &p.b, 1);
 		ivr_rx_begin(&q.rx);
@@ -1295,6 +1329,96 @@ test_ext_ids(void)
 	pair_close(&p);
 }
 
+/*
+ * Pool buffers to a consumer that copies: each is back once its
+ * descriptor is consumed, with no return ring, mixed with copy frames that
+ * free by slot; a queue set up again mid-session keeps the ones still
+ * unread at their slots and gives back those read meanwhile; a new
+ * consumer session reclaims the rest. Every cookie comes back once.
+ */
+static void
+test_ext_slots(void)
+{
+	const uint32_t n = base_cfg.ring_size;
+	static uint32_t seen[4096], at[4096];
+	static void *kept[4096];
+	static uint8_t out[8192];
+	uint32_t lens[64], nk;
+	uint8_t seeds[64];
+	struct pair p;
+	struct qpair q;
+
+	pair_open(&p, &base_cfg, &cons_cfg);
+	qpair_init(&q, &p, 1);
+	ivr_rx_begin(&q.rx);
+	for (uint32_t round = 0; round < 3; round++) {
+		for (uint32_t k = 0; k < 32; k++) {
+			T_EXPECT(send_ext(q.tx, k, 60 + k, (uint8_t)(k + 1)), "ext frame %u", k);
+			T_EXPECT(send_frame(q.tx, 100, 0x55), "copy frame %u", k);
+		}
+		T_EXPECT(ivr_tx_ext_held(q.tx) == 32 && ivr_tx_out(q.tx) == 64,
+				"round %u: 32 pool buffers and 64 descriptors out", round);
+		T_EXPECT(recv_frames(&q.rx, 64, lens, seeds) == 64, "64 frames");
+		for (uint32_t k = 0; k < 32; k++)
+			T_EXPECT(lens[2 * k] == 60 + k && seeds[2 * k] == k + 1 &&
+					lens[2 * k + 1] == 100 && seeds[2 * k + 1] == 0x55,
+					"frame pair %u in order, intact", k);
+		memset(seen, 0, sizeof(seen));
+		T_EXPECT(ivr_tx_space(q.tx, n) == n - 32 && reap_all(q.tx, seen) == 32 &&
+				count_ones(seen, 32) == 32 && ivr_tx_avail(q.tx) == n &&
+				ivr_tx_out(q.tx) == 0,
+				"round %u: consumed, so back: each cookie once, every slot free", round);
+	}
+	T_EXPECT(q.rx.rprod == 0 && q.tx->rcons == 0 && q.tx->st.bad_ret == 0,
+			"nothing went through the return ring");
+
+	/* set up again with three pool frames and a copy frame unread; one
+	 * pool frame is read between the export and the import */
+	memset(seen, 0, sizeof(seen));
+	T_EXPECT(send_ext(q.tx, 5, 64, 5) && send_frame(q.tx, 100, 8) &&
+			send_ext(q.tx, 6, 64, 6) && send_ext(q.tx, 7, 64, 7),
+			"three pool frames and a copy frame out");
+	nk = ivr_tx_export(q.tx, out, kept, at);
+	T_EXPECT(nk == 4 && at[(q.tx->prod - 4) & q.tx->mask] >= n &&
+			kept[at[(q.tx->prod - 4) & q.tx->mask] - n] == &ext_cookies[5] &&
+			at[(q.tx->prod - 3) & q.tx->mask] == 0,
+			"export: four out (%u), the first a pool buffer with its cookie", nk);
+	T_EXPECT(recv_frames(&q.rx, 1, lens, seeds) == 1 && seeds[0] == 5,
+			"the first pool frame read meanwhile");
+	ivr_tx_init(q.tx, &p.a, 1);
+	ivr_tx_set_notify(q.tx, true);
+	T_EXPECT(q.tx->resumed && !q.tx->draining && ivr_tx_out(q.tx) == 3,
+			"resumed at once: three descriptors unread");
+	T_EXPECT(ivr_tx_import(q.tx, out, kept, at) && ivr_tx_ext_held(q.tx) == 2 &&
+			q.tx->ext_n_done == 1, "import: two pool buffers out, the read one back");
+	T_EXPECT(send_frame(q.tx, 100, 9), "a frame goes at once");
+	/* the consumer sees the new frame at its next refresh */
+	nk = recv_frames(&q.rx, 64, lens, seeds);
+	nk += recv_frames(&q.rx, 64 - nk, lens + nk, seeds + nk);
+	T_EXPECT(nk == 4 && seeds[0] == 8 && seeds[1] == 6 && seeds[2] == 7 && seeds[3] == 9,
+			"the unread frames, then the new one (%u)", nk);
+	T_EXPECT(ivr_tx_space(q.tx, n) == n - 3 && reap_all(q.tx, seen) == 3 &&
+			seen[5] == 1 && seen[6] == 1 && seen[7] == 1 && ivr_tx_avail(q.tx) == n,
+			"the three cookies back once, every slot free");
+
+	/* the consumer restarts with pool frames unread: reclaimed */
+	memset(seen, 0, sizeof(seen));
+	T_EXPECT(send_ext(q.tx, 10, 64, 10) && send_ext(q.tx, 11, 64, 11),
+			"two pool frames unread");
+	ivr_detach(&p.b);
+	T_EXPECT(ivr_attach(&p.b, p.base, p.size, &cons_cfg, NULL) == 0, "re-attach b");
+	ivr_rx_init(&q.rx, &p.b, 1);
+	ivr_rx_begin(&q.rx);
+	ivr_tx_space(q.tx, n);
+	T_EXPECT(q.tx->st.ext_reclaimed == 2 && reap_all(q.tx, seen) == 2 &&
+			seen[10] == 1 && seen[11] == 1 && ivr_tx_avail(q.tx) == n,
+			"new consumer session: both reclaimed, cookies back once");
+	T_EXPECT(send_ext(q.tx, 3, 64, 3) && recv_frames(&q.rx, 64, lens, seeds) == 1 &&
+			seeds[0] == 3, "the new session carries pool frames");
+	free(q.tx);
+	pair_close(&p);
+}
+
 int
 main(void)
 {
@@ -1303,16 +1427,24 @@ main(void)
 	test_layout();
 	test_attach_errors();
 	test_link_states();
-	test_datapath_basic();
-	test_hostile_descs();
-	test_burst_calls();
-	test_sessions();
-	test_torn_burst();
-	test_restart_fewer_queues();
-	test_len_wrap();
-	test_queue_resetup();
-	test_notify();
-	test_hostile_consumer();
-	test_ext_ids();
+	for (int lend = 0; lend < 2; lend++) {
+		cons_cfg = base_cfg;
+		cons_cfg.rx_flags = lend ? IVR_RXF_LEND : 0;
+		t_log("data path, a consumer that %s", lend ? "lends" : "copies");
+		test_datapath_basic();
+		test_hostile_descs();
+		test_burst_calls();
+		test_sessions();
+		test_torn_burst();
+		test_restart_fewer_queues();
+		test_len_wrap();
+		test_queue_resetup();
+		test_notify();
+		test_hostile_consumer();
+		if (lends())
+			test_ext_ids();
+		else
+			test_ext_slots();
+	}
 	return t_finish();
 }
