@@ -417,13 +417,15 @@ ivr_tx_ext_held(const struct ivr_tx *t)
 	return t->mask + 1 - t->ext_n_free - t->ext_n_done;
 }
 
-/* Whether the consumer returned ids we have not read (ivr_tx_refresh
- * reads them): one load, for a producer with external buffers out that
- * wants them back at every burst. [P3] pairs with the store-release of
- * rx.rprod in ivr_rx_end. */
+/* Whether the consumer gave buffers back that we have not taken
+ * (ivr_tx_refresh takes them): one load, for a producer with external
+ * buffers out that wants them back at every burst. [P3] pairs with the
+ * store-release of rx.rprod in ivr_rx_end, [P5] with that of rx.cons. */
 static inline bool
 ivr_tx_returns_pending(const struct ivr_tx *t)
 {
+	if (!t->lend)
+		return ivr_load_acquire32(&t->peer_ctl->rx.cons) != t->seen;
 	return ivr_load_acquire32(&t->peer_ctl->rx.rprod) != t->rcons;
 }
 

@@ -109,8 +109,8 @@ t_check "$IN_STATUS == 0" "resetup-rx exited 0"
 t_check "$(grep -c 'TX queue(s) set up again' "$T_DIR/resetup-tx.log") == 1" \
     "resetup-tx set its TX queues up again once"
 for q in 0 1; do
-    t_check "$(grep -c "TX queue $q resumes with [1-9][0-9]* ids out" "$T_DIR/resetup-tx.log") == 1" \
-        "resetup: queue $q resumed with the old queue's record of the ids out"
+    t_check "$(grep -c "TX queue $q resumes with [1-9][0-9]* buffers out" "$T_DIR/resetup-tx.log") == 1" \
+        "resetup: queue $q resumed with the old queue's record of the buffers out"
 done
 in_clean resetup-rx "$COUNT"
 for q in 0 1; do
