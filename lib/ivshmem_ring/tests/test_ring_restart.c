@@ -24,7 +24,9 @@
  *     they still go up;
  *   - every payload checksum holds (no torn frame delivered).
  * After each restart the parent waits for frames to flow again, so a
- * session that never comes back fails the test too.
+ * session that never comes back fails the test too. The consumer lends
+ * (IVR_RXF_LEND) in every other attachment, so that the producer meets
+ * both ways of giving buffers back, and changes of way, at restarts.
  *
  * Exit T_EXIT_PASS, T_EXIT_FAIL or T_EXIT_SKIP (t_helpers.h); every child
  * counts its failures into the same verdict.
@@ -62,6 +64,7 @@ struct ctl {
 	void *base;
 	uint64_t size;
 	struct ivr_config cfg;
+	uint32_t cons_attaches;		/* consumer attachments so far */
 	uint64_t stamp;
 	uint64_t seed;
 	int cpu[2], ncpu;
@@ -100,8 +103,16 @@ attach(struct ivr_region *r, enum role role)
 	struct ivr_attach_opts ao = {
 		.slot = (int)role, .dead_ms = DEAD_MS, .claim_ms = 5000,
 	};
+	struct ivr_config cfg = C->cfg;
 	uint64_t t0 = t_now_ns();
-	int ret = ivr_attach(r, C->base, C->size, &C->cfg, &ao);
+	int ret;
+
+	/* a new attachment of the consumer (in its new epoch) flips lending;
+	 * the first one copies */
+	if (role == CONSUMER)
+		cfg.rx_flags = __atomic_fetch_add(&C->cons_attaches, 1, __ATOMIC_RELAXED) & 1 ?
+			IVR_RXF_LEND : 0;
+	ret = ivr_attach(r, C->base, C->size, &cfg, &ao);
 
 	if (C->verbose)
 		t_log("  %s attached in %.1f ms, epoch %u", role_name[role],

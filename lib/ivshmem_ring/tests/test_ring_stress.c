@@ -11,6 +11,8 @@
  *   --threads   two threads of one process over a page-aligned heap region
  *               (the mode the TSan build runs)
  *   --procs     two processes over a file in /dev/shm mapped MAP_SHARED
+ *   --lend      the consumer lends (IVR_RXF_LEND): buffers go back through
+ *               its return ring rather than by consumption
  *
  * Exit T_EXIT_PASS, T_EXIT_FAIL or T_EXIT_SKIP (t_helpers.h).
  */
@@ -31,6 +33,7 @@
 
 struct opts {
 	bool procs;
+	bool lend;
 	uint64_t packets;
 	uint16_t queues;
 	uint32_t ring;
@@ -459,10 +462,12 @@ usage(const char *prog)
 	ivn_allowed(&max_len_spec, max_len, sizeof(max_len));
 	ivn_allowed(&stall_spec, stall, sizeof(stall));
 	fprintf(stderr,
-		"usage: %s --threads|--procs [--packets N] [--queues Q] [--ring N]\n"
-		"          [--max-len L] [--seed S] [--stall-timeout S]\n"
+		"usage: %s --threads|--procs [--lend] [--packets N] [--queues Q]\n"
+		"          [--ring N] [--max-len L] [--seed S] [--stall-timeout S]\n"
 		"  --threads         two threads over a heap region (TSan runs this)\n"
 		"  --procs           two processes over a shared file in /dev/shm\n"
+		"  --lend            the consumer returns buffers through its return\n"
+		"                    ring (default: they come back as it consumes)\n"
 		"  --packets N       frames to move (default 10000000): %s\n"
 		"  --queues Q        queue pairs, served round robin (default 1):\n"
 		"                    %s\n"
@@ -495,6 +500,10 @@ parse(int argc, char **argv, struct opts *o)
 		if (strcmp(a, "--procs") == 0) {
 			o->procs = true;
 			mode++;
+			continue;
+		}
+		if (strcmp(a, "--lend") == 0) {
+			o->lend = true;
 			continue;
 		}
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -565,6 +574,7 @@ main(int argc, char **argv)
 		.n_queues = nq, .ring_size = o.ring, .buf_size = 2048,
 		.max_frame = 9018, .mac = { 2, 0, 0, 0, 0, 1 },
 		.doorbell_id = IVR_NO_DOORBELL, .features = IVR_F_ALL,
+		.rx_flags = o.lend ? IVR_RXF_LEND : 0,
 	};
 	sh->size = ivr_region_size_for(&sh->cfg);
 	sh->stamp = ivt_mix(o.seed ^ 0x5354524553530000ULL);
@@ -579,8 +589,8 @@ main(int argc, char **argv)
 		memset(sh->base, 0, sh->size);
 	}
 	sh->ncpu = ivt_cpus(sh->cpu);
-	t_log("ring stress (%s): %llu packets, %u queue(s), ring %u, buffers %u, frames %u..%u bytes, seed %llu",
-			o.procs ? "procs" : "threads",
+	t_log("ring stress (%s, a consumer that %s): %llu packets, %u queue(s), ring %u, buffers %u, frames %u..%u bytes, seed %llu",
+			o.procs ? "procs" : "threads", o.lend ? "lends" : "copies",
 			(unsigned long long)o.packets, nq, o.ring,
 			sh->cfg.buf_size, IVT_MIN_FRAME, o.max_len,
 			(unsigned long long)o.seed);
