@@ -138,12 +138,14 @@ struct ivr_tx {
 				 * consumer copies */
 	void **ext_cookie;	/* [N]: by id - N */
 	/*
-	 * Free buffer ids, oldest returned first. Not a stack: the buffer
-	 * the consumer returned last is still in its cache, and writing it
-	 * again at once pulls every line back across the cores; the oldest
-	 * has had time to leave (1500-byte frames: 9.6 -> 15.5 Mpps).
+	 * Free buffer ids for a consumer that lends, oldest returned first.
+	 * Not a stack: the buffer the consumer returned last is still in its
+	 * cache, and writing it again at once pulls every line back across
+	 * the cores; the oldest has had time to leave (1500-byte frames: 9.6
+	 * -> 15.5 Mpps). Slot-bound buffers, for one that copies, are reused
+	 * a ring later, which is oldest first too.
 	 */
-	uint32_t free[];	/* then inflight */
+	uint32_t free[];	/* then the other arrays: ivr_tx_init */
 };
 
 struct ivr_rx_stats {
