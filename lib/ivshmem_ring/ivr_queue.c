@@ -65,8 +65,9 @@ tx_take_consumed(struct ivr_tx *t, uint32_t cons)
 }
 
 /*
- * The ids the consumer returned from rcons up to rprod: each valid one in
- * flight is back (tx_id_back), anything else is counted (bad_ret). The
+ * The ids a lending consumer returned from rcons up to rprod: each valid
+ * one in flight is back (a copy buffer free, an external one as in
+ * tx_ext_back), anything else is counted (bad_ret). The
  * state is in locals: the stores through inflight[] (bytes) could alias
  * any field of the queue, which would otherwise be loaded and stored
  * again for every id.
@@ -166,7 +167,10 @@ ivr_tx_import(struct ivr_tx *t, const uint8_t *inflight, void *const *cookies,
 {
 	uint32_t n = t->mask + 1, out = 0;
 
-	if (!t->resumed)
+	/* a consumer that lends: only while the drain lasts (once it ended,
+	 * the record's ids came back as bad returns, and their cookies are
+	 * the caller's) */
+	if (!t->resumed || (t->lend && !t->draining))
 		return false;
 	/* ext_free holds every external id after ivr_tx_init: keep those
 	 * not out, in order */
@@ -235,8 +239,12 @@ tx_resume(struct ivr_tx *t)
 	lend = (ivr_read_once32(&t->r->peer->rx_flags) & IVR_RXF_LEND) != 0;
 	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end */
 	cons = ivr_load_acquire32(&t->peer_ctl->rx.cons);
-	if (lend ? prod - rcons > n : prod - cons > n)
+	if (lend && prod - rcons > n)
 		return;
+	/* a consumer index out of range (V14): everything counts as out,
+	 * and nothing is freed until a valid one comes */
+	if (prod - cons > n)
+		cons = prod - n;
 	t->lend = lend;
 	t->prod = prod;
 	t->rcons = rcons;

@@ -288,16 +288,17 @@ ivr_tx_buf(const struct ivr_tx *t, uint32_t id)
 	return t->part + t->buf_off + (uint64_t)id * t->buf_size;
 }
 
-/* A descriptor as the one 64-bit word of struct ivr_desc. */
+/* A descriptor as the one 64-bit word of struct ivr_desc; len 1..65535 (a
+ * longer one cannot spill into the id: the consumer drops its frame). */
 static inline uint64_t
 ivr_desc_word(uint32_t off, uint32_t len, uint32_t id, uint16_t flags)
 {
-	return (uint64_t)(id | flags) << 48 | (uint64_t)len << 32 | off;
+	return (uint64_t)(id | flags) << 48 | (uint64_t)(len & 0xffff) << 32 | off;
 }
 
 /* Writes one descriptor for copy buffer id (from ivr_tx_buf_get or
- * ivr_tx_take), len 1..buf_size, flags 0 or IVR_DESC_NEXT; the peer sees
- * it after ivr_tx_publish. */
+ * ivr_tx_take), len 1..min(buf_size, 65535), flags 0 or IVR_DESC_NEXT;
+ * the peer sees it after ivr_tx_publish. */
 static inline void
 ivr_tx_push(struct ivr_tx *t, uint32_t id, uint32_t len, uint16_t flags)
 {
@@ -803,12 +804,13 @@ ivr_rx_end(struct ivr_rx *q, uint32_t frames)
 	return true;
 }
 
-/* Publishes buffers returned with ivr_rx_ret outside a burst. */
+/* Publishes buffers returned with ivr_rx_ret outside a burst (we lend). */
 static inline void
 ivr_rx_flush(struct ivr_rx *q)
 {
 	/* [P3] as in ivr_rx_end */
-	ivr_store_release32(&q->ctl->rx.rprod, q->rprod);
+	if (q->lend)
+		ivr_store_release32(&q->ctl->rx.rprod, q->rprod);
 }
 
 /*

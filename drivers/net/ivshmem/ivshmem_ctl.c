@@ -489,7 +489,7 @@ ctl_tx_keep(struct rte_eth_dev *dev, struct ivsh_txq *txq)
 			sizeof(*k) + n * (sizeof(k->cookies[0]) + sizeof(k->ext_at[0])) + 2 * n, 0,
 			dev->data->numa_node);
 	if (k == NULL) {
-		IVSH_LOG(WARNING, dev, "TX queue %u: out of memory to keep the ids the peer holds: its %u pool buffers go back to the pool now, and the queue's next setup waits for every id",
+		IVSH_LOG(WARNING, dev, "TX queue %u: out of memory to keep the ids the peer holds: its %u pool buffers go back to the pool now (a receiver may still read them), and with a receiver that lends the queue's next setup waits for every id",
 				q, ivr_tx_ext_held(&txq->ring));
 		return false;
 	}

@@ -53,15 +53,22 @@ tx_pool_push(struct ivr_tx *t, struct rte_mbuf *m)
 
 #define IVSH_TX_DONE	64
 
-/* Frame that spans several buffers or comes from a multi-segment mbuf. */
+/*
+ * Frame that spans several buffers or comes from a multi-segment mbuf:
+ * len bytes (its pkt_len) into at most ceil(len / buf_size) buffers, each
+ * taken just before it is filled and pushed right after (a receiver that
+ * copies frees buffers by ring slot). A chain holding fewer bytes than
+ * pkt_len says (a malformed mbuf) makes a shorter frame, or none: returns
+ * the descriptors pushed, 0 for none.
+ */
 static uint32_t
-tx_copy_chain(struct ivr_tx *t, const struct rte_mbuf *m)
+tx_copy_chain(struct ivr_tx *t, const struct rte_mbuf *m, uint32_t len)
 {
 	uint32_t seg_off = 0, pushed = 0, room = 0, id = 0, used = 0;
 	uint8_t *dst = NULL;
 
-	for (; m != NULL; m = m->next, seg_off = 0) {
-		while (seg_off < m->data_len) {
+	for (; m != NULL && len != 0; m = m->next, seg_off = 0) {
+		while (seg_off < m->data_len && len != 0) {
 			uint32_t n;
 
 			if (room == 0) {
@@ -75,12 +82,16 @@ tx_copy_chain(struct ivr_tx *t, const struct rte_mbuf *m)
 				used = 0;
 			}
 			n = RTE_MIN(room, (uint32_t)m->data_len - seg_off);
+			n = RTE_MIN(n, len);
 			rte_memcpy(dst + used, rte_pktmbuf_mtod_offset(m, const uint8_t *, seg_off), n);
 			seg_off += n;
 			used += n;
 			room -= n;
+			len -= n;
 		}
 	}
+	if (dst == NULL)
+		return 0;
 	ivr_tx_push(t, id, used, 0);
 	return pushed + 1;
 }
@@ -139,7 +150,8 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		/* 1 <= len <= fast_max: one buffer, one descriptor */
-		if (likely(len - 1 < fast_max && m->nb_segs == 1 && space != 0)) {
+		if (likely(len - 1 < fast_max && m->nb_segs == 1 && len == m->data_len &&
+				space != 0)) {
 			uint32_t id = ivr_tx_buf_get(t);
 
 			rte_memcpy(ivr_tx_buf(t, id), rte_pktmbuf_mtod(m, void *), len);
@@ -147,7 +159,7 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 			space--;
 			pushed++;
 		} else {
-			uint32_t need = (len + bsize - 1) / bsize;
+			uint32_t need = (len + bsize - 1) / bsize, k;
 
 			if (unlikely(len == 0 || len > max)) {
 				/* Cannot be sent, ever: drop it, as a NIC would;
@@ -164,7 +176,14 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 				}
 			}
 			space -= need;
-			pushed += tx_copy_chain(t, m);
+			k = tx_copy_chain(t, m, len);
+			if (unlikely(k == 0)) {
+				/* no byte in its segments: dropped too */
+				dropped++;
+				tx_done(done, &n_done, m);
+				continue;
+			}
+			pushed += k;
 		}
 		bytes += len;
 		tx_done(done, &n_done, m);

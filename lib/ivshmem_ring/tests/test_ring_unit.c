@@ -1299,6 +1299,21 @@ test_ext_ids(void)
 				seen[10] == 1 && ivr_tx_ext_held(q.tx) == 0 && ivr_tx_avail(q.tx) == n,
 				"the new consumer session reclaims it: its cookie back once");
 
+		/* a drain that ended before the import (a refresh in between
+		 * took the returns as bad ones): the record is not taken, its
+		 * cookies stay the caller's */
+		T_EXPECT(send_ext(q.tx, 12, 64, 12) && lend_frames(&q.rx, 1, ids, data) == 1 &&
+				ivr_tx_export(q.tx, out, kept, at) == 1, "one held, exported");
+		ivr_tx_init(q.tx, &p.a, 1);
+		ivr_rx_ret(&q.rx, ids[0]);
+		ivr_rx_flush(&q.rx);
+		T_EXPECT(ivr_tx_space(q.tx, 1) == n && !q.tx->draining && q.tx->st.bad_ret == 1,
+				"drained before the import: the return counted bad (%llu)",
+				(unsigned long long)q.tx->st.bad_ret);
+		T_EXPECT(!ivr_tx_import(q.tx, out, kept, at) && ivr_tx_ext_held(q.tx) == 0,
+				"not imported after the drain");
+		q.tx->st.bad_ret = 0;
+
 		/* without a session to resume, nothing is taken: the caller
 		 * frees what it kept */
 		T_EXPECT(send_ext(q.tx, 7, 64, 7) && lend_frames(&q.rx, 1, ids, data) == 1 &&
@@ -1400,6 +1415,24 @@ test_ext_slots(void)
 	T_EXPECT(ivr_tx_space(q.tx, n) == n - 3 && reap_all(q.tx, seen) == 3 &&
 			seen[5] == 1 && seen[6] == 1 && seen[7] == 1 && ivr_tx_avail(q.tx) == n,
 			"the three cookies back once, every slot free");
+
+	/* set up again while the consumer's index is out of range: resumed
+	 * with everything out, nothing sent or freed until a valid index */
+	{
+		uint32_t good = q.rx.cons;
+
+		T_EXPECT(send_frame(q.tx, 100, 1), "a frame out");
+		ivr_store_release32(&q.rx.ctl->rx.cons, good + 5 * n);
+		ivr_tx_init(q.tx, &p.a, 1);
+		ivr_tx_set_notify(q.tx, true);
+		T_EXPECT(q.tx->resumed && ivr_tx_out(q.tx) == n && ivr_tx_space(q.tx, 1) == 0 &&
+				q.tx->st.bad_index >= 1, "bad consumer index: resumed, all out, nothing sent");
+		ivr_store_release32(&q.rx.ctl->rx.cons, good);
+		T_EXPECT(recv_frames(&q.rx, 64, lens, seeds) == 1 && seeds[0] == 1 &&
+				ivr_tx_space(q.tx, n) == n && ivr_tx_out(q.tx) == 0,
+				"a valid index again: the frame read, every slot free");
+		q.tx->st.bad_index = 0;
+	}
 
 	/* the consumer restarts with pool frames unread: reclaimed */
 	memset(seen, 0, sizeof(seen));
