@@ -273,10 +273,10 @@ rx_copy_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *
 /*
  * Ends a burst of got frames (bytes in all) in pkts[0..want): publishes
  * the consumption, or, if the producer restarted mid-burst, drops the
- * burst (what was copied may be the new incarnation's; what was lent
- * goes back as the mbufs are freed here, counted stale if its session is
- * over); frees the unused mbufs, each once (pkts[got] may be NULL: the
- * bulk free skips it).
+ * burst (what was copied may be the new incarnation's; what was lent is
+ * freed here and goes back at the queue's next burst, or is counted stale
+ * there if its session is over); frees the unused mbufs, each once
+ * (pkts[got] may be NULL: the bulk free skips it).
  */
 static inline uint16_t
 rx_burst_end(struct ivsh_rxq *rxq, struct rte_mbuf **pkts, uint16_t got,
