@@ -32,14 +32,14 @@
  * from (Q, N) alone, buffer addresses from B too (ivr_layout_compute):
  *
  *   0                 struct ivr_peer_block        (256 B)
- *   256               struct ivr_queue_ctl[Q]      (256 B each)
+ *   256               struct ivr_queue_ctl[Q]      (384 B each)
  *   desc_off          struct ivr_desc[Q][N]        our TX rings, 8 B each
  *   ret_off           uint32_t ret[Q][N]           our return rings (used
  *                                                  only if we lend, 5.5)
  *   data_off          data area up to the end of the part; in copy mode
  *                     buffer i of queue q is at data_off + (q * N + i) * B
  *
- *   desc_off = align(256 + 256 * Q, 64)
+ *   desc_off = align(256 + 384 * Q, 64)
  *   ret_off  = desc_off + 8 * Q * N
  *   data_off = align(ret_off + 4 * Q * N, IVR_PART_ALIGN)
  *
@@ -179,27 +179,32 @@ struct ivr_peer_block {
 #define IVR_SYNC(mine, theirs)	(((uint64_t)(mine) << 32) | (uint32_t)(theirs))
 
 /*
- * Per-queue control, three lines in the part of the peer that writes them.
+ * Per-queue control, six lines in the part of the peer that writes them.
  * Indices are free-running 32-bit counters; ring slot = index & (N - 1).
+ * A session word has a line of its own, away from the index its writer
+ * stores every burst: it changes only when a session starts or ends, so
+ * the reader's check of it at every burst is a cache hit.
  */
 struct ivr_queue_ctl {
-	/* line 0: written by this peer as PRODUCER of queue q */
+	/* lines 0-1: written by this peer as PRODUCER of queue q */
 	struct {
 		uint32_t prod;	/* descriptors published; store-release */
 		uint32_t rcons;	/* entries taken from the peer's return ring
 				 * (a lending consumer's; else 0) */
+		uint8_t pad0[IVR_CACHE_LINE - 8];
 		uint64_t sync;	/* IVR_SYNC(my epoch, consumer's epoch) */
-		uint8_t pad[IVR_CACHE_LINE - 16];
+		uint8_t pad1[IVR_CACHE_LINE - 8];
 	} tx;
-	/* line 1: written by this peer as CONSUMER of the peer's queue q */
+	/* lines 2-3: written by this peer as CONSUMER of the peer's queue q */
 	struct {
 		uint32_t cons;	/* peer's descriptors consumed; store-release */
 		uint32_t rprod;	/* entries published in my return ring (if I
 				 * lend; else 0) */
+		uint8_t pad0[IVR_CACHE_LINE - 8];
 		uint64_t sync;	/* IVR_SYNC(my epoch, producer's epoch) */
-		uint8_t pad[IVR_CACHE_LINE - 16];
+		uint8_t pad1[IVR_CACHE_LINE - 8];
 	} rx;
-	/* line 2: written by this peer as consumer, read by the producer */
+	/* line 4: written by this peer as consumer, read by the producer */
 	struct {
 		uint32_t armed;	/* arm sequence: odd = asleep, kick me */
 		uint16_t vector;/* vector the producer rings for this queue */
@@ -233,9 +238,11 @@ _Static_assert(IVR_OFFSETOF(struct ivr_peer_block, version_major) == 20, "peer v
 _Static_assert(IVR_OFFSETOF(struct ivr_peer_block, heartbeat) == IVR_CACHE_LINE, "heartbeat line");
 _Static_assert(IVR_OFFSETOF(struct ivr_peer_block, n_queues) == 2 * IVR_CACHE_LINE, "config line");
 _Static_assert(IVR_OFFSETOF(struct ivr_peer_block, data_off) == 2 * IVR_CACHE_LINE + 24, "data_off");
-_Static_assert(sizeof(struct ivr_queue_ctl) == 4 * IVR_CACHE_LINE, "queue ctl size");
-_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, rx) == IVR_CACHE_LINE, "rx line");
-_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, notify) == 2 * IVR_CACHE_LINE, "notify line");
+_Static_assert(sizeof(struct ivr_queue_ctl) == 6 * IVR_CACHE_LINE, "queue ctl size");
+_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, tx.sync) == IVR_CACHE_LINE, "tx.sync line");
+_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, rx) == 2 * IVR_CACHE_LINE, "rx line");
+_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, rx.sync) == 3 * IVR_CACHE_LINE, "rx.sync line");
+_Static_assert(IVR_OFFSETOF(struct ivr_queue_ctl, notify) == 4 * IVR_CACHE_LINE, "notify line");
 _Static_assert(sizeof(struct ivr_desc) == 8, "descriptor size");
 _Static_assert(2 * IVR_MAX_RING - 1 <= IVR_DESC_ID_MASK, "ids fit a descriptor");
 _Static_assert(IVR_MAX_FRAME <= UINT16_MAX, "a segment's length fits a descriptor");

@@ -89,7 +89,7 @@ test_layout(void)
 	uint64_t used = ivr_layout_compute(&base_cfg, &lay);
 	uint64_t size = ivr_region_size_for(&base_cfg);
 
-	T_EXPECT(lay.desc_off == 256 + 2 * 256, "desc_off %llu", (unsigned long long)lay.desc_off);
+	T_EXPECT(lay.desc_off == 256 + 2 * 384, "desc_off %llu", (unsigned long long)lay.desc_off);
 	T_EXPECT(lay.ret_off == lay.desc_off + 2 * 256 * 8, "ret_off");
 	T_EXPECT(lay.data_off % IVR_PART_ALIGN == 0 && lay.data_off >= lay.ret_off + 2 * 256 * 4,
 			"data_off %llu", (unsigned long long)lay.data_off);
