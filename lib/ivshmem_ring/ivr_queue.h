@@ -539,6 +539,26 @@ ivr_rx_begin(struct ivr_rx *q)
 	return ivr_rx_refresh(q);
 }
 
+/*
+ * Asks for the cache lines of the next n descriptors (n <= what
+ * ivr_rx_begin said) all at once. Each line comes from the producer's
+ * core, and with the checks between one descriptor's read and the next
+ * the CPU would have about one line in flight at a time: the ring alone,
+ * burst 32, does 1.0-1.3x rte_ring with it and 0.5-0.7x without, the
+ * cores far apart (doc/performance.md). A hint: nothing is read.
+ */
+static inline void
+ivr_rx_prefetch(const struct ivr_rx *q, uint32_t n)
+{
+	const struct ivr_desc *ring = q->ring;
+	uint32_t cons = q->cons, mask = q->mask;
+
+	for (uint32_t i = 0; i < n; i += IVR_CACHE_LINE / sizeof(*ring))
+		__builtin_prefetch(&ring[(cons + i) & mask]);
+	if (n != 0)
+		__builtin_prefetch(&ring[(cons + n - 1) & mask]);
+}
+
 /* Gives buffer id back through our return ring (we lend). */
 static inline void
 ivr_rx_ret(struct ivr_rx *q, uint32_t id)
@@ -704,6 +724,7 @@ ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *i
 				n = mask + 1 - used;
 		}
 	}
+	ivr_rx_prefetch(q, n);
 	for (i = 0; i < n; i++) {
 		uint64_t w = ivr_read_once64(&ring[(cons + i) & mask]);
 		uint32_t off = (uint32_t)w, l = (uint16_t)(w >> 32), lim = hi - off;

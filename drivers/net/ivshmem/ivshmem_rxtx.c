@@ -306,6 +306,8 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	if (avail == 0)
 		return 0;
 	want = (uint16_t)RTE_MIN(avail, (uint32_t)n);
+	/* the descriptors' lines arrive while the mbufs are allocated */
+	ivr_rx_prefetch(r, want);
 	if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts, want) != 0)) {
 		rxq->nombuf++;
 		return 0;
@@ -376,8 +378,9 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint64_t bytes = 0, gen, held;
 	struct ivr_frame f;
 
-	if (avail == 0 || unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts,
-			want = (uint16_t)RTE_MIN(avail, (uint32_t)n)) != 0)) {
+	want = (uint16_t)RTE_MIN(avail, (uint32_t)n);
+	ivr_rx_prefetch(r, want);	/* as in ivsh_rx_burst */
+	if (avail == 0 || unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts, want) != 0)) {
 		rxq->nombuf += avail != 0;
 		if (back != 0)
 			ivr_rx_flush(r);
