@@ -544,7 +544,7 @@ ivr_rx_begin(struct ivr_rx *q)
  * ivr_rx_begin said) all at once. Each line comes from the producer's
  * core, and with the checks between one descriptor's read and the next
  * the CPU would have about one line in flight at a time: the ring alone,
- * burst 32, does 1.0-1.3x rte_ring with it and 0.5-0.7x without, the
+ * burst 32, does 1.0-1.3x rte_ring with it and 0.5-0.9x without, the
  * cores far apart (doc/performance.md). A hint: nothing is read.
  */
 static inline void
