@@ -543,9 +543,9 @@ ivr_rx_begin(struct ivr_rx *q)
  * Asks for the cache lines of the next n descriptors (n <= what
  * ivr_rx_begin said) all at once. Each line comes from the producer's
  * core, and with the checks between one descriptor's read and the next
- * the CPU would have about one line in flight at a time: the ring alone,
- * burst 32, does 1.0-1.3x rte_ring with it and 0.5-0.9x without, the
- * cores far apart (doc/performance.md). A hint: nothing is read.
+ * the CPU would have about one line in flight at a time (measured in
+ * doc/performance.md, "The ring alone after ABI 2"). A hint: nothing is
+ * read.
  */
 static inline void
 ivr_rx_prefetch(const struct ivr_rx *q, uint32_t n)

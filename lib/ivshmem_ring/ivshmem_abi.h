@@ -183,7 +183,8 @@ struct ivr_peer_block {
  * Indices are free-running 32-bit counters; ring slot = index & (N - 1).
  * A session word has a line of its own, away from the index its writer
  * stores every burst: it changes only when a session starts or ends, so
- * the reader's check of it at every burst is a cache hit.
+ * the reader's check of it (every refresh, and every end of burst for
+ * tx.sync) is a cache hit.
  */
 struct ivr_queue_ctl {
 	/* lines 0-1: written by this peer as PRODUCER of queue q */

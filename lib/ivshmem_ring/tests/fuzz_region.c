@@ -106,6 +106,27 @@ check_raw_config(struct t_fuzz_in *in)
 	}
 }
 
+/* The words of the peer's first queue control block that the victim reads
+ * (by name: the layout may move them), after the 32 of its peer block. */
+static const uint32_t ctl_words[] = {
+	IVR_OFFSETOF(struct ivr_queue_ctl, tx.prod),
+	IVR_OFFSETOF(struct ivr_queue_ctl, tx.sync),
+	IVR_OFFSETOF(struct ivr_queue_ctl, rx.cons),
+	IVR_OFFSETOF(struct ivr_queue_ctl, rx.sync),
+	IVR_OFFSETOF(struct ivr_queue_ctl, notify.armed),
+	IVR_OFFSETOF(struct ivr_queue_ctl, reserved),
+};
+
+/* The k-th of those words (k taken modulo their number) in part. */
+static uint8_t *
+peer_word(uint8_t *part, unsigned int k)
+{
+	const unsigned int nb = sizeof(struct ivr_peer_block) / 8;
+
+	k %= nb + sizeof(ctl_words) / sizeof(ctl_words[0]);
+	return part + (k < nb ? k * 8 : sizeof(struct ivr_peer_block) + ctl_words[k - nb]);
+}
+
 static void
 write_word(uint8_t *p, struct t_fuzz_in *in)
 {
@@ -182,9 +203,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ivr_set_running(&hr, op & 0x80);
 			}
 			break;
-		case 2: /* a word of the peer's block or first queue lines */
+		case 2: /* a word of the peer's block or first queue control */
 			if (hpart != NULL)
-				write_word(hpart + (op >> 2) % 56 * 8, &in);
+				write_word(peer_word(hpart, op >> 2), &in);
 			break;
 		default:
 			check_raw_config(&in);
