@@ -293,13 +293,44 @@ rx_burst_end(struct ivsh_rxq *rxq, struct rte_mbuf **pkts, uint16_t got,
 	return got;
 }
 
+/*
+ * Copies the one-descriptor frames data[i], len[i] (each fits an mbuf) into
+ * pkts[0..k). Returns their bytes.
+ */
+static inline uint64_t
+rx_copy_batch(const struct ivsh_rxq *rxq, struct rte_mbuf **pkts,
+		const uint8_t *const *data, const uint32_t *len, uint32_t k)
+{
+	uint64_t bytes = 0;
+
+	for (uint32_t i = 0; i < k; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), data[i], len[i]);
+		m->data_len = (uint16_t)len[i];
+		m->pkt_len = len[i];
+		m->port = rxq->port_id;
+		bytes += len[i];
+	}
+	return bytes;
+}
+
+/*
+ * The frames of a burst come a batch at a time: the one-descriptor frames
+ * of at most max_len bytes in a row (ivr_rx_take_upto_n: each descriptor
+ * read once and checked, no struct ivr_frame, and for a consumer that
+ * lends the return entries written in the same loop), then one frame by
+ * the general path (a chain, a longer frame, a bad descriptor).
+ */
+#define IVSH_RX_BATCH	32
+
 uint16_t
 ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 {
 	struct ivsh_rxq *rxq = q;
 	struct ivr_rx *r = &rxq->ring;
 	struct ivr_frame f;
-	uint32_t avail = ivr_rx_begin(r);
+	uint32_t avail = ivr_rx_begin(r), room;
 	uint16_t want, got = 0;
 	uint64_t bytes = 0;
 
@@ -312,9 +343,18 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		rxq->nombuf++;
 		return 0;
 	}
-	while (got < want && ivr_rx_next(r, &f)) {
-		struct rte_mbuf *m = pkts[got];
+	room = rte_pktmbuf_tailroom(pkts[0]);
+	while (got < want) {
+		const uint8_t *data[IVSH_RX_BATCH];
+		uint32_t len[IVSH_RX_BATCH], k;
+		struct rte_mbuf *m;
 
+		k = ivr_rx_take_upto_n(r, data, len, RTE_MIN(want - got, IVSH_RX_BATCH), room);
+		bytes += rx_copy_batch(rxq, &pkts[got], data, len, k);
+		got += k;
+		if (got == want || !ivr_rx_next(r, &f))
+			break;
+		m = pkts[got];
 		if (unlikely(rx_copy_frame(rxq, m, &f) != 0)) {
 			/* Out of mbufs mid-frame: the frame is consumed and
 			 * lost, counted as an allocation failure, not as
@@ -376,6 +416,7 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint32_t avail = ivr_rx_begin(r);
 	uint16_t want, got = 0;
 	uint64_t bytes = 0, gen, held;
+	uint32_t short_max;
 	struct ivr_frame f;
 
 	want = (uint16_t)RTE_MIN(avail, (uint32_t)n);
@@ -387,10 +428,26 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 		return 0;
 	}
 	gen = r->expect_tx_sync;
-	while (got < want && ivr_rx_lend(r, &f)) {
-		struct rte_mbuf *m = pkts[got];
+	/* frames below the copy break that fit an mbuf: a batch at a time,
+	 * their buffers returned as they are read */
+	short_max = rxq->copy_break == 0 ? 0 :
+		RTE_MIN(rxq->copy_break - 1, (uint32_t)rte_pktmbuf_tailroom(pkts[0]));
+	while (got < want) {
+		const uint8_t *data[IVSH_RX_BATCH];
+		uint32_t len[IVSH_RX_BATCH], k = 0;
+		struct rte_mbuf *m;
 		int ret;
 
+		if (short_max != 0) {
+			k = ivr_rx_take_upto_n(r, data, len,
+					RTE_MIN(want - got, IVSH_RX_BATCH), short_max);
+			bytes += rx_copy_batch(rxq, &pkts[got], data, len, k);
+			zc->copied += k;
+			got += k;
+		}
+		if (got == want || !ivr_rx_lend(r, &f))
+			break;
+		m = pkts[got];
 		if (f.len >= rxq->copy_break && ivsh_zc_can_lend(zc, &f)) {
 			ret = rx_lend_frame(rxq, m, &f, gen);
 		} else {
