@@ -206,8 +206,10 @@ ours_consume_n(struct run *rn)
 	while (!stopped(rn)) {
 		uint32_t n;
 
-		if (ivr_rx_begin(q) == 0)
+		n = ivr_rx_begin(q);
+		if (n == 0)
 			continue;
+		ivr_rx_prefetch(q, n < burst ? n : burst);
 		n = ivr_rx_take_n(q, data, lens, burst);
 		for (uint32_t i = 0; size && i < n; i++) {
 			memcpy(rn->priv + (size_t)slot * BUF_SIZE, data[i], lens[i]);

@@ -541,11 +541,12 @@ ivr_rx_begin(struct ivr_rx *q)
 
 /*
  * Asks for the cache lines of the next n descriptors (n <= what
- * ivr_rx_begin said) all at once. Each line comes from the producer's
- * core, and with the checks between one descriptor's read and the next
- * the CPU would have about one line in flight at a time (measured in
- * doc/performance.md, "The ring alone after ABI 2"). A hint: nothing is
- * read.
+ * ivr_rx_begin said) all at once; the caller does, once per burst, before
+ * work that can overlap the transfers (the driver: the mbuf allocation).
+ * Each line comes from the producer's core, and with the checks between
+ * one descriptor's read and the next the CPU would have about one line in
+ * flight at a time (measured in doc/performance.md, "The ring alone after
+ * ABI 2"). A hint: nothing is read.
  */
 static inline void
 ivr_rx_prefetch(const struct ivr_rx *q, uint32_t n)
@@ -724,7 +725,6 @@ ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *i
 				n = mask + 1 - used;
 		}
 	}
-	ivr_rx_prefetch(q, n);
 	for (i = 0; i < n; i++) {
 		uint64_t w = ivr_read_once64(&ring[(cons + i) & mask]);
 		uint32_t off = (uint32_t)w, l = (uint16_t)(w >> 32), lim = hi - off;
