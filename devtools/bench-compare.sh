@@ -168,7 +168,8 @@ transport_setup() {
             CLEAN+=("/dev/shm/$name")
             # Under callgrind a side beats its heartbeat late: be patient.
             A_EAL=(-d "$PLUGIN" --vdev "net_ivshmem0,shm=/dev/shm/$name${INSTR:+,peer_timeout_ms=60000}")
-            if [[ $t == ivshmem-zc* ]]; then
+            # ivshmem-zc and ivshmem-zc-all, not ivshmem-zcrx (copy TX)
+            if [[ $t == ivshmem-zc || $t == ivshmem-zc-all ]]; then
                 A_EAL[-1]+=,size=128M
                 B_OPT=(--tx-pool)
             fi
