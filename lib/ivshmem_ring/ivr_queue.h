@@ -577,6 +577,32 @@ ivr_rx_ret(struct ivr_rx *q, uint32_t id)
 	q->rprod++;
 }
 
+/* Gives n buffer ids back through our return ring (we lend), as n calls
+ * of ivr_rx_ret would: with the room checked once. */
+static inline void
+ivr_rx_ret_n(struct ivr_rx *q, const uint32_t *ids, uint32_t n)
+{
+	uint32_t *ret = q->ret;
+	uint32_t rprod = q->rprod, mask = q->mask, used = rprod - q->peer_rcons;
+
+	if (IVR_UNLIKELY(used > mask + 1 || n > mask + 1 - used)) {
+		/* [P4] as in ivr_rx_ret */
+		q->peer_rcons = ivr_load_acquire32(&q->peer_ctl->tx.rcons);
+		used = rprod - q->peer_rcons;
+		if (used > mask + 1) {
+			q->st.ret_full += n;
+			return;
+		}
+		if (n > mask + 1 - used) {
+			q->st.ret_full += n - (mask + 1 - used);
+			n = mask + 1 - used;
+		}
+	}
+	for (uint32_t i = 0; i < n; i++)
+		ivr_write_once32(&ret[(rprod + i) & mask], ids[i]);
+	q->rprod = rprod + n;
+}
+
 /*
  * The general case of ivr_rx_next: chains, bad descriptors, a full return
  * ring. w is the first descriptor, already read by the caller. Buffers go
@@ -690,16 +716,17 @@ ivr_rx_read(struct ivr_rx *q, struct ivr_frame *f, bool lend)
 }
 
 /*
- * Up to max one-descriptor frames of at most max_len bytes in a row, each
- * read once and checked as in ivr_rx_read, into data[i] and len[i]; lent
- * (ids[i], the caller returns them) or returned at ivr_rx_end (ids NULL).
- * Stops at the first descriptor that is not such a frame (a chain, a flag,
- * a bad one, a longer one) and, returning, where the return ring is full:
- * ivr_rx_next (or ivr_rx_lend) takes it, and counts what it must.
+ * Up to max one-descriptor frames of min_len (>= 1) to max_len bytes in a
+ * row, each read once and checked as in ivr_rx_read, into data[i] and
+ * len[i]; lent (ids[i], the caller returns them) or returned at ivr_rx_end
+ * (ids NULL). Stops at the first descriptor that is not such a frame (a
+ * chain, a flag, a bad one, a shorter or a longer one) and, returning,
+ * where the return ring is full: ivr_rx_next (or ivr_rx_lend) takes it,
+ * and counts what it must.
  */
 static inline uint32_t
 ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *ids,
-		uint32_t max, uint32_t max_len)
+		uint32_t max, uint32_t min_len, uint32_t max_len)
 {
 	const uint64_t *ring = (const uint64_t *)q->ring;
 	const uint8_t *part = q->peer_part;
@@ -707,11 +734,16 @@ ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *i
 	uint32_t cons = q->cons, rprod = q->rprod, mask = q->mask;
 	uint32_t lo = q->data_lo, hi = q->data_hi;
 	uint32_t maxf = max_len < q->max_frame ? max_len : q->max_frame;
-	uint32_t n = q->prod - cons, i;
+	uint32_t n = q->prod - cons, span, i;
 	bool back = ids == NULL && q->lend;	/* through the return ring */
 
+	if (min_len == 0)
+		min_len = 1;	/* a frame is never empty */
+	span = maxf - min_len;	/* min_len <= len <= maxf: len - min_len <= span */
 	if (n > max)
 		n = max;
+	if (maxf < min_len)
+		n = 0;
 	if (back) {
 		uint32_t used = rprod - q->peer_rcons;
 
@@ -727,11 +759,12 @@ ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *i
 	}
 	for (i = 0; i < n; i++) {
 		uint64_t w = ivr_read_once64(&ring[(cons + i) & mask]);
-		uint32_t off = (uint32_t)w, l = (uint16_t)(w >> 32), lim = hi - off;
+		uint32_t off = (uint32_t)w, l = (uint16_t)(w >> 32);
 
-		if (lim > maxf)
-			lim = maxf;
-		if (!(!(w >> 63) && off - lo < hi - lo && l - 1 < lim))
+		/* min_len >= 1 also refuses len 0; off < hi makes hi - off
+		 * the room left in the data area */
+		if (!(!(w >> 63) && off - lo < hi - lo && l - min_len <= span &&
+				l <= hi - off))
 			break;
 		if (ids != NULL)
 			ids[i] = (uint32_t)(w >> 48);
@@ -750,7 +783,7 @@ ivr_rx_read_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *i
 static inline uint32_t
 ivr_rx_take_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t max)
 {
-	return ivr_rx_read_n(q, data, len, NULL, max, UINT32_MAX);
+	return ivr_rx_read_n(q, data, len, NULL, max, 1, UINT32_MAX);
 }
 
 /* The same, of frames up to max_len bytes: a consumer that lends longer
@@ -759,7 +792,7 @@ static inline uint32_t
 ivr_rx_take_upto_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t max,
 		uint32_t max_len)
 {
-	return ivr_rx_read_n(q, data, len, NULL, max, max_len);
+	return ivr_rx_read_n(q, data, len, NULL, max, 1, max_len);
 }
 
 /* Up to max one-descriptor frames, their buffers lent (ivr_rx_lend). */
@@ -767,7 +800,16 @@ static inline uint32_t
 ivr_rx_lend_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *ids,
 		uint32_t max)
 {
-	return ivr_rx_read_n(q, data, len, ids, max, UINT32_MAX);
+	return ivr_rx_read_n(q, data, len, ids, max, 1, UINT32_MAX);
+}
+
+/* The same, of frames of at least min_len (>= 1) bytes: a consumer that
+ * copies shorter ones (ivr_rx_take_upto_n) lends these. */
+static inline uint32_t
+ivr_rx_lend_from_n(struct ivr_rx *q, const uint8_t **data, uint32_t *len, uint32_t *ids,
+		uint32_t max, uint32_t min_len)
+{
+	return ivr_rx_read_n(q, data, len, ids, max, min_len, UINT32_MAX);
 }
 
 /* The next frame, its buffers returned to the producer at ivr_rx_end. */

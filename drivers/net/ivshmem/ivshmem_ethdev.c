@@ -210,8 +210,7 @@ ivsh_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	} else if (ad->opts.zero_copy) {
 		/* ids 0..2N-1: the producer's copy buffers and its pool
 		 * TX buffers (doc/spec.md 5.6) */
-		rxq->zc = ivsh_zc_create(dev->data->name, qid, 2 * ad->opts.ring_size,
-				(int)socket);
+		rxq->zc = ivsh_zc_create(2 * ad->opts.ring_size, (int)socket);
 		if (rxq->zc == NULL) {
 			IVSH_LOG(ERR, dev, "RX queue %u: out of memory on socket %u for zero-copy bookkeeping",
 					qid, socket);

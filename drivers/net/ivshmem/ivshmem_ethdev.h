@@ -74,11 +74,12 @@ struct ivsh_txq {
 
 /*
  * Frees the pool TX segments the consumer gave back, or that a new session
- * or ivr_tx_ext_reclaim took back, one segment each as rte_pktmbuf_free
- * would (the data path after each burst; the control module before the
- * queue binds again; release). The queue's thread, or none running.
- * Returns the frames whose last segment went (segments come back in any
- * order: a frame counts when its last one does).
+ * or ivr_tx_ext_reclaim took back, one segment each as rte_pktmbuf_free_seg
+ * would, then put back into their mempool a batch at a time (the data path
+ * after each burst; the control module before the queue binds again;
+ * release). The queue's thread, or none running. Returns the frames whose
+ * last segment went (segments come back in any order: a frame counts when
+ * its last one does).
  */
 static inline uint32_t
 ivsh_txq_pool_reap(struct ivsh_txq *txq)
@@ -87,12 +88,24 @@ ivsh_txq_pool_reap(struct ivsh_txq *txq)
 	uint32_t n, frames = 0;
 
 	while ((n = ivr_tx_ext_reap(&txq->ring, segs, RTE_DIM(segs))) != 0) {
+		uint32_t k = 0;
+
 		for (uint32_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = segs[i];
 
 			frames += m->next == NULL;
-			rte_pktmbuf_free_seg(m);
+			/* NULL: another reference keeps it */
+			m = rte_pktmbuf_prefree_seg(m);
+			if (m == NULL)
+				continue;
+			if (k != 0 && ((struct rte_mbuf *)segs[0])->pool != m->pool) {
+				rte_mempool_put_bulk(((struct rte_mbuf *)segs[0])->pool, segs, k);
+				k = 0;
+			}
+			segs[k++] = m;
 		}
+		if (k != 0)
+			rte_mempool_put_bulk(((struct rte_mbuf *)segs[0])->pool, segs, k);
 	}
 	__atomic_store_n(&txq->pool_held, ivr_tx_ext_held(&txq->ring),
 			__ATOMIC_RELAXED);

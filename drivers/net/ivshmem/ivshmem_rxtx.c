@@ -96,6 +96,40 @@ tx_copy_chain(struct ivr_tx *t, const struct rte_mbuf *m, uint32_t len)
 	return pushed + 1;
 }
 
+/*
+ * Frees the n mbufs (chains) of pkts as rte_pktmbuf_free_bulk does, each
+ * segment as rte_pktmbuf_free_seg would and a mempool put per run of
+ * segments from one pool, but inline: DPDK's is a call per segment, which
+ * costs the copy path about as much as the rest of its free.
+ */
+static inline void
+tx_free_bulk(struct rte_mbuf **pkts, uint32_t n)
+{
+	void *put[IVSH_TX_DONE];
+	struct rte_mempool *mp = NULL;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *next;
+
+		for (; m != NULL; m = next) {
+			next = m->next;
+			/* NULL: another reference keeps it */
+			m = rte_pktmbuf_prefree_seg(m);
+			if (m == NULL)
+				continue;
+			if (k == RTE_DIM(put) || (k != 0 && m->pool != mp)) {
+				rte_mempool_put_bulk(mp, put, k);
+				k = 0;
+			}
+			mp = m->pool;
+			put[k++] = m;
+		}
+	}
+	if (k != 0)
+		rte_mempool_put_bulk(mp, put, k);
+}
+
 /* A copied (or dropped) mbuf: freed in bulk, after the burst or when
  * done[] is full. Pool mbufs are kept until their buffers come back. */
 static inline void
@@ -103,7 +137,7 @@ tx_done(struct rte_mbuf **done, uint32_t *n_done, struct rte_mbuf *m)
 {
 	done[(*n_done)++] = m;
 	if (unlikely(*n_done == IVSH_TX_DONE)) {
-		rte_pktmbuf_free_bulk(done, *n_done);
+		tx_free_bulk(done, *n_done);
 		*n_done = 0;
 	}
 }
@@ -118,6 +152,8 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	/* ours and the peer's largest frame, whichever is smaller */
 	uint32_t max = __atomic_load_n(&txq->max_frame, __ATOMIC_RELAXED);
 	uint32_t fast_max = RTE_MIN(bsize, max);
+	/* our pool area by address, for the quick test of each mbuf */
+	uintptr_t pool_lo = (uintptr_t)t->part + t->ext_lo, pool_span = t->ext_hi - t->ext_lo;
 	uint64_t bytes = 0;
 	struct rte_mbuf *done[IVSH_TX_DONE];
 	uint32_t n_done = 0;
@@ -130,10 +166,10 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		/* pool TX: the first segment in our pool area, then the
 		 * rest; a short frame is copied (cheaper than a buffer out
 		 * and back) */
-		if (unlikely(ivr_tx_ext_ok(t, (uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
-				(uintptr_t)t->part, m->data_len)) &&
+		if (unlikely((uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) - pool_lo < pool_span) &&
 				len >= txq->copy_break && len <= max &&
-				tx_pool_frame_ok(t, m)) {
+				ivr_tx_ext_ok(t, (uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
+				(uintptr_t)t->part, m->data_len) && tx_pool_frame_ok(t, m)) {
 			if (space < m->nb_segs) {
 				/* returned ids count once reaped */
 				ivr_tx_space(t, m->nb_segs);
@@ -193,7 +229,7 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	txq->pkts += i - dropped;
 	txq->oversize += dropped;
 	txq->bytes += bytes;
-	rte_pktmbuf_free_bulk(done, n_done);
+	tx_free_bulk(done, n_done);
 	/* pool buffers out: take back what came back (one load when
 	 * nothing did), so the pool refills at every burst */
 	if (t->ext_n_free != t->mask + 1) {
@@ -382,7 +418,7 @@ rx_lend_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *
 {
 	struct rte_mbuf *last = m;
 
-	ivsh_zc_lend(rxq->zc, m, f, 0, gen);
+	ivsh_zc_lend(rxq->zc, m, f->seg[0].data, f->seg[0].len, f->seg[0].id, gen);
 	m->pkt_len = f->len;
 	for (uint32_t s = 1; s < f->nseg; s++) {
 		struct rte_mbuf *next = rte_pktmbuf_alloc(rxq->mp);
@@ -392,7 +428,7 @@ rx_lend_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *
 				ivr_rx_ret(&rxq->ring, f->seg[s].id);
 			return -1;
 		}
-		ivsh_zc_lend(rxq->zc, next, f, s, gen);
+		ivsh_zc_lend(rxq->zc, next, f->seg[s].data, f->seg[s].len, f->seg[s].id, gen);
 		last->next = next;
 		last = next;
 		m->nb_segs++;
@@ -401,10 +437,34 @@ rx_lend_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *
 }
 
 /*
+ * A one-descriptor frame of a lend batch whose buffer cannot be lent (the
+ * producer sent an id that is not ours, or one the application still
+ * holds): copied into m, and its id returned at once. -1: out of mbufs, m
+ * is left for the caller to free.
+ */
+static __rte_noinline int
+rx_copy_unlendable(struct ivsh_rxq *rxq, struct rte_mbuf *m, const uint8_t *data,
+		uint32_t len, uint32_t id)
+{
+	struct ivr_frame f = { .len = len, .nseg = 1 };
+
+	f.seg[0].data = data;
+	f.seg[0].len = len;
+	f.seg[0].id = id;
+	ivr_rx_ret(&rxq->ring, id);
+	rxq->zc->copied++;
+	return rx_copy_frame(rxq, m, &f);
+}
+
+/*
  * Zero-copy RX: frames of at least copy_break bytes are lent (their
  * buffers come back when the application frees the mbufs), shorter ones
  * and those whose buffer the application still holds are copied and
- * their buffers returned at once.
+ * their buffers returned at once. The one-descriptor frames come a batch
+ * at a time, as in ivsh_rx_burst: those below the copy break that fit an
+ * mbuf (ivr_rx_take_upto_n), then those from the copy break up
+ * (ivr_rx_lend_from_n); anything else (a chain, a frame between the two,
+ * a bad descriptor) by the general path, a frame at a time.
  */
 uint16_t
 ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
@@ -416,7 +476,8 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint32_t avail = ivr_rx_begin(r);
 	uint16_t want, got = 0;
 	uint64_t bytes = 0, gen, held;
-	uint32_t short_max;
+	uint32_t short_max, lend_min, zn = zc->n;
+	const struct ivsh_zc_slot *slots = zc->slot;
 	struct ivr_frame f;
 
 	want = (uint16_t)RTE_MIN(avail, (uint32_t)n);
@@ -428,13 +489,12 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 		return 0;
 	}
 	gen = r->expect_tx_sync;
-	/* frames below the copy break that fit an mbuf: a batch at a time,
-	 * their buffers returned as they are read */
 	short_max = rxq->copy_break == 0 ? 0 :
 		RTE_MIN(rxq->copy_break - 1, (uint32_t)rte_pktmbuf_tailroom(pkts[0]));
+	lend_min = RTE_MAX(rxq->copy_break, 1u);
 	while (got < want) {
 		const uint8_t *data[IVSH_RX_BATCH];
-		uint32_t len[IVSH_RX_BATCH], k = 0;
+		uint32_t len[IVSH_RX_BATCH], ids[IVSH_RX_BATCH], k, i;
 		struct rte_mbuf *m;
 		int ret;
 
@@ -444,6 +504,34 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 			bytes += rx_copy_batch(rxq, &pkts[got], data, len, k);
 			zc->copied += k;
 			got += k;
+			if (got == want)
+				break;
+		}
+		k = ivr_rx_lend_from_n(r, data, len, ids, RTE_MIN(want - got, IVSH_RX_BATCH),
+				lend_min);
+		for (i = 0; i < k; i++) {
+			m = pkts[got];
+			/* ivsh_zc_free_id, with zc's fields in locals: the
+			 * stores to m could alias them */
+			if (likely(ids[i] < zn && !slots[ids[i]].busy)) {
+				ivsh_zc_lend(zc, m, data[i], len[i], ids[i], gen);
+				m->pkt_len = len[i];
+			} else if (unlikely(rx_copy_unlendable(rxq, m, data[i], len[i],
+					ids[i]) != 0)) {
+				/* as below: this frame is lost, and the rest of
+				 * the batch too if no mbuf is left */
+				rxq->nombuf++;
+				rte_pktmbuf_free(m);
+				pkts[got] = rte_pktmbuf_alloc(rxq->mp);
+				if (pkts[got] != NULL)
+					continue;
+				for (i++; i < k; i++, rxq->nombuf++)
+					ivr_rx_ret(r, ids[i]);
+				goto end;
+			}
+			m->port = rxq->port_id;
+			bytes += len[i];
+			got++;
 		}
 		if (got == want || !ivr_rx_lend(r, &f))
 			break;
@@ -468,6 +556,7 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 		bytes += f.len;
 		got++;
 	}
+end:
 	got = rx_burst_end(rxq, pkts, got, want, bytes);
 	held = ivsh_zc_held(zc);
 	zc->held = held;

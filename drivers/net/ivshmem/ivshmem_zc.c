@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Zero-copy RX bookkeeping: see ivshmem_zc.h. */
-#include <stdio.h>
-
 #include <rte_cycles.h>
 #include <rte_malloc.h>
 
@@ -14,33 +12,26 @@ zc_free_cb(void *addr __rte_unused, void *opaque)
 {
 	struct ivsh_zc_slot *slot = opaque;
 	struct ivsh_zc *zc = slot->zc;
+	/* acq_rel: see struct ivsh_zc */
+	uint32_t e = __atomic_fetch_add(&zc->ftail, 1, __ATOMIC_ACQ_REL) & (zc->n - 1);
 
-	/* Cannot fail while the producer sends each id once (the ring holds
-	 * every id); a producer that repeats ids may fill it: its loss. */
-	if (rte_ring_mp_enqueue_elem(zc->ring, &slot->id, sizeof(slot->id)) != 0)
-		__atomic_fetch_add(&zc->lost, 1, __ATOMIC_RELAXED);
+	/* pairs with the load-acquire in ivsh_zc_take_back */
+	__atomic_store_n(&zc->freed[e], slot->id + 1, __ATOMIC_RELEASE);
 }
 
 struct ivsh_zc *
-ivsh_zc_create(const char *port, uint16_t qid, uint32_t n, int socket)
+ivsh_zc_create(uint32_t n, int socket)
 {
-	static uint32_t seq;	/* ring names are global: every one new */
-	char name[RTE_RING_NAMESIZE];
 	struct ivsh_zc *zc;
 
-	zc = rte_zmalloc_socket("ivshmem_zc", sizeof(*zc) + n * sizeof(zc->slot[0]),
-			RTE_CACHE_LINE_SIZE, socket);
+	if (!rte_is_power_of_2(n))
+		return NULL;
+	zc = rte_zmalloc_socket("ivshmem_zc", sizeof(*zc) + n * sizeof(zc->slot[0]) +
+			n * sizeof(zc->freed[0]), RTE_CACHE_LINE_SIZE, socket);
 	if (zc == NULL)
 		return NULL;
-	snprintf(name, sizeof(name), "ivzc%u_q%u_%.12s",
-			__atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED), qid, port);
-	zc->ring = rte_ring_create_elem(name, sizeof(uint32_t), 2 * n, socket,
-			RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	if (zc->ring == NULL) {
-		rte_free(zc);
-		return NULL;
-	}
 	zc->n = n;
+	zc->freed = (uint32_t *)&zc->slot[n];
 	for (uint32_t id = 0; id < n; id++) {
 		zc->slot[id].zc = zc;
 		zc->slot[id].id = id;
@@ -56,13 +47,16 @@ ivsh_zc_destroy(struct ivsh_zc *zc, struct ivr_rx *q, unsigned int wait_ms)
 	uint64_t held;
 
 	for (unsigned int ms = 0; ; ms++) {
-		uint32_t id;
+		uint32_t e;
 
 		if (q != NULL && ivsh_zc_take_back(zc, q) != 0)
 			ivr_rx_flush(q);
 		/* detached: the part is not ours to write any more */
-		while (q == NULL && rte_ring_sc_dequeue_elem(zc->ring, &id, sizeof(id)) == 0) {
-			zc->slot[id].busy = false;
+		while (q == NULL && (e = __atomic_load_n(&zc->freed[zc->fhead & (zc->n - 1)],
+				__ATOMIC_ACQUIRE)) != 0) {
+			__atomic_store_n(&zc->freed[zc->fhead++ & (zc->n - 1)], 0,
+					__ATOMIC_RELAXED);
+			zc->slot[e - 1].busy = false;
 			zc->back++;
 		}
 		held = ivsh_zc_held(zc);
@@ -72,7 +66,6 @@ ivsh_zc_destroy(struct ivsh_zc *zc, struct ivr_rx *q, unsigned int wait_ms)
 	}
 	if (held != 0)
 		return held;
-	rte_ring_free(zc->ring);
 	rte_free(zc);
 	return 0;
 }

@@ -10,8 +10,8 @@
  *
  * Who writes what: the RX lcore lends (rx_burst) and is the only writer of
  * the return ring; the application frees on any lcore, in any order, and
- * its free callback only puts the id into back, a multi-producer ring that
- * the RX lcore drains into the return ring at its next burst. An id comes
+ * its free callback only puts the id into freed[], which the RX lcore
+ * drains into the return ring at its next burst. An id comes
  * back to the producer only within the RX session it was lent in (gen):
  * after a producer restart, what the application still held is not its
  * business any more.
@@ -22,8 +22,6 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
-#include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include "ivr_queue.h"
 
@@ -45,16 +43,27 @@ struct ivsh_zc {
 	uint64_t held_max;	/* its high-water mark */
 	uint64_t stale;		/* freed after their session ended: not returned */
 	uint64_t copied;	/* frames copied: short, or a buffer still held */
-	struct rte_ring *ring;	/* ids freed by the application: MP/SC */
-	uint32_t n;		/* ids 0..n-1: the queue's buffers */
-	uint32_t lost;		/* free callbacks that found the ring full */
-	struct ivsh_zc_slot slot[];
+	uint32_t n;		/* ids 0..n-1: the queue's buffers; a power of 2 */
+	uint32_t fhead;		/* next entry of freed[] to take */
+	/*
+	 * Ids freed by the application, a ring of n entries, each id + 1 or
+	 * 0 (empty). A free callback claims the next entry with one
+	 * fetch-and-add of ftail and stores there with release; the RX lcore
+	 * takes entries in order up to the first still 0, and empties them.
+	 * An id is in it at most once (it is lent again only once taken), so
+	 * the n entries never run out: of any n + 1 entries in a row two
+	 * hold the same id, so the entry a callback claims was taken and
+	 * emptied before that id was lent again, which happened before that
+	 * id's callback, whose fetch-and-add (acq_rel) precedes this one's.
+	 */
+	uint32_t *freed;
+	uint32_t ftail __rte_cache_aligned;	/* free callbacks */
+	struct ivsh_zc_slot slot[] __rte_cache_aligned;
 };
 
-/* For RX queue qid's n buffers, on NUMA node socket. NULL: out of memory
- * (logged by the caller). */
-struct ivsh_zc *ivsh_zc_create(const char *port, uint16_t qid, uint32_t n,
-		int socket);
+/* For an RX queue's n buffers (a power of 2), on NUMA node socket. NULL:
+ * out of memory (logged by the caller). */
+struct ivsh_zc *ivsh_zc_create(uint32_t n, int socket);
 
 /*
  * The queue is going: waits up to wait_ms for the application to free
@@ -84,26 +93,41 @@ static inline uint32_t
 ivsh_zc_take_back(struct ivsh_zc *zc, struct ivr_rx *q)
 {
 	bool evicted = __atomic_load_n(&q->r->evicted, __ATOMIC_RELAXED);
-	uint32_t ids[64], n, ret = 0;
+	struct ivsh_zc_slot *slots = zc->slot;
+	uint32_t *freed = zc->freed, head = zc->fhead, mask = zc->n - 1;
+	uint32_t ids[64], e, k = 0, ret = 0;
+	uint64_t gen = q->expect_tx_sync;
 
-	do {
-		n = rte_ring_sc_dequeue_burst_elem(zc->ring, ids, sizeof(ids[0]),
-				RTE_DIM(ids), NULL);
-		for (uint32_t i = 0; i < n; i++) {
-			/* ids came from our slots: < zc->n */
-			struct ivsh_zc_slot *slot = &zc->slot[ids[i]];
+	/* pairs with the store-release in zc_free_cb: the application's
+	 * last reads of the buffer come before its return */
+	while ((e = __atomic_load_n(&freed[head & mask], __ATOMIC_ACQUIRE)) != 0) {
+		/* ids came from our slots: < zc->n */
+		struct ivsh_zc_slot *slot = &slots[e - 1];
 
-			slot->busy = false;
-			if (likely(slot->gen == q->expect_tx_sync && !evicted)) {
-				ivr_rx_ret(q, ids[i]);
-				ret++;
-			} else {
-				zc->stale++;
+		__atomic_store_n(&freed[head++ & mask], 0, __ATOMIC_RELAXED);
+		slot->busy = false;
+		if (likely(slot->gen == gen && !evicted)) {
+			ids[k++] = e - 1;
+			if (unlikely(k == RTE_DIM(ids))) {
+				ivr_rx_ret_n(q, ids, k);
+				ret += k;
+				k = 0;
 			}
+		} else {
+			zc->stale++;
 		}
-		zc->back += n;
-	} while (n == RTE_DIM(ids));
-	return ret;
+	}
+	ivr_rx_ret_n(q, ids, k);
+	zc->back += head - zc->fhead;
+	zc->fhead = head;
+	return ret + k;
+}
+
+/* Whether buffer id can be lent: one of ours, not lent already. */
+static inline bool
+ivsh_zc_free_id(const struct ivsh_zc *zc, uint32_t id)
+{
+	return id < zc->n && !zc->slot[id].busy;
 }
 
 /*
@@ -118,7 +142,7 @@ ivsh_zc_can_lend(const struct ivsh_zc *zc, const struct ivr_frame *f)
 	for (uint32_t s = 0; s < f->nseg; s++) {
 		uint32_t id = f->seg[s].id;
 
-		if (id >= zc->n || zc->slot[id].busy)
+		if (!ivsh_zc_free_id(zc, id))
 			return false;
 		for (uint32_t t = 0; t < s; t++)
 			if (f->seg[t].id == id)
@@ -127,21 +151,22 @@ ivsh_zc_can_lend(const struct ivsh_zc *zc, const struct ivr_frame *f)
 	return true;
 }
 
-/* m (fresh from the pool) gets segment s of f as its data. */
+/* m (fresh from the pool) gets the len bytes at data, buffer id
+ * (ivsh_zc_free_id), as its data. */
 static inline void
-ivsh_zc_lend(struct ivsh_zc *zc, struct rte_mbuf *m, const struct ivr_frame *f,
-		uint32_t s, uint64_t gen)
+ivsh_zc_lend(struct ivsh_zc *zc, struct rte_mbuf *m, const uint8_t *data, uint32_t len,
+		uint32_t id, uint64_t gen)
 {
-	struct ivsh_zc_slot *slot = &zc->slot[f->seg[s].id];
+	struct ivsh_zc_slot *slot = &zc->slot[id];
 
 	slot->gen = gen;
 	slot->busy = true;
 	rte_mbuf_ext_refcnt_set(&slot->shinfo, 1);
 	/* The region is not DPDK memory: no IOVA (a copy is needed to hand
 	 * it to a device that does DMA). */
-	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)f->seg[s].data, RTE_BAD_IOVA,
-			(uint16_t)f->seg[s].len, &slot->shinfo);
-	m->data_len = (uint16_t)f->seg[s].len;
+	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)data, RTE_BAD_IOVA,
+			(uint16_t)len, &slot->shinfo);
+	m->data_len = (uint16_t)len;
 	zc->lent++;
 }
 

@@ -164,9 +164,12 @@ victim_rx(unsigned int q, unsigned int burst, bool lend, bool n_api)
 		const uint8_t *data[64];
 		uint32_t len[64], ids[64];
 
-		/* an even burst: as behind a copy break of 4 * burst bytes */
-		if (lend)
+		/* an even burst: as behind a copy break of 4 * burst bytes
+		 * (lending: from it up) */
+		if (lend && (burst & 1))
 			frames = ivr_rx_lend_n(r, data, len, ids, burst);
+		else if (lend)
+			frames = ivr_rx_lend_from_n(r, data, len, ids, burst, 4 * burst);
 		else if (burst & 1)
 			frames = ivr_rx_take_n(r, data, len, burst);
 		else
@@ -179,7 +182,7 @@ victim_rx(unsigned int q, unsigned int burst, bool lend, bool n_api)
 			f.seg[0].data = data[i];
 			f.seg[0].len = len[i];
 			check_frame(q, &f);
-			if (!lend && !(burst & 1) && len[i] > 4 * burst)
+			if (!(burst & 1) && (lend ? len[i] < 4 * burst : len[i] > 4 * burst))
 				abort();
 			if (lend)
 				victim_keep(q, ids[i]);
@@ -202,7 +205,8 @@ victim_rx(unsigned int q, unsigned int burst, bool lend, bool n_api)
 	}
 }
 
-/* The application frees k lent buffers, oldest first. */
+/* The application frees k lent buffers, oldest first: an odd k one at a
+ * time, an even one all at once. */
 static void
 victim_free_lent(unsigned int q, unsigned int k)
 {
@@ -210,8 +214,11 @@ victim_free_lent(unsigned int q, unsigned int k)
 
 	if (k > n_lent[q])
 		k = n_lent[q];
-	for (i = 0; i < k; i++)
-		ivr_rx_ret(&rx[q], lent[q][i]);
+	if (k & 1)
+		for (i = 0; i < k; i++)
+			ivr_rx_ret(&rx[q], lent[q][i]);
+	else
+		ivr_rx_ret_n(&rx[q], lent[q], k);
 	memmove(lent[q], lent[q] + k, (n_lent[q] - k) * sizeof(lent[q][0]));
 	n_lent[q] -= k;
 	ivr_rx_flush(&rx[q]);

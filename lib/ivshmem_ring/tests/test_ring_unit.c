@@ -535,6 +535,37 @@ test_burst_calls(void)
 				q.rx.st.bad_desc == 1, "all back, nothing counted bad");
 	}
 
+	/* The other side of the copy break: frames from min_len up are lent,
+	 * a shorter one is left (to be copied), then the run goes on. */
+	{
+		static const uint32_t sz[] = { 1001, 2048, 1000, 1, 1500 };
+		uint32_t lent[8];
+
+		ivr_tx_take(q.tx, ids, 5);
+		memcpy(lens, sz, sizeof(sz));
+		ivr_tx_push_n(q.tx, ids, lens, 5);
+		ivr_tx_publish(q.tx, 5);
+		ivr_rx_begin(&q.rx);
+		n = ivr_rx_lend_from_n(&q.rx, data, got_len, lent, 8, 1001);
+		T_EXPECT(n == 2 && got_len[0] == 1001 && got_len[1] == 2048 &&
+				lent[0] == ids[0] && lent[1] == ids[1],
+				"from 1001 bytes: 1001 and 2048 lent (%u)", n);
+		T_EXPECT(ivr_rx_lend_from_n(&q.rx, data, got_len, lent + 2, 8, 1001) == 0,
+				"1000 left");
+		n = ivr_rx_take_upto_n(&q.rx, data, got_len, 8, 1000);
+		T_EXPECT(n == 2 && got_len[0] == 1000 && got_len[1] == 1,
+				"1000 and 1 taken below the break (%u)", n);
+		n = ivr_rx_lend_from_n(&q.rx, data, got_len, lent + 2, 8, 0);
+		T_EXPECT(n == 1 && got_len[0] == 1500 && lent[2] == ids[4],
+				"min_len 0 counts as 1: 1500 lent (%u)", n);
+		T_EXPECT(ivr_rx_end(&q.rx, 5), "ended");
+		for (k = 0; k < 3; k++)
+			ivr_rx_ret(&q.rx, lent[k]);
+		ivr_rx_flush(&q.rx);
+		T_EXPECT(ivr_tx_space(q.tx, base_cfg.ring_size) == base_cfg.ring_size &&
+				q.rx.st.bad_desc == 1, "all back, nothing counted bad");
+	}
+
 	/* A lying producer publishes two rings of frames and takes no
 	 * returns: the burst stops where the return ring is full, and
 	 * ivr_rx_next counts ret_full for what it cannot return. */
@@ -561,6 +592,26 @@ test_burst_calls(void)
 		T_EXPECT(ivr_rx_next(&q.rx, &f) && q.rx.st.ret_full == 1,
 				"past it, ivr_rx_next counts ret_full (%llu)",
 				(unsigned long long)q.rx.st.ret_full);
+		/* ivr_rx_ret_n checks the room once for all its ids */
+		{
+			static const uint32_t three[3] = { 5, 6, 7 };
+			uint32_t rprod = q.rx.rprod;
+
+			ivr_rx_ret_n(&q.rx, three, 3);
+			T_EXPECT(q.rx.rprod == rprod && q.rx.st.ret_full == 4,
+					"ivr_rx_ret_n into the full ring: none written, 3 counted");
+			/* the producer says it took two entries */
+			ivr_store_release32(&q.tx->ctl->tx.rcons, rprod - N + 2);
+			ivr_rx_ret_n(&q.rx, three, 3);
+			T_EXPECT(q.rx.rprod == rprod + 2 && q.rx.st.ret_full == 5 &&
+					q.rx.ret[rprod & q.rx.mask] == 5 &&
+					q.rx.ret[(rprod + 1) & q.rx.mask] == 6,
+					"then 2 of 3 fit, in order, and 1 counted");
+			ivr_store_release32(&q.tx->ctl->tx.rcons, rprod + 3);
+			ivr_rx_ret_n(&q.rx, three, 1);
+			T_EXPECT(q.rx.rprod == rprod + 2 && q.rx.st.ret_full == 6,
+					"a producer index ahead of ours: no room at all");
+		}
 	}
 out:
 	free(q.tx);
