@@ -68,7 +68,8 @@
 #                       2048: larger frames are chains of 2 KiB segments);
 #                       testpmd launches size their mbufs to the frame
 #   --instructions      instead of the timed runs: instructions per packet
-#                       inside the PMD's burst calls, from callgrind, for
+#                       inside the PMD's burst calls (and the receiver's
+#                       free of what it received), from callgrind, for
 #                       ivshmem, ivshmem-zcrx, ivshmem-zc, memif, memif-zc
 #                       and vhost (in --transports)
 #                       and --sizes, each side in turn under callgrind while
@@ -295,19 +296,29 @@ run_lat() {
 
 # Instructions per packet of side $3 (rx or tx) of transport $1, frames of
 # $2 bytes: that side under callgrind, counting only inside the PMD's burst
-# calls (ivshmem-bench's bench_pmd_*_burst), the other at full speed so that
-# the measured side's calls nearly all move packets.
+# calls (ivshmem-bench's bench_pmd_*_burst) and, on the rx side, the free
+# of what they received (bench_rx_free: a zero-copy receiver's free
+# callbacks run there), the other at full speed so that the measured
+# side's calls nearly all move packets.
 run_instr() {
-    local t=$1 size=$2 side=$3 apid bpid fn i
+    local t=$1 size=$2 side=$3 apid bpid i
     RUN=$((RUN + 1))
     LABEL=cg_${t}_${size}_${side}
-    fn=bench_pmd_${side}_burst
     transport_setup "$t" || return 0
     local cg=(valgrind --tool=callgrind --callgrind-out-file="$RUNS/$LABEL.callgrind"
-        --toggle-collect="$fn")
-    [[ $side == rx ]] && WRAP=("${cg[@]}")
+        --toggle-collect="bench_pmd_${side}_burst")
+    # The receiver under callgrind stops 0.1 s after the last frame: its
+    # empty polls after the sender stopped would count too (3 s of them
+    # added some 20 instructions per packet). At full speed it waits 3 s,
+    # the measured sender's pauses being longer.
+    local idle=3
+    if [[ $side == rx ]]; then
+        cg+=(--toggle-collect=bench_rx_free)
+        WRAP=("${cg[@]}")
+        idle=0.1
+    fi
     bench_start rx "$RX_LCORE" "${A_EAL[@]}" -- --role rx --size "$size" --burst 32 \
-        --duration 6 --warmup 2 --idle 3 --link-timeout 60 "${A_OPT[@]}"
+        --duration 6 --warmup 2 --idle "$idle" --link-timeout 60 "${A_OPT[@]}"
     apid=$BPID
     WRAP=()
     # (60 s: a receiver under callgrind takes its time to create it)

@@ -270,6 +270,7 @@ uint64_t bench_mono_ms(void);
 int bench_lcore_main(void *arg);
 uint16_t bench_pmd_rx_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t bench_pmd_tx_burst(uint16_t port, uint16_t q, struct rte_mbuf **pkts, uint16_t n);
+void bench_rx_free(struct rte_mbuf **pkts, uint16_t n);
 
 /* bench_ctl.c: the controller, run by the main lcore only. start sets the
  * clocks and the first phase once the link is up; control is every tick. */

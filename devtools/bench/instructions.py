@@ -10,7 +10,7 @@ import os
 import re
 
 # The transports callgrind is run on, in the table's order.
-ORDER = ("ivshmem", "memif", "memif-zc", "vhost")
+ORDER = ("ivshmem", "ivshmem-zcrx", "ivshmem-zc", "memif", "memif-zc", "vhost")
 COLUMNS = ["transport", "size", "side", "instructions_per_pkt", "packets",
            "idle_call_fraction"]
 
@@ -45,7 +45,8 @@ def text(rows):
     """The table: a line per size, "tx / rx" per transport, as lines."""
     ts = [t for t in ORDER if any(k[0] == t for k in rows)]
     out = ["", "Instructions per packet inside the PMD's burst calls (callgrind; tx side / rx side;"
-           " the tx side includes freeing the sent mbufs, the rx side allocating them)",
+           " the tx side includes freeing the sent mbufs, the rx side allocating the received"
+           " ones and the application's free of them, where zero-copy's free callbacks run)",
            "%-8s" % "size" + "".join("%22s" % t for t in ts)]
     for s in sorted({k[1] for k in rows}):
         out.append("%-8s" % ("%d B" % s) + "".join(
