@@ -410,28 +410,30 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 }
 
 /* Lends frame f's buffers as the data of m and, for more segments, of
- * further mbufs chained to it. -1: out of mbufs; m (with what was lent so
- * far) is left for the caller to free, the rest went back. */
+ * further mbufs chained to it, allocated together. -1: out of mbufs;
+ * nothing was lent, every id went back, and m is left for the caller to
+ * free. */
 static inline int
 rx_lend_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *f,
 		uint64_t gen)
 {
-	struct rte_mbuf *last = m;
+	struct rte_mbuf *segs[IVR_MAX_CHAIN], *last = m;
+	uint32_t n = f->nseg;
 
+	if (n > 1 && unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, segs, n - 1) != 0)) {
+		for (uint32_t s = 0; s < n; s++)
+			ivr_rx_ret(&rxq->ring, f->seg[s].id);
+		return -1;
+	}
 	ivsh_zc_lend(rxq->zc, m, f->seg[0].data, f->seg[0].len, f->seg[0].id, gen);
 	m->pkt_len = f->len;
-	for (uint32_t s = 1; s < f->nseg; s++) {
-		struct rte_mbuf *next = rte_pktmbuf_alloc(rxq->mp);
+	m->nb_segs = (uint16_t)n;
+	for (uint32_t s = 1; s < n; s++) {
+		struct rte_mbuf *next = segs[s - 1];
 
-		if (next == NULL) {
-			for (; s < f->nseg; s++)
-				ivr_rx_ret(&rxq->ring, f->seg[s].id);
-			return -1;
-		}
 		ivsh_zc_lend(rxq->zc, next, f->seg[s].data, f->seg[s].len, f->seg[s].id, gen);
 		last->next = next;
 		last = next;
-		m->nb_segs++;
 	}
 	return 0;
 }
@@ -477,6 +479,7 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t want, got = 0;
 	uint64_t bytes = 0, gen, held;
 	uint32_t short_max, lend_min, zn = zc->n;
+	bool batch = true;	/* try the batch calls first */
 	const struct ivsh_zc_slot *slots = zc->slot;
 	struct ivr_frame f;
 
@@ -498,7 +501,7 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *m;
 		int ret;
 
-		if (short_max != 0) {
+		if (short_max != 0 && batch) {
 			k = ivr_rx_take_upto_n(r, data, len,
 					RTE_MIN(want - got, IVSH_RX_BATCH), short_max);
 			bytes += rx_copy_batch(rxq, &pkts[got], data, len, k);
@@ -507,8 +510,8 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 			if (got == want)
 				break;
 		}
-		k = ivr_rx_lend_from_n(r, data, len, ids, RTE_MIN(want - got, IVSH_RX_BATCH),
-				lend_min);
+		k = !batch ? 0 : ivr_rx_lend_from_n(r, data, len, ids,
+				RTE_MIN(want - got, IVSH_RX_BATCH), lend_min);
 		for (i = 0; i < k; i++) {
 			m = pkts[got];
 			/* ivsh_zc_free_id, with zc's fields in locals: the
@@ -535,6 +538,9 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 		}
 		if (got == want || !ivr_rx_lend(r, &f))
 			break;
+		/* after a chain, most likely another (jumbo frames in smaller
+		 * buffers): the general path takes the next frame too */
+		batch = f.nseg == 1;
 		m = pkts[got];
 		if (f.len >= rxq->copy_break && ivsh_zc_can_lend(zc, &f)) {
 			ret = rx_lend_frame(rxq, m, &f, gen);
