@@ -370,9 +370,9 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint16_t want, got = 0;
 	uint64_t bytes = 0;
 
-	if (avail == 0)
-		return 0;
 	want = (uint16_t)RTE_MIN(avail, (uint32_t)n);
+	if (want == 0)
+		return 0;	/* (n == 0: pkts[] is not ours to read) */
 	/* the descriptors' lines arrive while the mbufs are allocated */
 	ivr_rx_prefetch(r, want);
 	if (unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts, want) != 0)) {
@@ -485,8 +485,9 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 
 	want = (uint16_t)RTE_MIN(avail, (uint32_t)n);
 	ivr_rx_prefetch(r, want);	/* as in ivsh_rx_burst */
-	if (avail == 0 || unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts, want) != 0)) {
-		rxq->nombuf += avail != 0;
+	/* want 0: nothing waiting, or n == 0 (pkts[] is not ours to read) */
+	if (want == 0 || unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts, want) != 0)) {
+		rxq->nombuf += want != 0;
 		if (back != 0)
 			ivr_rx_flush(r);
 		return 0;

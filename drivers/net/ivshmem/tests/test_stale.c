@@ -13,6 +13,8 @@
  *   3. the producer rewrites tx.sync, as a restarting or hostile one does;
  *   4. rte_eth_rx_burst(32) takes the other 32 without reading the index
  *      again, finds tx.sync changed and returns none: rx_q0_stale 32.
+ * Between 2 and 3, a burst of 0 must take nothing (and not look at the
+ * caller's array).
  * The application holds other mbufs of the pool meanwhile, as a
  * forwarding one does: a full pool would refuse an mbuf put back twice.
  * Then every mbuf of the pool (no per-lcore cache) is taken: exactly its
@@ -172,6 +174,11 @@ main(int argc, char **argv)
 			*rte_pktmbuf_mtod(pkts[i], uint8_t *) == 0x5a, "frame %u intact", i);
 	rte_pktmbuf_free_bulk(pkts, n);
 	check_pool("before");
+	/* A burst of 0 while frames wait takes nothing and allocates
+	 * nothing, and never reads pkts[] (the caller's, unset). */
+	pkts[0] = (struct rte_mbuf *)(uintptr_t)0x10;
+	T_EXPECT(rte_eth_rx_burst(0, 0, pkts, 0) == 0, "a burst of 0 delivers nothing");
+	check_pool("after a burst of 0");
 
 	T_CHECK(rte_pktmbuf_alloc_bulk(pool, held, HELD) == 0, "the application holds %u mbufs",
 		HELD);
