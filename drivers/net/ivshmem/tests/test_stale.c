@@ -14,7 +14,8 @@
  *   4. rte_eth_rx_burst(32) takes the other 32 without reading the index
  *      again, finds tx.sync changed and returns none: rx_q0_stale 32.
  * Between 2 and 3, a burst of 0 must take nothing (and not look at the
- * caller's array).
+ * caller's array). Before 1, the pool runs dry in the middle of chained
+ * frames (zero-copy: every frame lost and counted, every buffer back).
  * The application holds other mbufs of the pool meanwhile, as a
  * forwarding one does: a full pool would refuse an mbuf put back twice.
  * Then every mbuf of the pool (no per-lcore cache) is taken: exactly its
@@ -44,6 +45,9 @@
 #define BURST		32
 #define FRAME		64
 #define HELD		64	/* mbufs the application holds meanwhile */
+#define CHAIN		3	/* descriptors per frame of the dry-pool step */
+#define SEG		500
+#define DRY		4	/* frames, and mbufs left in the pool, there */
 
 static struct rte_mempool *pool;
 
@@ -69,6 +73,20 @@ produce(struct ivr_tx *t, uint32_t n)
 		ivr_tx_push(t, id, FRAME, 0);
 	}
 	ivr_tx_publish(t, n);
+}
+
+/* The producer publishes n chains of CHAIN descriptors of SEG bytes. */
+static void
+produce_chains(struct ivr_tx *t, uint32_t n)
+{
+	T_CHECK(ivr_tx_space(t, n * CHAIN) >= n * CHAIN, "room for %u chains", n);
+	for (uint32_t i = 0; i < n * CHAIN; i++) {
+		uint32_t id = ivr_tx_buf_get(t);
+
+		memset(ivr_tx_buf(t, id), 0x5b, SEG);
+		ivr_tx_push(t, id, SEG, (i + 1) % CHAIN != 0 ? IVR_DESC_NEXT : 0);
+	}
+	ivr_tx_publish(t, n * CHAIN);
 }
 
 /* Every mbuf the pool holds, taken at once: POOL of them, none twice. */
@@ -165,6 +183,37 @@ main(int argc, char **argv)
 		usleep(1000);
 	}
 	T_CHECK(ivr_tx_space(ht, 1) != 0, "producer session");
+
+	/* The pool runs dry mid-chain: DRY frames of CHAIN descriptors, the
+	 * pool down to DRY mbufs. Copy mode copies each frame into one mbuf;
+	 * zero-copy needs CHAIN mbufs a frame, so each frame is lost, counted
+	 * as an allocation failure, and every buffer goes back at once. */
+	{
+		static struct rte_mbuf *dry[POOL];
+
+		T_CHECK(rte_pktmbuf_alloc_bulk(pool, dry, POOL - DRY) == 0,
+			"the application holds all but %u mbufs", DRY);
+		produce_chains(ht, DRY);
+		n = rte_eth_rx_burst(0, 0, pkts, DRY);
+		if (zc) {
+			T_EXPECT(n == 0 && xstat(0, "rx_q0_mbuf_alloc_fail") == DRY,
+				"zero-copy: no frame, %u allocation failures (%u, %" PRIu64 ")",
+				DRY, n, xstat(0, "rx_q0_mbuf_alloc_fail"));
+			T_EXPECT(xstat(0, "rx_q0_zc_held") == 0, "nothing lent");
+		} else {
+			T_EXPECT(n == DRY && pkts[0]->pkt_len == CHAIN * SEG &&
+				pkts[0]->nb_segs == 1 &&
+				*rte_pktmbuf_mtod_offset(pkts[0], uint8_t *, CHAIN * SEG - 1) == 0x5b,
+				"copy: %u frames of %u bytes, each in one mbuf (%u)",
+				DRY, CHAIN * SEG, n);
+			rte_pktmbuf_free_bulk(pkts, n);
+		}
+		ivr_tx_refresh(ht);
+		T_EXPECT(ivr_tx_out(ht) == 0, "the producer has every buffer back (%u out)",
+			ivr_tx_out(ht));
+		rte_pktmbuf_free_bulk(dry, POOL - DRY);
+		check_pool("after the dry pool");
+	}
 
 	produce(ht, 2 * BURST);
 	n = rte_eth_rx_burst(0, 0, pkts, BURST);
