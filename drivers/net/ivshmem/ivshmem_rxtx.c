@@ -484,7 +484,8 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 	struct ivr_frame f;
 
 	want = (uint16_t)RTE_MIN(avail, (uint32_t)n);
-	ivr_rx_prefetch(r, want);	/* as in ivsh_rx_burst */
+	if (want != 0)
+		ivr_rx_prefetch(r, want);	/* as in ivsh_rx_burst */
 	/* want 0: nothing waiting, or n == 0 (pkts[] is not ours to read) */
 	if (want == 0 || unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts, want) != 0)) {
 		rxq->nombuf += want != 0;

@@ -47,18 +47,11 @@ ivsh_zc_destroy(struct ivsh_zc *zc, struct ivr_rx *q, unsigned int wait_ms)
 	uint64_t held;
 
 	for (unsigned int ms = 0; ; ms++) {
-		uint32_t e;
-
 		if (q != NULL && ivsh_zc_take_back(zc, q) != 0)
 			ivr_rx_flush(q);
 		/* detached: the part is not ours to write any more */
-		while (q == NULL && (e = __atomic_load_n(&zc->freed[zc->fhead & (zc->n - 1)],
-				__ATOMIC_ACQUIRE)) != 0) {
-			__atomic_store_n(&zc->freed[zc->fhead++ & (zc->n - 1)], 0,
-					__ATOMIC_RELAXED);
-			zc->slot[e - 1].busy = false;
-			zc->back++;
-		}
+		while (q == NULL && ivsh_zc_next_freed(zc) != 0)
+			;
 		held = ivsh_zc_held(zc);
 		if (held == 0 || ms >= wait_ms)
 			break;

@@ -89,24 +89,35 @@ ivsh_zc_held(const struct ivsh_zc *zc)
  * an eviction the part is not ours: nothing is returned. Returns how many
  * went back.
  */
+/* The next id the application freed, as id + 1, its entry emptied and
+ * its slot free to lend again; 0 when none. RX lcore only. */
+static inline uint32_t
+ivsh_zc_next_freed(struct ivsh_zc *zc)
+{
+	uint32_t *e = &zc->freed[zc->fhead & (zc->n - 1)];
+	/* pairs with the store-release in zc_free_cb: the application's
+	 * last reads of the buffer come before its return */
+	uint32_t v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+
+	if (v != 0) {
+		__atomic_store_n(e, 0, __ATOMIC_RELAXED);
+		zc->fhead++;
+		zc->back++;
+		zc->slot[v - 1].busy = false;
+	}
+	return v;
+}
+
 static inline uint32_t
 ivsh_zc_take_back(struct ivsh_zc *zc, struct ivr_rx *q)
 {
 	bool evicted = __atomic_load_n(&q->r->evicted, __ATOMIC_RELAXED);
-	struct ivsh_zc_slot *slots = zc->slot;
-	uint32_t *freed = zc->freed, head = zc->fhead, mask = zc->n - 1;
 	uint32_t ids[64], e, k = 0, ret = 0;
 	uint64_t gen = q->expect_tx_sync;
 
-	/* pairs with the store-release in zc_free_cb: the application's
-	 * last reads of the buffer come before its return */
-	while ((e = __atomic_load_n(&freed[head & mask], __ATOMIC_ACQUIRE)) != 0) {
+	while ((e = ivsh_zc_next_freed(zc)) != 0) {
 		/* ids came from our slots: < zc->n */
-		struct ivsh_zc_slot *slot = &slots[e - 1];
-
-		__atomic_store_n(&freed[head++ & mask], 0, __ATOMIC_RELAXED);
-		slot->busy = false;
-		if (likely(slot->gen == gen && !evicted)) {
+		if (likely(zc->slot[e - 1].gen == gen && !evicted)) {
 			ids[k++] = e - 1;
 			if (unlikely(k == RTE_DIM(ids))) {
 				ivr_rx_ret_n(q, ids, k);
@@ -118,8 +129,6 @@ ivsh_zc_take_back(struct ivsh_zc *zc, struct ivr_rx *q)
 		}
 	}
 	ivr_rx_ret_n(q, ids, k);
-	zc->back += head - zc->fhead;
-	zc->fhead = head;
 	return ret + k;
 }
 
