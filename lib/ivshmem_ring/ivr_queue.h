@@ -560,6 +560,19 @@ ivr_rx_prefetch(const struct ivr_rx *q, uint32_t n)
 		__builtin_prefetch(&ring[(cons + n - 1) & mask]);
 }
 
+/*
+ * The length the next descriptor claims, unchecked; 0 when none waits. A
+ * hint only, for what to prepare before reading it with the checks (the
+ * producer may rewrite it meanwhile).
+ */
+static inline uint32_t
+ivr_rx_next_len(const struct ivr_rx *q)
+{
+	if (q->cons == q->prod)
+		return 0;
+	return (uint16_t)(ivr_read_once64((const uint64_t *)&q->ring[q->cons & q->mask]) >> 32);
+}
+
 /* Gives buffer id back through our return ring (we lend). */
 static inline void
 ivr_rx_ret(struct ivr_rx *q, uint32_t id)

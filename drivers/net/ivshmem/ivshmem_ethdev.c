@@ -197,23 +197,18 @@ ivsh_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = qid;
 	rxq->copy_break = ad->opts.rx_copy_break;
-	if (ad->opts.zero_copy &&
-			(rte_pktmbuf_priv_flags(mp) & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF)) {
-		IVSH_LOG(ERR, dev, "RX queue %u: zero_copy=yes attaches the peer's buffers to the mbufs, which mempool %s cannot take (its mbufs have pinned external buffers): use a plain pktmbuf pool",
-				qid, mp->name);
-		rte_free(rxq);
-		return -EINVAL;
-	}
+	rxq->mbuf_room = rte_pktmbuf_data_room_size(mp) -
+		RTE_MIN(rte_pktmbuf_data_room_size(mp), RTE_PKTMBUF_HEADROOM);
 	if (ad->opts.zero_copy && ad->zc_kept[qid] != NULL) {
+		/* its mbufs keep the private size they were made with */
 		rxq->zc = ad->zc_kept[qid];
 		ad->zc_kept[qid] = NULL;
 	} else if (ad->opts.zero_copy) {
 		/* ids 0..2N-1: the producer's copy buffers and its pool
 		 * TX buffers (doc/spec.md 5.6) */
-		rxq->zc = ivsh_zc_create(2 * ad->opts.ring_size, (int)socket);
+		rxq->zc = ivsh_zc_create(2 * ad->opts.ring_size, (int)socket, mp,
+				dev->data->port_id, qid);
 		if (rxq->zc == NULL) {
-			IVSH_LOG(ERR, dev, "RX queue %u: out of memory on socket %u for zero-copy bookkeeping",
-					qid, socket);
 			rte_free(rxq);
 			return -ENOMEM;
 		}

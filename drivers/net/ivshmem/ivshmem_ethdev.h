@@ -49,6 +49,7 @@ struct ivsh_rxq {
 	struct rte_mempool *mp;
 	struct ivsh_zc *zc;	/* zero_copy=yes: lent buffers */
 	uint32_t copy_break;	/* zero-copy: shorter frames are copied */
+	uint32_t mbuf_room;	/* bytes a fresh mbuf of mp holds */
 	uint64_t bytes;
 	uint64_t nombuf;
 	uint64_t wakeups;	/* interrupts re-disabled after a sleep */

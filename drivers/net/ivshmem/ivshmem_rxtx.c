@@ -330,18 +330,20 @@ rx_burst_end(struct ivsh_rxq *rxq, struct rte_mbuf **pkts, uint16_t got,
 }
 
 /*
- * Copies the one-descriptor frames data[i], len[i] (each fits an mbuf) into
- * pkts[0..k). Returns their bytes.
+ * Copies the one-descriptor frames data[i], len[i] (each fits an mbuf)
+ * into the fresh mbufs src[0..k), which become pkts[0..k) (src may be
+ * pkts). Returns their bytes.
  */
 static inline uint64_t
-rx_copy_batch(const struct ivsh_rxq *rxq, struct rte_mbuf **pkts,
+rx_copy_batch(const struct ivsh_rxq *rxq, struct rte_mbuf **pkts, struct rte_mbuf **src,
 		const uint8_t *const *data, const uint32_t *len, uint32_t k)
 {
 	uint64_t bytes = 0;
 
 	for (uint32_t i = 0; i < k; i++) {
-		struct rte_mbuf *m = pkts[i];
+		struct rte_mbuf *m = src[i];
 
+		pkts[i] = m;
 		rte_memcpy(rte_pktmbuf_mtod(m, void *), data[i], len[i]);
 		m->data_len = (uint16_t)len[i];
 		m->pkt_len = len[i];
@@ -386,7 +388,7 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 		struct rte_mbuf *m;
 
 		k = ivr_rx_take_upto_n(r, data, len, RTE_MIN(want - got, IVSH_RX_BATCH), room);
-		bytes += rx_copy_batch(rxq, &pkts[got], data, len, k);
+		bytes += rx_copy_batch(rxq, &pkts[got], &pkts[got], data, len, k);
 		got += k;
 		if (got == want || !ivr_rx_next(r, &f))
 			break;
@@ -409,45 +411,33 @@ ivsh_rx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	return rx_burst_end(rxq, pkts, got, want, bytes);
 }
 
-/* Lends frame f's buffers as the data of m and, for more segments, of
- * further mbufs chained to it, allocated together. -1: out of mbufs;
- * nothing was lent, every id went back, and m is left for the caller to
- * free. */
-static inline int
-rx_lend_frame(struct ivsh_rxq *rxq, struct rte_mbuf *m, const struct ivr_frame *f,
-		uint64_t gen)
+/* Lends frame f's buffers: the mbufs of their ids, chained. */
+static inline struct rte_mbuf *
+rx_lend_frame(struct ivsh_zc *zc, const struct ivr_frame *f, uint64_t gen)
 {
-	struct rte_mbuf *segs[IVR_MAX_CHAIN], *last = m;
-	uint32_t n = f->nseg;
+	struct rte_mbuf *m, *last;
 
-	if (n > 1 && unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, segs, n - 1) != 0)) {
-		for (uint32_t s = 0; s < n; s++)
-			ivr_rx_ret(&rxq->ring, f->seg[s].id);
-		return -1;
-	}
-	ivsh_zc_lend(rxq->zc, m, f->seg[0].data, f->seg[0].len, f->seg[0].id, gen);
+	m = ivsh_zc_lend(zc, f->seg[0].data, f->seg[0].len, f->seg[0].id, gen);
 	m->pkt_len = f->len;
-	m->nb_segs = (uint16_t)n;
-	for (uint32_t s = 1; s < n; s++) {
-		struct rte_mbuf *next = segs[s - 1];
-
-		ivsh_zc_lend(rxq->zc, next, f->seg[s].data, f->seg[s].len, f->seg[s].id, gen);
-		last->next = next;
-		last = next;
+	m->nb_segs = (uint16_t)f->nseg;
+	last = m;
+	for (uint32_t s = 1; s < f->nseg; s++) {
+		last->next = ivsh_zc_lend(zc, f->seg[s].data, f->seg[s].len, f->seg[s].id, gen);
+		last = last->next;
 	}
-	return 0;
+	return m;
 }
 
 /*
  * A one-descriptor frame of a lend batch whose buffer cannot be lent (the
  * producer sent an id that is not ours, or one the application still
- * holds): copied into m, and its id returned at once. -1: out of mbufs, m
- * is left for the caller to free.
+ * holds): its id returned at once, and copied into a new mbuf. NULL: out
+ * of mbufs, the frame is lost (counted).
  */
-static __rte_noinline int
-rx_copy_unlendable(struct ivsh_rxq *rxq, struct rte_mbuf *m, const uint8_t *data,
-		uint32_t len, uint32_t id)
+static __rte_noinline struct rte_mbuf *
+rx_copy_unlendable(struct ivsh_rxq *rxq, const uint8_t *data, uint32_t len, uint32_t id)
 {
+	struct rte_mbuf *m = rte_pktmbuf_alloc(rxq->mp);
 	struct ivr_frame f = { .len = len, .nseg = 1 };
 
 	f.seg[0].data = data;
@@ -455,7 +445,11 @@ rx_copy_unlendable(struct ivsh_rxq *rxq, struct rte_mbuf *m, const uint8_t *data
 	f.seg[0].id = id;
 	ivr_rx_ret(&rxq->ring, id);
 	rxq->zc->copied++;
-	return rx_copy_frame(rxq, m, &f);
+	if (m != NULL && rx_copy_frame(rxq, m, &f) == 0)
+		return m;
+	rxq->nombuf++;
+	rte_pktmbuf_free(m);
+	return NULL;
 }
 
 /*
@@ -467,6 +461,13 @@ rx_copy_unlendable(struct ivsh_rxq *rxq, struct rte_mbuf *m, const uint8_t *data
  * mbuf (ivr_rx_take_upto_n), then those from the copy break up
  * (ivr_rx_lend_from_n); anything else (a chain, a frame between the two,
  * a bad descriptor) by the general path, a frame at a time.
+ *
+ * A lent frame needs no mbuf of the queue's mempool (its buffers have
+ * their own); a copied one does. Those come from spare[], filled before
+ * a step that may copy: for a batch when the next descriptor says it is
+ * short (a hint: the batch checks), one for the general path. A pool run
+ * dry stops a copy batch before its first frame; the general path goes
+ * on lending, and loses (counts) a frame it must copy.
  */
 uint16_t
 ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
@@ -477,36 +478,42 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint32_t back = ivsh_zc_take_back(zc, r);
 	uint32_t avail = ivr_rx_begin(r);
 	uint16_t want, got = 0;
-	uint64_t bytes = 0, gen, held;
-	uint32_t short_max, lend_min, zn = zc->n;
+	uint64_t bytes = 0, gen;
+	uint32_t short_max, lend_min, zn = zc->n, ns = 0;
 	bool batch = true;	/* try the batch calls first */
 	const struct ivsh_zc_slot *slots = zc->slot;
+	struct rte_mbuf *spare[IVSH_RX_BATCH];
 	struct ivr_frame f;
 
 	want = (uint16_t)RTE_MIN(avail, (uint32_t)n);
-	if (want != 0)
-		ivr_rx_prefetch(r, want);	/* as in ivsh_rx_burst */
 	/* want 0: nothing waiting, or n == 0 (pkts[] is not ours to read) */
-	if (want == 0 || unlikely(rte_pktmbuf_alloc_bulk(rxq->mp, pkts, want) != 0)) {
-		rxq->nombuf += want != 0;
-		if (back != 0)
+	if (want == 0) {
+		if (back != 0) {
 			ivr_rx_flush(r);
+			ivsh_zc_note_held(zc);
+		}
 		return 0;
 	}
+	ivr_rx_prefetch(r, want);	/* as in ivsh_rx_burst */
 	gen = r->expect_tx_sync;
-	short_max = rxq->copy_break == 0 ? 0 :
-		RTE_MIN(rxq->copy_break - 1, (uint32_t)rte_pktmbuf_tailroom(pkts[0]));
+	short_max = rxq->copy_break == 0 ? 0 : RTE_MIN(rxq->copy_break - 1, rxq->mbuf_room);
 	lend_min = RTE_MAX(rxq->copy_break, 1u);
 	while (got < want) {
 		const uint8_t *data[IVSH_RX_BATCH];
 		uint32_t len[IVSH_RX_BATCH], ids[IVSH_RX_BATCH], k, i;
 		struct rte_mbuf *m;
-		int ret;
 
-		if (short_max != 0 && batch) {
-			k = ivr_rx_take_upto_n(r, data, len,
-					RTE_MIN(want - got, IVSH_RX_BATCH), short_max);
-			bytes += rx_copy_batch(rxq, &pkts[got], data, len, k);
+		if (short_max != 0 && batch && ivr_rx_next_len(r) <= short_max) {
+			k = RTE_MIN(want - got, IVSH_RX_BATCH);
+			if (ns < k && rte_pktmbuf_alloc_bulk(rxq->mp, &spare[ns], k - ns) == 0)
+				ns = k;
+			if (ns == 0) {
+				rxq->nombuf++;
+				break;
+			}
+			k = ivr_rx_take_upto_n(r, data, len, RTE_MIN(k, ns), short_max);
+			ns -= k;
+			bytes += rx_copy_batch(rxq, &pkts[got], &spare[ns], data, len, k);
 			zc->copied += k;
 			got += k;
 			if (got == want)
@@ -515,61 +522,57 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 		k = !batch ? 0 : ivr_rx_lend_from_n(r, data, len, ids,
 				RTE_MIN(want - got, IVSH_RX_BATCH), lend_min);
 		for (i = 0; i < k; i++) {
-			m = pkts[got];
 			/* ivsh_zc_free_id, with zc's fields in locals: the
-			 * stores to m could alias them */
+			 * stores to the mbufs could alias them */
 			if (likely(ids[i] < zn && !slots[ids[i]].busy)) {
-				ivsh_zc_lend(zc, m, data[i], len[i], ids[i], gen);
-				m->pkt_len = len[i];
-			} else if (unlikely(rx_copy_unlendable(rxq, m, data[i], len[i],
-					ids[i]) != 0)) {
-				/* as below: this frame is lost, and the rest of
-				 * the batch too if no mbuf is left */
-				rxq->nombuf++;
-				rte_pktmbuf_free(m);
-				pkts[got] = rte_pktmbuf_alloc(rxq->mp);
-				if (pkts[got] != NULL)
+				m = ivsh_zc_lend(zc, data[i], len[i], ids[i], gen);
+			} else {
+				m = rx_copy_unlendable(rxq, data[i], len[i], ids[i]);
+				if (m == NULL)
 					continue;
-				for (i++; i < k; i++, rxq->nombuf++)
-					ivr_rx_ret(r, ids[i]);
-				goto end;
+				m->port = rxq->port_id;
 			}
-			m->port = rxq->port_id;
+			pkts[got++] = m;
 			bytes += len[i];
-			got++;
 		}
-		if (got == want || !ivr_rx_lend(r, &f))
+		if (got == want)
+			break;
+		/* the general path: an mbuf first, should the frame be copied
+		 * (a dry pool does not stop lending) */
+		if (ns == 0 && (spare[0] = rte_pktmbuf_alloc(rxq->mp)) != NULL)
+			ns = 1;
+		if (!ivr_rx_lend(r, &f))
 			break;
 		/* after a chain, most likely another (jumbo frames in smaller
 		 * buffers): the general path takes the next frame too */
 		batch = f.nseg == 1;
-		m = pkts[got];
 		if (f.len >= rxq->copy_break && ivsh_zc_can_lend(zc, &f)) {
-			ret = rx_lend_frame(rxq, m, &f, gen);
+			m = rx_lend_frame(zc, &f, gen);
 		} else {
-			ret = rx_copy_frame(rxq, m, &f);
 			for (uint32_t s = 0; s < f.nseg; s++)
 				ivr_rx_ret(r, f.seg[s].id);
 			zc->copied++;
+			/* Out of mbufs: the frame is lost, counted as an
+			 * allocation failure, not as received. */
+			if (unlikely(ns == 0)) {
+				rxq->nombuf++;
+				continue;
+			}
+			m = spare[--ns];
+			if (unlikely(rx_copy_frame(rxq, m, &f) != 0)) {
+				rxq->nombuf++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			m->port = rxq->port_id;
 		}
-		if (unlikely(ret != 0)) {
-			rxq->nombuf++;
-			rte_pktmbuf_free(m);
-			pkts[got] = rte_pktmbuf_alloc(rxq->mp);
-			if (pkts[got] == NULL)
-				break;
-			continue;
-		}
-		m->port = rxq->port_id;
+		pkts[got++] = m;
 		bytes += f.len;
-		got++;
 	}
-end:
-	got = rx_burst_end(rxq, pkts, got, want, bytes);
-	held = ivsh_zc_held(zc);
-	zc->held = held;
-	if (held > zc->held_max)
-		zc->held_max = held;
+	if (ns != 0)
+		rte_pktmbuf_free_bulk(spare, ns);
+	got = rx_burst_end(rxq, pkts, got, got, bytes);
+	ivsh_zc_note_held(zc);
 	return got;
 }
 

@@ -3,18 +3,22 @@
  * Zero-copy RX: mbufs whose data are the producer's buffers, lent to the
  * application until it frees them.
  *
- * Everything the mbuf API needs lives in private memory: the mbuf headers
- * (the queue's mempool) and one struct rte_mbuf_ext_shared_info per buffer
- * id of the queue (refcount, free callback), here. Nothing of ours is in
- * memory the peer can write.
+ * Everything the mbuf API needs lives in private memory. Each buffer id of
+ * the queue has its own mbuf header, from a mempool of the queue's
+ * (pinned external buffers, on the queue's node, with the private size of
+ * the queue's mempool), and its own struct rte_mbuf_ext_shared_info, here.
+ * Lending buffer id points its mbuf at the frame: no allocation, no
+ * attach. Nothing of ours is in memory the peer can write.
  *
  * Who writes what: the RX lcore lends (rx_burst) and is the only writer of
- * the return ring; the application frees on any lcore, in any order, and
- * its free callback only puts the id into freed[], which the RX lcore
- * drains into the return ring at its next burst. An id comes
- * back to the producer only within the RX session it was lent in (gen):
- * after a producer restart, what the application still held is not its
- * business any more.
+ * the return ring. The application frees on any lcore, in any order: DPDK
+ * puts a freed mbuf back into its mempool, whose operations (ivshmem_zc.c)
+ * only put the ids into freed[], which the RX lcore drains into the return
+ * ring at its next burst. The mempool has no cache, so every put reaches
+ * them, and nothing ever gets an mbuf from it. An id comes back to the
+ * producer only within the RX session it was lent in (gen): after a
+ * producer restart, what the application still held is not its business
+ * any more.
  */
 #ifndef IVSHMEM_ZC_H
 #define IVSHMEM_ZC_H
@@ -28,12 +32,14 @@
 struct ivsh_zc;
 
 struct ivsh_zc_slot {
-	struct rte_mbuf_ext_shared_info shinfo;	/* fcb_opaque = this slot */
-	struct ivsh_zc *zc;
+	/* the mbuf's: its free callback runs only when a clone outlives
+	 * the mbuf (fcb_opaque = the mbuf) */
+	struct rte_mbuf_ext_shared_info shinfo;
+	struct rte_mbuf *m;	/* the buffer's mbuf header */
 	uint32_t id;
 	bool busy;		/* RX lcore: lent and not yet taken back */
 	uint64_t gen;		/* RX session the buffer was lent in */
-};
+} __rte_aligned(64);
 
 struct ivsh_zc {
 	/* RX lcore only */
@@ -45,31 +51,42 @@ struct ivsh_zc {
 	uint64_t copied;	/* frames copied: short, or a buffer still held */
 	uint32_t n;		/* ids 0..n-1: the queue's buffers; a power of 2 */
 	uint32_t fhead;		/* next entry of freed[] to take */
+	uint16_t port;		/* the mbufs' port */
 	/*
 	 * Ids freed by the application, a ring of n entries, each id + 1 or
-	 * 0 (empty). A free callback claims the next entry with one
+	 * 0 (empty). A put of k mbufs claims the next k entries with one
 	 * fetch-and-add of ftail and stores there with release; the RX lcore
 	 * takes entries in order up to the first still 0, and empties them.
 	 * An id is in it at most once (it is lent again only once taken), so
 	 * the n entries never run out: of any n + 1 entries in a row two
-	 * hold the same id, so the entry a callback claims was taken and
-	 * emptied before that id was lent again, which happened before that
-	 * id's callback, whose fetch-and-add (acq_rel) precedes this one's.
+	 * hold the same id, so the entry a put claims was taken and emptied
+	 * before that id was lent again, which happened before that id's
+	 * put, whose fetch-and-add (acq_rel) precedes this one's or is it.
 	 */
 	uint32_t *freed;
-	uint32_t ftail __rte_cache_aligned;	/* free callbacks */
+	struct rte_mempool *mp;	/* the slots' mbufs */
+	/* the mempool's puts, on any lcore: n and freed here too, off the
+	 * line the RX lcore writes */
+	uint32_t ftail __rte_cache_aligned;
+	uint32_t fmask;		/* n - 1 */
+	uint32_t *fring;	/* freed */
+	bool armed;		/* populated: puts are frees */
 	struct ivsh_zc_slot slot[] __rte_cache_aligned;
 };
 
-/* For an RX queue's n buffers (a power of 2), on NUMA node socket. NULL:
- * out of memory (logged by the caller). */
-struct ivsh_zc *ivsh_zc_create(uint32_t n, int socket);
+/*
+ * For an RX queue's n buffers (a power of 2), on NUMA node socket, the
+ * mbufs with the private area of app_mp's. NULL: out of memory, or no
+ * room for our mempool operations (logged here, naming port and queue).
+ */
+struct ivsh_zc *ivsh_zc_create(uint32_t n, int socket, const struct rte_mempool *app_mp,
+		uint16_t port, uint16_t queue);
 
 /*
  * The queue is going: waits up to wait_ms for the application to free
  * what it holds, returning it through q (NULL: detached, return nothing).
  * Returns how many buffers it still holds: 0, and zc is freed; otherwise
- * zc stays allocated (its free callbacks still run) and the caller must
+ * zc stays allocated (the application's frees still reach it) and the caller must
  * keep the region mapped.
  */
 uint64_t ivsh_zc_destroy(struct ivsh_zc *zc, struct ivr_rx *q, unsigned int wait_ms);
@@ -82,20 +99,25 @@ ivsh_zc_held(const struct ivsh_zc *zc)
 	return zc->lent - zc->back;
 }
 
-/*
- * Takes back everything the application freed: each id goes to the return
- * ring if it was lent in the current session (the producer took back all
- * its buffers when a new one began), and its slot may be lent again. After
- * an eviction the part is not ours: nothing is returned. Returns how many
- * went back.
- */
+/* The xstats' count of buffers held, and its high-water mark, brought up
+ * to date. RX lcore only. */
+static inline void
+ivsh_zc_note_held(struct ivsh_zc *zc)
+{
+	uint64_t held = ivsh_zc_held(zc);
+
+	zc->held = held;
+	if (held > zc->held_max)
+		zc->held_max = held;
+}
+
 /* The next id the application freed, as id + 1, its entry emptied and
  * its slot free to lend again; 0 when none. RX lcore only. */
 static inline uint32_t
 ivsh_zc_next_freed(struct ivsh_zc *zc)
 {
 	uint32_t *e = &zc->freed[zc->fhead & (zc->n - 1)];
-	/* pairs with the store-release in zc_free_cb: the application's
+	/* pairs with the store-release in zc_mp_put: the application's
 	 * last reads of the buffer come before its return */
 	uint32_t v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
 
@@ -108,6 +130,13 @@ ivsh_zc_next_freed(struct ivsh_zc *zc)
 	return v;
 }
 
+/*
+ * Takes back everything the application freed: each id goes to the return
+ * ring if it was lent in the current session (the producer took back all
+ * its buffers when a new one began), and its slot may be lent again. After
+ * an eviction the part is not ours: nothing is returned. Returns how many
+ * went back.
+ */
 static inline uint32_t
 ivsh_zc_take_back(struct ivsh_zc *zc, struct ivr_rx *q)
 {
@@ -160,23 +189,35 @@ ivsh_zc_can_lend(const struct ivsh_zc *zc, const struct ivr_frame *f)
 	return true;
 }
 
-/* m (fresh from the pool) gets the len bytes at data, buffer id
- * (ivsh_zc_free_id), as its data. */
-static inline void
-ivsh_zc_lend(struct ivsh_zc *zc, struct rte_mbuf *m, const uint8_t *data, uint32_t len,
-		uint32_t id, uint64_t gen)
+/*
+ * Buffer id (ivsh_zc_free_id) lent: its mbuf, the len bytes at data its
+ * data, its fields as rte_pktmbuf_reset leaves them (pkt_len len, one
+ * segment, the queue's port). Its buf_iova is RTE_BAD_IOVA: the region is not
+ * DPDK memory (a device that does DMA needs a copy).
+ */
+static inline struct rte_mbuf *
+ivsh_zc_lend(struct ivsh_zc *zc, const uint8_t *data, uint32_t len, uint32_t id, uint64_t gen)
 {
 	struct ivsh_zc_slot *slot = &zc->slot[id];
+	struct rte_mbuf *m = slot->m;
 
 	slot->gen = gen;
 	slot->busy = true;
-	rte_mbuf_ext_refcnt_set(&slot->shinfo, 1);
-	/* The region is not DPDK memory: no IOVA (a copy is needed to hand
-	 * it to a device that does DMA). */
-	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)data, RTE_BAD_IOVA,
-			(uint16_t)len, &slot->shinfo);
+	/* as it came back: refcnt 1, next NULL, nb_segs 1, the shared
+	 * info's refcnt 1 (rte_pktmbuf_prefree_seg, zc_clone_free) */
+	m->buf_addr = (void *)(uintptr_t)data;
+	m->buf_len = (uint16_t)len;
+	m->data_off = 0;
 	m->data_len = (uint16_t)len;
+	m->pkt_len = len;
+	m->ol_flags = RTE_MBUF_F_EXTERNAL;
+	m->packet_type = 0;
+	m->vlan_tci = 0;
+	m->vlan_tci_outer = 0;
+	m->tx_offload = 0;
+	m->port = zc->port;
 	zc->lent++;
+	return m;
 }
 
 #endif /* IVSHMEM_ZC_H */

@@ -14,8 +14,10 @@
  *   4. rte_eth_rx_burst(32) takes the other 32 without reading the index
  *      again, finds tx.sync changed and returns none: rx_q0_stale 32.
  * Between 2 and 3, a burst of 0 must take nothing (and not look at the
- * caller's array). Before 1, the pool runs dry in the middle of chained
- * frames (zero-copy: every frame lost and counted, every buffer back).
+ * caller's array). Before 1, the pool runs dry while chained frames wait
+ * (copy mode copies each into one mbuf; zero-copy lends them without
+ * taking any mbuf of the pool), and, with zero-copy, clones of lent mbufs
+ * outlive them or not: a buffer goes back when the last of the two goes.
  * The application holds other mbufs of the pool meanwhile, as a
  * forwarding one does: a full pool would refuse an mbuf put back twice.
  * Then every mbuf of the pool (no per-lcore cache) is taken: exactly its
@@ -184,35 +186,68 @@ main(int argc, char **argv)
 	}
 	T_CHECK(ivr_tx_space(ht, 1) != 0, "producer session");
 
-	/* The pool runs dry mid-chain: DRY frames of CHAIN descriptors, the
-	 * pool down to DRY mbufs. Copy mode copies each frame into one mbuf;
-	 * zero-copy needs CHAIN mbufs a frame, so each frame is lost, counted
-	 * as an allocation failure, and every buffer goes back at once. */
+	/* The pool runs dry: DRY frames of CHAIN descriptors. Copy mode, the
+	 * pool down to DRY mbufs, copies each frame into one mbuf. Zero-copy,
+	 * the pool down to none, lends them all: each buffer has its own
+	 * mbuf header, none comes from the pool. */
 	{
 		static struct rte_mbuf *dry[POOL];
+		unsigned int hold = zc ? POOL : POOL - DRY;
 
-		T_CHECK(rte_pktmbuf_alloc_bulk(pool, dry, POOL - DRY) == 0,
-			"the application holds all but %u mbufs", DRY);
+		T_CHECK(rte_pktmbuf_alloc_bulk(pool, dry, hold) == 0,
+			"the application holds %u of the pool's %u mbufs", hold, POOL);
 		produce_chains(ht, DRY);
 		n = rte_eth_rx_burst(0, 0, pkts, DRY);
-		if (zc) {
-			T_EXPECT(n == 0 && xstat(0, "rx_q0_mbuf_alloc_fail") == DRY,
-				"zero-copy: no frame, %u allocation failures (%u, %" PRIu64 ")",
-				DRY, n, xstat(0, "rx_q0_mbuf_alloc_fail"));
-			T_EXPECT(xstat(0, "rx_q0_zc_held") == 0, "nothing lent");
-		} else {
-			T_EXPECT(n == DRY && pkts[0]->pkt_len == CHAIN * SEG &&
-				pkts[0]->nb_segs == 1 &&
-				*rte_pktmbuf_mtod_offset(pkts[0], uint8_t *, CHAIN * SEG - 1) == 0x5b,
-				"copy: %u frames of %u bytes, each in one mbuf (%u)",
-				DRY, CHAIN * SEG, n);
-			rte_pktmbuf_free_bulk(pkts, n);
-		}
+		T_EXPECT(n == DRY && pkts[0]->pkt_len == CHAIN * SEG &&
+			pkts[0]->nb_segs == (zc ? CHAIN : 1) &&
+			*rte_pktmbuf_mtod_offset(rte_pktmbuf_lastseg(pkts[0]), uint8_t *,
+				rte_pktmbuf_lastseg(pkts[0])->data_len - 1) == 0x5b,
+			"%u frames of %u bytes, each in %u mbufs (%u)",
+			DRY, CHAIN * SEG, zc ? CHAIN : 1, n);
+		T_EXPECT(xstat(0, "rx_q0_mbuf_alloc_fail") == 0, "no allocation failure (%" PRIu64 ")",
+			xstat(0, "rx_q0_mbuf_alloc_fail"));
+		if (zc)
+			T_EXPECT(xstat(0, "rx_q0_zc_held") == DRY * CHAIN, "%u buffers lent (%" PRIu64 ")",
+				DRY * CHAIN, xstat(0, "rx_q0_zc_held"));
+		rte_pktmbuf_free_bulk(pkts, n);
+		/* zero-copy: the next burst takes the freed buffers back */
+		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing more");
 		ivr_tx_refresh(ht);
 		T_EXPECT(ivr_tx_out(ht) == 0, "the producer has every buffer back (%u out)",
 			ivr_tx_out(ht));
-		rte_pktmbuf_free_bulk(dry, POOL - DRY);
+		rte_pktmbuf_free_bulk(dry, hold);
 		check_pool("after the dry pool");
+	}
+
+	/* Zero-copy: frame 0's clone outlives it, frame 1's does not; each
+	 * buffer goes back once the last of the two is freed (the original,
+	 * whose header is the buffer's own, and the clone, whose header is
+	 * the application's). */
+	if (zc) {
+		struct rte_mbuf *c[2];
+
+		produce(ht, 2);
+		n = rte_eth_rx_burst(0, 0, pkts, 2);
+		T_CHECK(n == 2, "two frames (%u)", n);
+		for (int i = 0; i < 2; i++) {
+			c[i] = rte_pktmbuf_clone(pkts[i], pool);
+			T_CHECK(c[i] != NULL, "frame %d cloned", i);
+		}
+		rte_pktmbuf_free(pkts[0]);
+		rte_pktmbuf_free(c[1]);
+		T_CHECK(rte_eth_rx_burst(0, 0, pkts + 2, BURST) == 0, "nothing more");
+		ivr_tx_refresh(ht);
+		T_EXPECT(ivr_tx_out(ht) == 2 && xstat(0, "rx_q0_zc_held") == 2 &&
+			*rte_pktmbuf_mtod(c[0], uint8_t *) == 0x5a &&
+			*rte_pktmbuf_mtod(pkts[1], uint8_t *) == 0x5a,
+			"one reference each left: both buffers held (%u out)", ivr_tx_out(ht));
+		rte_pktmbuf_free(c[0]);
+		rte_pktmbuf_free(pkts[1]);
+		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing more");
+		ivr_tx_refresh(ht);
+		T_EXPECT(ivr_tx_out(ht) == 0 && xstat(0, "rx_q0_zc_held") == 0,
+			"both back once the last references are freed (%u out)", ivr_tx_out(ht));
+		check_pool("after the clones");
 	}
 
 	produce(ht, 2 * BURST);
