@@ -73,6 +73,34 @@ struct ivsh_txq {
 	struct ivr_tx ring;	/* last: it ends in a flexible array */
 };
 
+/* A run of mbufs of one mempool (put[0]'s), ready for it. */
+static inline void
+ivsh_put_run(void **put, uint32_t k)
+{
+	if (k != 0)
+		rte_mempool_put_bulk(((struct rte_mbuf *)put[0])->pool, put, k);
+}
+
+/*
+ * Frees segment m as rte_pktmbuf_free_seg would, but into the run put[0..k)
+ * of at most max: the run goes to its mempool first if m's is another or
+ * the run is full (one mempool put per run, as rte_pktmbuf_free_bulk does,
+ * inline). The caller puts the last run (ivsh_put_run).
+ */
+static inline void
+ivsh_free_seg(void **put, uint32_t *k, uint32_t max, struct rte_mbuf *m)
+{
+	/* NULL: another reference keeps it */
+	m = rte_pktmbuf_prefree_seg(m);
+	if (m == NULL)
+		return;
+	if (*k == max || (*k != 0 && ((struct rte_mbuf *)put[0])->pool != m->pool)) {
+		ivsh_put_run(put, *k);
+		*k = 0;
+	}
+	put[(*k)++] = m;
+}
+
 /*
  * Frees the pool TX segments the consumer gave back, or that a new session
  * or ivr_tx_ext_reclaim took back, one segment each as rte_pktmbuf_free_seg
@@ -91,22 +119,14 @@ ivsh_txq_pool_reap(struct ivsh_txq *txq)
 	while ((n = ivr_tx_ext_reap(&txq->ring, segs, RTE_DIM(segs))) != 0) {
 		uint32_t k = 0;
 
+		/* segs[] holds the run too: k <= i */
 		for (uint32_t i = 0; i < n; i++) {
 			struct rte_mbuf *m = segs[i];
 
 			frames += m->next == NULL;
-			/* NULL: another reference keeps it */
-			m = rte_pktmbuf_prefree_seg(m);
-			if (m == NULL)
-				continue;
-			if (k != 0 && ((struct rte_mbuf *)segs[0])->pool != m->pool) {
-				rte_mempool_put_bulk(((struct rte_mbuf *)segs[0])->pool, segs, k);
-				k = 0;
-			}
-			segs[k++] = m;
+			ivsh_free_seg(segs, &k, RTE_DIM(segs), m);
 		}
-		if (k != 0)
-			rte_mempool_put_bulk(((struct rte_mbuf *)segs[0])->pool, segs, k);
+		ivsh_put_run(segs, k);
 	}
 	__atomic_store_n(&txq->pool_held, ivr_tx_ext_held(&txq->ring),
 			__ATOMIC_RELAXED);

@@ -106,7 +106,6 @@ static inline void
 tx_free_bulk(struct rte_mbuf **pkts, uint32_t n)
 {
 	void *put[IVSH_TX_DONE];
-	struct rte_mempool *mp = NULL;
 	uint32_t k = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -114,20 +113,10 @@ tx_free_bulk(struct rte_mbuf **pkts, uint32_t n)
 
 		for (; m != NULL; m = next) {
 			next = m->next;
-			/* NULL: another reference keeps it */
-			m = rte_pktmbuf_prefree_seg(m);
-			if (m == NULL)
-				continue;
-			if (k == RTE_DIM(put) || (k != 0 && m->pool != mp)) {
-				rte_mempool_put_bulk(mp, put, k);
-				k = 0;
-			}
-			mp = m->pool;
-			put[k++] = m;
+			ivsh_free_seg(put, &k, RTE_DIM(put), m);
 		}
 	}
-	if (k != 0)
-		rte_mempool_put_bulk(mp, put, k);
+	ivsh_put_run(put, k);
 }
 
 /* A copied (or dropped) mbuf: freed in bulk, after the burst or when
