@@ -183,13 +183,14 @@ fail:
 uint64_t
 ivsh_zc_destroy(struct ivsh_zc *zc, struct ivr_rx *q, unsigned int wait_ms)
 {
+	uint32_t drop[64];
 	uint64_t held;
 
 	for (unsigned int ms = 0; ; ms++) {
 		if (q != NULL && ivsh_zc_take_back(zc, q) != 0)
 			ivr_rx_flush(q);
 		/* detached: the part is not ours to write any more */
-		while (q == NULL && ivsh_zc_next_freed(zc) != 0)
+		while (q == NULL && ivsh_zc_next_freed(zc, drop, RTE_DIM(drop)) != 0)
 			;
 		held = ivsh_zc_held(zc);
 		if (held == 0 || ms >= wait_ms)

@@ -111,23 +111,33 @@ ivsh_zc_note_held(struct ivsh_zc *zc)
 		zc->held_max = held;
 }
 
-/* The next id the application freed, as id + 1, its entry emptied and
- * its slot free to lend again; 0 when none. RX lcore only. */
+/* Up to max ids the application freed, as id + 1, into v[]: their
+ * entries emptied, their slots free to lend again. RX lcore only. */
 static inline uint32_t
-ivsh_zc_next_freed(struct ivsh_zc *zc)
+ivsh_zc_next_freed(struct ivsh_zc *zc, uint32_t *v, uint32_t max)
 {
-	uint32_t *e = &zc->freed[zc->fhead & (zc->n - 1)];
-	/* pairs with the store-release in zc_mp_put: the application's
-	 * last reads of the buffer come before its return */
-	uint32_t v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+	uint32_t *freed = zc->freed, mask = zc->n - 1, head = zc->fhead, k;
+	struct ivsh_zc_slot *slot = zc->slot;
 
-	if (v != 0) {
+	for (k = 0; k < max; k++) {
+		uint32_t *e = &freed[(head + k) & mask];
+		/* pairs with the store-release in zc_mp_put: the
+		 * application's last reads of the buffer come before its
+		 * return */
+		uint32_t x = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+
+		if (x == 0)
+			break;
 		__atomic_store_n(e, 0, __ATOMIC_RELAXED);
-		zc->fhead++;
-		zc->back++;
-		zc->slot[v - 1].busy = false;
+		v[k] = x;
 	}
-	return v;
+	if (k == 0)
+		return 0;
+	for (uint32_t i = 0; i < k; i++)
+		slot[v[i] - 1].busy = false;	/* ids came from our slots: < n */
+	zc->fhead = head + k;
+	zc->back += k;
+	return k;
 }
 
 /*
@@ -141,24 +151,27 @@ static inline uint32_t
 ivsh_zc_take_back(struct ivsh_zc *zc, struct ivr_rx *q)
 {
 	bool evicted = __atomic_load_n(&q->r->evicted, __ATOMIC_RELAXED);
-	uint32_t ids[64], e, k = 0, ret = 0;
+	const struct ivsh_zc_slot *slot = zc->slot;
 	uint64_t gen = q->expect_tx_sync;
+	uint32_t v[64], k, ret = 0;
 
-	while ((e = ivsh_zc_next_freed(zc)) != 0) {
-		/* ids came from our slots: < zc->n */
-		if (likely(zc->slot[e - 1].gen == gen && !evicted)) {
-			ids[k++] = e - 1;
-			if (unlikely(k == RTE_DIM(ids))) {
-				ivr_rx_ret_n(q, ids, k);
-				ret += k;
-				k = 0;
-			}
-		} else {
-			zc->stale++;
+	do {
+		uint32_t n = 0;
+
+		k = ivsh_zc_next_freed(zc, v, RTE_DIM(v));
+		for (uint32_t i = 0; i < k; i++) {
+			uint32_t id = v[i] - 1;
+
+			if (likely(slot[id].gen == gen && !evicted))
+				v[n++] = id;
 		}
-	}
-	ivr_rx_ret_n(q, ids, k);
-	return ret + k;
+		if (k == 0)
+			break;
+		zc->stale += k - n;
+		ivr_rx_ret_n(q, v, n);
+		ret += n;
+	} while (k == RTE_DIM(v));
+	return ret;
 }
 
 /* Whether buffer id can be lent: one of ours, not lent already. */
