@@ -143,6 +143,7 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	uint32_t fast_max = RTE_MIN(bsize, max);
 	/* our pool area by address, for the quick test of each mbuf */
 	uintptr_t pool_lo = (uintptr_t)t->part + t->ext_lo, pool_span = t->ext_hi - t->ext_lo;
+	uint32_t pool_min = txq->copy_break;	/* shorter ones are copied */
 	uint64_t bytes = 0;
 	struct rte_mbuf *done[IVSH_TX_DONE];
 	uint32_t n_done = 0;
@@ -151,14 +152,14 @@ ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n)
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = m->pkt_len;
+		uintptr_t at = (uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) - pool_lo;
 
-		/* pool TX: the first segment in our pool area, then the
-		 * rest; a short frame is copied (cheaper than a buffer out
-		 * and back) */
-		if (unlikely((uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) - pool_lo < pool_span) &&
-				len >= txq->copy_break && len <= max &&
-				ivr_tx_ext_ok(t, (uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) -
-				(uintptr_t)t->part, m->data_len) && tx_pool_frame_ok(t, m)) {
+		/* pool TX: the first segment in our pool area (as
+		 * ivr_tx_ext_ok, in locals: it starts there and its 1..
+		 * pool_span - at bytes end there), then the rest; a short
+		 * frame is copied (cheaper than a buffer out and back) */
+		if (unlikely(at < pool_span) && len >= pool_min && len <= max &&
+				m->data_len - 1u < pool_span - at && tx_pool_frame_ok(t, m)) {
 			if (space < m->nb_segs) {
 				/* returned ids count once reaped */
 				ivr_tx_space(t, m->nb_segs);
