@@ -197,10 +197,20 @@ ivsh_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_desc,
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = qid;
 	rxq->copy_break = ad->opts.rx_copy_break;
-	rxq->mbuf_room = rte_pktmbuf_data_room_size(mp) -
+	/* a fresh mbuf's tailroom; a pool of pinned external buffers says
+	 * nothing of theirs: 0, and the general path checks each mbuf */
+	rxq->mbuf_room = (rte_pktmbuf_priv_flags(mp) & RTE_PKTMBUF_POOL_F_PINNED_EXT_BUF) ? 0 :
+		rte_pktmbuf_data_room_size(mp) -
 		RTE_MIN(rte_pktmbuf_data_room_size(mp), RTE_PKTMBUF_HEADROOM);
 	if (ad->opts.zero_copy && ad->zc_kept[qid] != NULL) {
 		/* its mbufs keep the private size they were made with */
+		if (ad->zc_kept[qid]->priv_size != rte_pktmbuf_priv_size(mp)) {
+			IVSH_LOG(ERR, dev, "RX queue %u: the application still holds zero-copy mbufs of this queue, with a private area of %u bytes; mempool %s has %u: set the queue up with the same private size",
+					qid, ad->zc_kept[qid]->priv_size, mp->name,
+					rte_pktmbuf_priv_size(mp));
+			rte_free(rxq);
+			return -EINVAL;
+		}
 		rxq->zc = ad->zc_kept[qid];
 		ad->zc_kept[qid] = NULL;
 	} else if (ad->opts.zero_copy) {

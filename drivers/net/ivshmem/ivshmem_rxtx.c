@@ -493,7 +493,8 @@ ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n)
 		uint32_t len[IVSH_RX_BATCH], ids[IVSH_RX_BATCH], k, i;
 		struct rte_mbuf *m;
 
-		if (short_max != 0 && batch && ivr_rx_next_len(r) <= short_max) {
+		/* (next_len 0: nothing waits) */
+		if (short_max != 0 && batch && ivr_rx_next_len(r) - 1 < short_max) {
 			k = RTE_MIN(want - got, IVSH_RX_BATCH);
 			if (ns < k && rte_pktmbuf_alloc_bulk(rxq->mp, &spare[ns], k - ns) == 0)
 				ns = k;

@@ -91,6 +91,7 @@ zc_clone_free(void *addr __rte_unused, void *opaque)
 	struct rte_mbuf *m = opaque;
 
 	rte_mbuf_ext_refcnt_set(m->shinfo, 1);
+	rte_mbuf_refcnt_set(m, 1);
 	m->ol_flags = RTE_MBUF_F_EXTERNAL;
 	m->next = NULL;
 	m->nb_segs = 1;
@@ -145,6 +146,7 @@ ivsh_zc_create(uint32_t n, int socket, const struct rte_mempool *app_mp, uint16_
 	}
 	zc->n = n;
 	zc->port = port;
+	zc->priv_size = priv.mbuf_priv_size;
 	zc->fmask = n - 1;
 	zc->freed = (uint32_t *)&zc->slot[n];
 	zc->fring = zc->freed;

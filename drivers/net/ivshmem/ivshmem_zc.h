@@ -14,8 +14,10 @@
  * the return ring. The application frees on any lcore, in any order: DPDK
  * puts a freed mbuf back into its mempool, whose operations (ivshmem_zc.c)
  * only put the ids into freed[], which the RX lcore drains into the return
- * ring at its next burst. The mempool has no cache, so every put reaches
- * them, and nothing ever gets an mbuf from it. An id comes back to the
+ * ring at its next burst. The mempool has no cache, so every put through
+ * the default (per-lcore) cache reaches them, and nothing ever gets an
+ * mbuf from it. (A DPDK built with RTE_LIBRTE_MEMPOOL_DEBUG would see
+ * each put as a double free: its object cookies say "in the pool".) An id comes back to the
  * producer only within the RX session it was lent in (gen): after a
  * producer restart, what the application still held is not its business
  * any more.
@@ -52,6 +54,7 @@ struct ivsh_zc {
 	uint32_t n;		/* ids 0..n-1: the queue's buffers; a power of 2 */
 	uint32_t fhead;		/* next entry of freed[] to take */
 	uint16_t port;		/* the mbufs' port */
+	uint16_t priv_size;	/* the mbufs' private area */
 	/*
 	 * Ids freed by the application, a ring of n entries, each id + 1 or
 	 * 0 (empty). A put of k mbufs claims the next k entries with one
@@ -216,8 +219,13 @@ ivsh_zc_lend(struct ivsh_zc *zc, const uint8_t *data, uint32_t len, uint32_t id,
 
 	slot->gen = gen;
 	slot->busy = true;
-	/* as it came back: refcnt 1, next NULL, nb_segs 1, the shared
-	 * info's refcnt 1 (rte_pktmbuf_prefree_seg, zc_clone_free) */
+	/* the shared info's refcnt is 1 as it came back
+	 * (rte_pktmbuf_prefree_seg, zc_clone_free); refcnt too, but not
+	 * when two lcores dropped their references at once while a clone
+	 * lived (prefree then returns before setting it back) */
+	rte_mbuf_refcnt_set(m, 1);
+	m->next = NULL;
+	m->nb_segs = 1;
 	m->buf_addr = (void *)(uintptr_t)data;
 	m->buf_len = (uint16_t)len;
 	m->data_off = 0;

@@ -18,6 +18,9 @@
  * (copy mode copies each into one mbuf; zero-copy lends them without
  * taking any mbuf of the pool), and, with zero-copy, clones of lent mbufs
  * outlive them or not: a buffer goes back when the last of the two goes.
+ * At the end, with zero-copy, the queue is set up again while the
+ * application holds one of its mbufs: with another private area size it
+ * is refused, with the same it takes the held buffer back.
  * The application holds other mbufs of the pool meanwhile, as a
  * forwarding one does: a full pool would refuse an mbuf put back twice.
  * Then every mbuf of the pool (no per-lcore cache) is taken: exactly its
@@ -91,6 +94,21 @@ produce_chains(struct ivr_tx *t, uint32_t n)
 	ivr_tx_publish(t, n * CHAIN);
 }
 
+/* Sessions: the consumer names the producer's epoch (an RX burst), the
+ * producer answers (its first ivr_tx_space), the consumer takes the
+ * answer (the next burst). Each step waits for the other's. */
+static void
+session(struct ivr_tx *t)
+{
+	struct rte_mbuf *pkts[BURST];
+
+	for (int i = 0; i < 1000 && ivr_tx_space(t, 1) == 0; i++) {
+		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing to receive yet");
+		usleep(1000);
+	}
+	T_CHECK(ivr_tx_space(t, 1) != 0, "producer session");
+}
+
 /* Every mbuf the pool holds, taken at once: POOL of them, none twice. */
 static void
 check_pool(const char *when)
@@ -122,7 +140,7 @@ int
 main(int argc, char **argv)
 {
 	char shm[256], vdev[400], prefix[64];
-	struct rte_mbuf *pkts[BURST], *held[HELD];
+	struct rte_mbuf *pkts[BURST], *held[HELD], *kept;
 	struct rte_eth_conf conf = { 0 };
 	struct ivr_config cfg = { .n_queues = 1, .ring_size = RING, .buf_size = 2048,
 		.max_frame = 1518, .mac = { 2, 0, 0, 0, 0, 9 },
@@ -177,14 +195,7 @@ main(int argc, char **argv)
 	T_CHECK(ht != NULL, "producer queue");
 	ivr_tx_init(ht, &hr, 0);
 
-	/* Sessions: the consumer names the producer's epoch (an RX burst),
-	 * the producer answers (its first ivr_tx_space), the consumer takes
-	 * the answer (the next burst). */
-	for (int i = 0; i < 1000 && ivr_tx_space(ht, 1) == 0; i++) {
-		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing to receive yet");
-		usleep(1000);
-	}
-	T_CHECK(ivr_tx_space(ht, 1) != 0, "producer session");
+	session(ht);
 
 	/* The pool runs dry: DRY frames of CHAIN descriptors. Copy mode, the
 	 * pool down to DRY mbufs, copies each frame into one mbuf. Zero-copy,
@@ -256,7 +267,9 @@ main(int argc, char **argv)
 	for (uint16_t i = 0; i < n; i++)
 		T_EXPECT(pkts[i]->pkt_len == FRAME &&
 			*rte_pktmbuf_mtod(pkts[i], uint8_t *) == 0x5a, "frame %u intact", i);
-	rte_pktmbuf_free_bulk(pkts, n);
+	/* zero-copy: frame 0 held to the end (its header is not the pool's) */
+	kept = zc ? pkts[0] : NULL;
+	rte_pktmbuf_free_bulk(pkts + zc, n - zc);
 	check_pool("before");
 	/* A burst of 0 while frames wait takes nothing and allocates
 	 * nothing, and never reads pkts[] (the caller's, unset). */
@@ -274,6 +287,33 @@ main(int argc, char **argv)
 		BURST, xstat(0, "rx_q0_stale"));
 	rte_pktmbuf_free_bulk(held, HELD);
 	check_pool("after the stale burst");
+
+	/* Zero-copy: the queue set up again while the application holds
+	 * one of its mbufs (kept after a 1 s wait), with a mempool whose
+	 * private area differs: refused; with the first mempool: the held
+	 * buffer is taken back when freed (returned, or stale if its
+	 * session is over). */
+	if (zc) {
+		struct rte_mempool *other = rte_pktmbuf_pool_create("stale_priv", 63, 0, 64,
+				RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+		T_CHECK(other != NULL, "a pool with a private area of 64 bytes");
+		T_CHECK(rte_eth_dev_stop(0) == 0, "port stopped");
+		T_EXPECT(rte_eth_rx_queue_setup(0, 0, 0, rte_socket_id(), NULL, other) == -EINVAL,
+			"set up again with another private size: refused");
+		T_CHECK(rte_eth_rx_queue_setup(0, 0, 0, rte_socket_id(), NULL, pool) == 0,
+			"set up again with the first pool");
+		T_CHECK(rte_eth_dev_start(0) == 0, "port started again");
+		T_EXPECT(*rte_pktmbuf_mtod(kept, uint8_t *) == 0x5a, "the held frame intact");
+		rte_pktmbuf_free(kept);
+		/* taken back at the next burst */
+		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing more");
+		T_EXPECT(xstat(0, "rx_q0_zc_held") == 0 && xstat(0, "rx_q0_zc_returned") +
+			xstat(0, "rx_q0_zc_stale") == xstat(0, "rx_q0_zc_lent"),
+			"the held buffer taken back (%" PRIu64 " returned, %" PRIu64 " stale, of %" PRIu64 ")",
+			xstat(0, "rx_q0_zc_returned"), xstat(0, "rx_q0_zc_stale"),
+			xstat(0, "rx_q0_zc_lent"));
+		rte_mempool_free(other);
+	}
 
 	T_EXPECT(rte_eth_dev_stop(0) == 0 && rte_eth_dev_close(0) == 0, "port closed");
 	ivr_detach(&hr);
