@@ -16,7 +16,8 @@
  * Between 2 and 3, a burst of 0 must take nothing (and not look at the
  * caller's array). Before 1, the pool runs dry while chained frames wait
  * (copy mode copies each into one mbuf; zero-copy lends them without
- * taking any mbuf of the pool), and, with zero-copy, clones of lent mbufs
+ * taking any mbuf of the pool, and loses and counts a frame it must copy
+ * then), and, with zero-copy, clones of lent mbufs
  * outlive them or not: a buffer goes back when the last of the two goes.
  * At the end, with zero-copy, the queue is set up again while the
  * application holds one of its mbufs: with another private area size it
@@ -226,6 +227,29 @@ main(int argc, char **argv)
 		ivr_tx_refresh(ht);
 		T_EXPECT(ivr_tx_out(ht) == 0, "the producer has every buffer back (%u out)",
 			ivr_tx_out(ht));
+		/* Zero-copy, the pool still empty: a chain that names one
+		 * buffer twice cannot be lent, and there is no mbuf to copy it
+		 * into: lost and counted, both descriptors returned (the
+		 * second return of the id is the producer's bad_ret). */
+		if (zc) {
+			uint64_t bad = ht->st.bad_ret;
+			uint32_t id;
+
+			T_CHECK(ivr_tx_space(ht, 2) >= 2, "room for a chain");
+			id = ivr_tx_buf_get(ht);
+			memset(ivr_tx_buf(ht, id), 0x5b, SEG);
+			ivr_tx_push(ht, id, SEG, IVR_DESC_NEXT);
+			ivr_tx_push(ht, id, SEG, 0);
+			ivr_tx_publish(ht, 2);
+			n = rte_eth_rx_burst(0, 0, pkts, BURST);
+			T_EXPECT(n == 0 && xstat(0, "rx_q0_mbuf_alloc_fail") == 1,
+				"a chain naming one buffer twice, no mbuf: lost, one allocation failure (%u frames, %" PRIu64 ")",
+				n, xstat(0, "rx_q0_mbuf_alloc_fail"));
+			ivr_tx_refresh(ht);
+			T_EXPECT(ivr_tx_out(ht) == 0 && ht->st.bad_ret == bad + 1,
+				"both descriptors returned (%u out, %" PRIu64 " bad returns)",
+				ivr_tx_out(ht), ht->st.bad_ret - bad);
+		}
 		rte_pktmbuf_free_bulk(dry, hold);
 		check_pool("after the dry pool");
 	}
