@@ -270,6 +270,46 @@ tx_send_all(struct tx *t, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 	return done;
 }
 
+/*
+ * Everything sent: before the port stops, wait until the receiver has
+ * taken every frame of every queue (the newest descriptor's slot DONE, by
+ * rte_eth_tx_descriptor_status), however slowly it runs, instead of the
+ * PMD's bounded drain at stop. Ends early on a signal, at --timeout, or
+ * once the link has stayed down TX_GONE_MS (the receiver is gone: a
+ * heartbeat missed under load takes it down for less).
+ */
+#define TX_GONE_MS	5000
+
+static void
+tx_wait_taken(struct tx *t)
+{
+	const struct integ_opts *o = t->run.o;
+	struct rte_eth_dev_info info;
+	uint64_t down_since = 0;
+	uint16_t q = 0, last;
+
+	if (rte_eth_dev_info_get(o->port, &info) != 0 || info.default_txportconf.ring_size == 0)
+		return;
+	last = (uint16_t)(info.default_txportconf.ring_size - 1);
+	while (q < o->queues && !quit) {
+		uint64_t now = integ_mono_ms();
+
+		if (now - t->run.start_ms >= o->timeout_ms)
+			break;
+		if (integ_link_poll(&t->run.port, now))
+			down_since = 0;
+		else if (down_since == 0)
+			down_since = now;
+		else if (now - down_since >= TX_GONE_MS)
+			break;
+		/* DONE, or a PMD that cannot tell */
+		if (rte_eth_tx_descriptor_status(o->port, q, last) != RTE_ETH_TX_DESC_FULL)
+			q++;
+		else
+			rte_delay_us_sleep(1000);
+	}
+}
+
 static int
 tx_main(struct tx *t)
 {
@@ -317,6 +357,8 @@ tx_main(struct tx *t)
 		}
 		q = (uint16_t)((q + 1) % o->queues);
 	}
+	if (strcmp(t->run.stop, "count") == 0)
+		tx_wait_taken(t);
 	rte_eth_stats_get(o->port, &st);
 	run_close(&t->run);
 

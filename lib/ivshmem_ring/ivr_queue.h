@@ -515,16 +515,28 @@ ivr_tx_publish(struct ivr_tx *t, uint32_t pushed)
 }
 
 /*
- * True when the consumer has taken every descriptor we published (or when
- * there is no session, so nothing can be taken any more).
+ * Descriptors we published that the consumer has not taken yet, at most
+ * the ring's size (its index is the peer's word); 0 when there is no
+ * session, so nothing can be taken any more.
  */
+static inline uint32_t
+ivr_tx_unread(const struct ivr_tx *t)
+{
+	uint32_t unread;
+
+	if (!t->in_session)
+		return 0;
+	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end. */
+	unread = t->prod - ivr_load_acquire32(&t->peer_ctl->rx.cons);
+	return unread > t->mask + 1 ? t->mask + 1 : unread;
+}
+
+/* True when the consumer has taken every descriptor we published (or
+ * when there is no session). */
 static inline bool
 ivr_tx_drained(const struct ivr_tx *t)
 {
-	if (!t->in_session)
-		return true;
-	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end. */
-	return ivr_load_acquire32(&t->peer_ctl->rx.cons) == t->prod;
+	return ivr_tx_unread(t) == 0;
 }
 
 /* Descriptors waiting, 0 when none or when no session. */

@@ -662,6 +662,7 @@ ivsh_ethdev_init(struct rte_eth_dev *dev)
 	dev->dev_ops = &ivsh_ops;
 	dev->rx_pkt_burst = ad->opts.zero_copy ? ivsh_rx_burst_zc : ivsh_rx_burst;
 	dev->tx_pkt_burst = ivsh_tx_burst;
+	dev->tx_descriptor_status = ivsh_tx_descriptor_status;
 	dev->data->mac_addrs = &ad->mac;
 	dev->data->dev_flags |= RTE_ETH_DEV_INTR_LSC | RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
 	ivsh_telemetry_add(dev);

@@ -349,5 +349,6 @@ uint16_t ivsh_rx_burst_zc(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivsh_tx_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
 uint16_t ivsh_dummy_burst(void *q, struct rte_mbuf **pkts, uint16_t n);
 int ivsh_tx_done_cleanup(void *q, uint32_t free_cnt);
+int ivsh_tx_descriptor_status(void *q, uint16_t offset);
 
 #endif /* IVSHMEM_ETHDEV_H */

@@ -246,6 +246,25 @@ ivsh_tx_done_cleanup(void *q, uint32_t free_cnt __rte_unused)
 	return (int)ivsh_txq_pool_reap(txq);
 }
 
+/*
+ * rte_eth_tx_descriptor_status: offset 0 is the slot the next descriptor
+ * goes to, so the slot at offset k holds the one published n - k
+ * descriptors ago, which the consumer may not have taken yet (FULL) or
+ * has (DONE). Offset n - 1, the newest: DONE once the consumer has taken
+ * everything (or the session ended).
+ */
+int
+ivsh_tx_descriptor_status(void *q, uint16_t offset)
+{
+	const struct ivsh_txq *txq = q;
+	uint32_t n = txq->ring.mask + 1;
+
+	if (offset >= n)
+		return -EINVAL;
+	return offset >= n - ivr_tx_unread(&txq->ring) ? RTE_ETH_TX_DESC_FULL :
+		RTE_ETH_TX_DESC_DONE;
+}
+
 /* Frame larger than one mbuf, or in several shared buffers. */
 static struct rte_mbuf *
 rx_copy_chain(struct ivsh_rxq *rxq, struct rte_mbuf *head, const struct ivr_frame *f)

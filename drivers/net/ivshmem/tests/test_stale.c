@@ -183,6 +183,10 @@ main(int argc, char **argv)
 	T_CHECK(rte_eth_rx_queue_setup(0, 0, 0, rte_socket_id(), NULL, pool) == 0, "RX queue");
 	T_CHECK(rte_eth_tx_queue_setup(0, 0, 0, rte_socket_id(), NULL) == 0, "TX queue");
 	T_CHECK(rte_eth_dev_start(0) == 0, "port started");
+	T_EXPECT(rte_eth_tx_descriptor_status(0, 0, RING - 1) == RTE_ETH_TX_DESC_DONE,
+		"TX descriptor status: nothing sent, the newest slot done");
+	T_EXPECT(rte_eth_tx_descriptor_status(0, 0, RING) == -EINVAL,
+		"TX descriptor status: an offset past the ring refused");
 
 	/* The producer: the other slot of the port's file. */
 	fd = open(shm, O_RDWR);
