@@ -575,7 +575,8 @@ ivr_rx_prefetch(const struct ivr_rx *q, uint32_t n)
 /*
  * The length the next descriptor claims, unchecked; 0 when none waits. A
  * hint only, for what to prepare before reading it with the checks (the
- * producer may rewrite it meanwhile).
+ * producer may rewrite it meanwhile): the one exception to the read-once
+ * rule (doc/spec.md 8), never used for an access.
  */
 static inline uint32_t
 ivr_rx_next_len(const struct ivr_rx *q)

@@ -17,10 +17,10 @@
  * ring at its next burst. The mempool has no cache, so every put through
  * the default (per-lcore) cache reaches them, and nothing ever gets an
  * mbuf from it. (A DPDK built with RTE_LIBRTE_MEMPOOL_DEBUG would see
- * each put as a double free: its object cookies say "in the pool".) An id comes back to the
- * producer only within the RX session it was lent in (gen): after a
- * producer restart, what the application still held is not its business
- * any more.
+ * each put as a double free: its object cookies say "in the pool".)
+ * An id comes back to the producer only within the RX session it was lent
+ * in (gen): after a producer restart, what the application still held is
+ * not its business any more.
  */
 #ifndef IVSHMEM_ZC_H
 #define IVSHMEM_ZC_H
