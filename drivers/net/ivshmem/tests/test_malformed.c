@@ -14,13 +14,10 @@
  *
  * Usage: test_malformed PLUGIN.so
  */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -30,21 +27,12 @@
 #include "ivr_queue.h"
 #include "ivshmem_ring.h"
 #include "t_helpers.h"
+#include "t_peer.h"
 
 #define RING		256
 #define ROUNDS		20	/* of RING / 2 frames: the ring wraps 10 times */
 
 static struct rte_mempool *pool;
-
-static uint64_t
-xstat(uint16_t port, const char *name)
-{
-	uint64_t id, v = 0;
-
-	T_CHECK(rte_eth_xstats_get_id_by_name(port, name, &id) == 0, "xstat %s exists", name);
-	T_CHECK(rte_eth_xstats_get_by_id(port, &id, &v, 1) == 1, "xstat %s read", name);
-	return v;
-}
 
 /* One segment of len bytes of value v. */
 static struct rte_mbuf *
@@ -94,20 +82,16 @@ main(int argc, char **argv)
 {
 	static const uint32_t want_len[] = { 64, 64, 100, 64, 60 };
 	static const uint8_t want_val[] = { 1, 2, 3, 4, 5 };
-	char shm[256], vdev[400], prefix[64];
-	struct rte_eth_conf conf = { 0 };
+	char shm[256], vdev[400];
 	struct ivr_config cfg = { .n_queues = 1, .ring_size = RING, .buf_size = 2048,
 		.max_frame = 1518, .mac = { 2, 0, 0, 0, 0, 9 },
 		.doorbell_id = IVR_NO_DOORBELL };
 	struct rte_mbuf *pkts[RING];
 	uint32_t len[RING], got = 0, bad = 0;
 	uint8_t val[RING];
-	struct ivr_region hr;
+	struct t_peer peer;
 	struct ivr_rx rx;
-	struct stat st;
-	void *base;
 	uint16_t n;
-	int fd;
 
 	t_init("test_malformed");
 	if (getenv("IVSHMEM_TEST_SKIP") != NULL)
@@ -118,33 +102,12 @@ main(int argc, char **argv)
 	/* the heartbeat of this receiver never moves: no timeout meanwhile */
 	snprintf(vdev, sizeof(vdev),
 		"net_ivshmem0,shm=%s,queues=1,ring_size=%u,peer_timeout_ms=60000", shm, RING);
-	snprintf(prefix, sizeof(prefix), "malformed%d", (int)getpid());
-	char *eal[] = {
-		argv[0], "-l", "0", "--no-pci", "--no-huge", "-m", "256",
-		"--file-prefix", prefix, "-d", argv[1], "--vdev", vdev,
-		"--log-level", "pmd.net.ivshmem.*:info",
-	};
-
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
-		t_fail("rte_eal_init: %s", rte_strerror(rte_errno));
-	T_CHECK(rte_eth_dev_count_avail() == 1, "one net_ivshmem port (%s)", vdev);
-	pool = rte_pktmbuf_pool_create("malformed", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-			rte_socket_id());
-	T_CHECK(pool != NULL, "mbuf pool");
-	T_CHECK(rte_eth_dev_configure(0, 1, 1, &conf) == 0, "port configured");
-	T_CHECK(rte_eth_rx_queue_setup(0, 0, 0, rte_socket_id(), NULL, pool) == 0, "RX queue");
-	T_CHECK(rte_eth_tx_queue_setup(0, 0, 0, rte_socket_id(), NULL) == 0, "TX queue");
-	T_CHECK(rte_eth_dev_start(0) == 0, "port started");
+	t_port_eal(argv[0], argv[1], vdev);
+	pool = t_port_start("malformed", 2047);
 
 	/* The receiver: the other slot of the port's file. */
-	fd = open(shm, O_RDWR);
-	T_CHECK(fd >= 0 && fstat(fd, &st) == 0, "%s opened", shm);
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	T_CHECK(base != MAP_FAILED, "%s mapped", shm);
-	T_CHECK(ivr_attach(&hr, base, (uint64_t)st.st_size, &cfg, NULL) == 0,
-		"receiver attached: %s", hr.errmsg);
-	ivr_set_running(&hr, true);
-	ivr_rx_init(&rx, &hr, 0);
+	t_peer_attach(&peer, shm, &cfg);
+	ivr_rx_init(&rx, &peer.r, 0);
 
 	/* Sessions: the receiver names the port's epoch, the port answers
 	 * at its next burst; a frame through says both are done. */
@@ -173,8 +136,8 @@ main(int argc, char **argv)
 		T_EXPECT(len[i] == want_len[i] && val[i] == want_val[i],
 			"frame %u: %u bytes of %u (want %u of %u)", i, len[i], val[i],
 			want_len[i], want_val[i]);
-	T_EXPECT(xstat(0, "tx_q0_oversize") == 1, "the frame with no byte dropped (%" PRIu64 ")",
-		xstat(0, "tx_q0_oversize"));
+	T_EXPECT(t_xstat("tx_q0_oversize") == 1, "the frame with no byte dropped (%" PRIu64 ")",
+		t_xstat("tx_q0_oversize"));
 
 	/* then the ring wraps, with a malformed chain in every round */
 	for (uint32_t r = 0; r < ROUNDS; r++) {
@@ -194,14 +157,11 @@ main(int argc, char **argv)
 	T_EXPECT(rx.st.bad_desc == 0 && rx.st.bad_index == 0,
 		"no bad descriptor or index at the receiver (%" PRIu64 ", %" PRIu64 ")",
 		rx.st.bad_desc, rx.st.bad_index);
-	T_EXPECT(xstat(0, "tx_q0_oversize") == 1 + ROUNDS, "one drop a round (%" PRIu64 ")",
-		xstat(0, "tx_q0_oversize"));
+	T_EXPECT(t_xstat("tx_q0_oversize") == 1 + ROUNDS, "one drop a round (%" PRIu64 ")",
+		t_xstat("tx_q0_oversize"));
 
 	T_EXPECT(rte_eth_dev_stop(0) == 0 && rte_eth_dev_close(0) == 0, "port closed");
-	ivr_detach(&hr);
-	munmap(base, (size_t)st.st_size);
-	close(fd);
-	unlink(shm);
+	t_peer_close(&peer, shm);
 	rte_eal_cleanup();
 	return t_finish();
 }

@@ -29,13 +29,10 @@
  *
  * Usage: test_stale PLUGIN.so copy|zc
  */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -45,6 +42,7 @@
 #include "ivr_queue.h"
 #include "ivshmem_ring.h"
 #include "t_helpers.h"
+#include "t_peer.h"
 
 #define RING		256
 #define POOL		511	/* mbufs */
@@ -56,16 +54,6 @@
 #define DRY		4	/* frames, and mbufs left in the pool, there */
 
 static struct rte_mempool *pool;
-
-static uint64_t
-xstat(uint16_t port, const char *name)
-{
-	uint64_t id, v = 0;
-
-	T_CHECK(rte_eth_xstats_get_id_by_name(port, name, &id) == 0, "xstat %s exists", name);
-	T_CHECK(rte_eth_xstats_get_by_id(port, &id, &v, 1) == 1, "xstat %s read", name);
-	return v;
-}
 
 /* The producer publishes n frames of FRAME bytes. */
 static void
@@ -114,45 +102,21 @@ session(struct ivr_tx *t)
 static void
 check_pool(const char *when)
 {
-	static struct rte_mbuf *all[POOL + 64];
-	unsigned int got = 0, dup = 0;
-	struct rte_mbuf *m;
-
-	while (got < RTE_DIM(all) && (m = rte_pktmbuf_alloc(pool)) != NULL)
-		all[got++] = m;
-	for (unsigned int i = 0; i < got; i++)
-		for (unsigned int j = i + 1; j < got; j++)
-			dup += all[i] == all[j];
-	T_EXPECT(got == POOL && dup == 0,
-		"%s: the pool gives out its %u mbufs, each once (gave %u, %u twice)",
-		when, POOL, got, dup);
-	/* each once, even if the pool gave one twice */
-	for (unsigned int i = 0; i < got; i++) {
-		unsigned int j = 0;
-
-		while (j < i && all[j] != all[i])
-			j++;
-		if (j == i)
-			rte_pktmbuf_free(all[i]);
-	}
+	t_pool_whole(pool, POOL, when);
 }
 
 int
 main(int argc, char **argv)
 {
-	char shm[256], vdev[400], prefix[64];
+	char shm[256], vdev[400];
 	struct rte_mbuf *pkts[BURST], *held[HELD], *kept;
-	struct rte_eth_conf conf = { 0 };
 	struct ivr_config cfg = { .n_queues = 1, .ring_size = RING, .buf_size = 2048,
 		.max_frame = 1518, .mac = { 2, 0, 0, 0, 0, 9 },
 		.doorbell_id = IVR_NO_DOORBELL };
-	struct ivr_region hr;
+	struct t_peer peer;
 	struct ivr_tx *ht;
-	struct stat st;
 	uint16_t n = 0;
 	bool zc;
-	void *base;
-	int fd;
 
 	t_init("test_stale");
 	if (getenv("IVSHMEM_TEST_SKIP") != NULL)
@@ -165,40 +129,18 @@ main(int argc, char **argv)
 	snprintf(vdev, sizeof(vdev),
 		"net_ivshmem0,shm=%s,queues=1,ring_size=%u,peer_timeout_ms=60000%s",
 		shm, RING, zc ? ",zero_copy=yes,rx_copy_break=0" : "");
-	snprintf(prefix, sizeof(prefix), "stale%d", (int)getpid());
-	char *eal[] = {
-		argv[0], "-l", "0", "--no-pci", "--no-huge", "-m", "256",
-		"--file-prefix", prefix, "-d", argv[1], "--vdev", vdev,
-		"--log-level", "pmd.net.ivshmem.*:info",
-	};
-
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
-		t_fail("rte_eal_init: %s", rte_strerror(rte_errno));
-	T_CHECK(rte_eth_dev_count_avail() == 1, "one net_ivshmem port (%s)", vdev);
-	/* no per-lcore cache: the pool's count is exact */
-	pool = rte_pktmbuf_pool_create("stale", POOL, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-			rte_socket_id());
-	T_CHECK(pool != NULL, "mbuf pool of %u", POOL);
-	T_CHECK(rte_eth_dev_configure(0, 1, 1, &conf) == 0, "port configured");
-	T_CHECK(rte_eth_rx_queue_setup(0, 0, 0, rte_socket_id(), NULL, pool) == 0, "RX queue");
-	T_CHECK(rte_eth_tx_queue_setup(0, 0, 0, rte_socket_id(), NULL) == 0, "TX queue");
-	T_CHECK(rte_eth_dev_start(0) == 0, "port started");
+	t_port_eal(argv[0], argv[1], vdev);
+	pool = t_port_start("stale", POOL);
 	T_EXPECT(rte_eth_tx_descriptor_status(0, 0, RING - 1) == RTE_ETH_TX_DESC_DONE,
 		"TX descriptor status: nothing sent, the newest slot done");
 	T_EXPECT(rte_eth_tx_descriptor_status(0, 0, RING) == -EINVAL,
 		"TX descriptor status: an offset past the ring refused");
 
 	/* The producer: the other slot of the port's file. */
-	fd = open(shm, O_RDWR);
-	T_CHECK(fd >= 0 && fstat(fd, &st) == 0, "%s opened", shm);
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	T_CHECK(base != MAP_FAILED, "%s mapped", shm);
-	T_CHECK(ivr_attach(&hr, base, (uint64_t)st.st_size, &cfg, NULL) == 0,
-		"producer attached: %s", hr.errmsg);
-	ivr_set_running(&hr, true);
+	t_peer_attach(&peer, shm, &cfg);
 	ht = calloc(1, ivr_tx_size(RING));
 	T_CHECK(ht != NULL, "producer queue");
-	ivr_tx_init(ht, &hr, 0);
+	ivr_tx_init(ht, &peer.r, 0);
 
 	session(ht);
 
@@ -220,11 +162,11 @@ main(int argc, char **argv)
 				rte_pktmbuf_lastseg(pkts[0])->data_len - 1) == 0x5b,
 			"%u frames of %u bytes, each in %u mbufs (%u)",
 			DRY, CHAIN * SEG, zc ? CHAIN : 1, n);
-		T_EXPECT(xstat(0, "rx_q0_mbuf_alloc_fail") == 0, "no allocation failure (%" PRIu64 ")",
-			xstat(0, "rx_q0_mbuf_alloc_fail"));
+		T_EXPECT(t_xstat("rx_q0_mbuf_alloc_fail") == 0, "no allocation failure (%" PRIu64 ")",
+			t_xstat("rx_q0_mbuf_alloc_fail"));
 		if (zc)
-			T_EXPECT(xstat(0, "rx_q0_zc_held") == DRY * CHAIN, "%u buffers lent (%" PRIu64 ")",
-				DRY * CHAIN, xstat(0, "rx_q0_zc_held"));
+			T_EXPECT(t_xstat("rx_q0_zc_held") == DRY * CHAIN, "%u buffers lent (%" PRIu64 ")",
+				DRY * CHAIN, t_xstat("rx_q0_zc_held"));
 		rte_pktmbuf_free_bulk(pkts, n);
 		/* zero-copy: the next burst takes the freed buffers back */
 		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing more");
@@ -246,9 +188,9 @@ main(int argc, char **argv)
 			ivr_tx_push(ht, id, SEG, 0);
 			ivr_tx_publish(ht, 2);
 			n = rte_eth_rx_burst(0, 0, pkts, BURST);
-			T_EXPECT(n == 0 && xstat(0, "rx_q0_mbuf_alloc_fail") == 1,
+			T_EXPECT(n == 0 && t_xstat("rx_q0_mbuf_alloc_fail") == 1,
 				"a chain naming one buffer twice, no mbuf: lost, one allocation failure (%u frames, %" PRIu64 ")",
-				n, xstat(0, "rx_q0_mbuf_alloc_fail"));
+				n, t_xstat("rx_q0_mbuf_alloc_fail"));
 			ivr_tx_refresh(ht);
 			T_EXPECT(ivr_tx_out(ht) == 0 && ht->st.bad_ret == bad + 1,
 				"both descriptors returned (%u out, %" PRIu64 " bad returns)",
@@ -276,7 +218,7 @@ main(int argc, char **argv)
 		rte_pktmbuf_free(c[1]);
 		T_CHECK(rte_eth_rx_burst(0, 0, pkts + 2, BURST) == 0, "nothing more");
 		ivr_tx_refresh(ht);
-		T_EXPECT(ivr_tx_out(ht) == 2 && xstat(0, "rx_q0_zc_held") == 2 &&
+		T_EXPECT(ivr_tx_out(ht) == 2 && t_xstat("rx_q0_zc_held") == 2 &&
 			*rte_pktmbuf_mtod(c[0], uint8_t *) == 0x5a &&
 			*rte_pktmbuf_mtod(pkts[1], uint8_t *) == 0x5a,
 			"one reference each left: both buffers held (%u out)", ivr_tx_out(ht));
@@ -284,7 +226,7 @@ main(int argc, char **argv)
 		rte_pktmbuf_free(pkts[1]);
 		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing more");
 		ivr_tx_refresh(ht);
-		T_EXPECT(ivr_tx_out(ht) == 0 && xstat(0, "rx_q0_zc_held") == 0,
+		T_EXPECT(ivr_tx_out(ht) == 0 && t_xstat("rx_q0_zc_held") == 0,
 			"both back once the last references are freed (%u out)", ivr_tx_out(ht));
 		check_pool("after the clones");
 	}
@@ -311,8 +253,8 @@ main(int argc, char **argv)
 	ivr_write_once64(&ht->ctl->tx.sync, ivr_read_once64(&ht->ctl->tx.sync) + 1);
 	n = rte_eth_rx_burst(0, 0, pkts, BURST);
 	T_EXPECT(n == 0, "the burst read after the change delivers nothing (%u)", n);
-	T_EXPECT(xstat(0, "rx_q0_stale") == BURST, "its %u frames counted stale (%" PRIu64 ")",
-		BURST, xstat(0, "rx_q0_stale"));
+	T_EXPECT(t_xstat("rx_q0_stale") == BURST, "its %u frames counted stale (%" PRIu64 ")",
+		BURST, t_xstat("rx_q0_stale"));
 	rte_pktmbuf_free_bulk(held, HELD);
 	check_pool("after the stale burst");
 
@@ -335,20 +277,17 @@ main(int argc, char **argv)
 		rte_pktmbuf_free(kept);
 		/* taken back at the next burst */
 		T_CHECK(rte_eth_rx_burst(0, 0, pkts, BURST) == 0, "nothing more");
-		T_EXPECT(xstat(0, "rx_q0_zc_held") == 0 && xstat(0, "rx_q0_zc_returned") +
-			xstat(0, "rx_q0_zc_stale") == xstat(0, "rx_q0_zc_lent"),
+		T_EXPECT(t_xstat("rx_q0_zc_held") == 0 && t_xstat("rx_q0_zc_returned") +
+			t_xstat("rx_q0_zc_stale") == t_xstat("rx_q0_zc_lent"),
 			"the held buffer taken back (%" PRIu64 " returned, %" PRIu64 " stale, of %" PRIu64 ")",
-			xstat(0, "rx_q0_zc_returned"), xstat(0, "rx_q0_zc_stale"),
-			xstat(0, "rx_q0_zc_lent"));
+			t_xstat("rx_q0_zc_returned"), t_xstat("rx_q0_zc_stale"),
+			t_xstat("rx_q0_zc_lent"));
 		rte_mempool_free(other);
 	}
 
 	T_EXPECT(rte_eth_dev_stop(0) == 0 && rte_eth_dev_close(0) == 0, "port closed");
-	ivr_detach(&hr);
 	free(ht);
-	munmap(base, (size_t)st.st_size);
-	close(fd);
-	unlink(shm);
+	t_peer_close(&peer, shm);
 	rte_eal_cleanup();
 	return t_finish();
 }
