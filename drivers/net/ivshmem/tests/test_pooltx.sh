@@ -5,23 +5,31 @@
 # mbufs whose data lie in its own part of the region, which tx_burst
 # publishes without a copy and frees when the receiver gives the buffers
 # back. Every frame is checked end to end by ivshmem-integrity, 60..9000
-# bytes (chains of pool mbufs), on 2 queue pairs, direct.
+# bytes (chains of pool mbufs), on 2 queue pairs.
 #
 # 1. The four combinations of the two sides: copy/copy, zero-copy RX, pool
 #    TX, pool TX + zero-copy RX. COUNT frames clean each; with pool TX the
 #    frames went without a copy (pool_descs) and every pool mbuf is back
 #    once the sender's port closed; with both, the receiver lent them.
-# 2. The receiver killed with SIGKILL while it holds HOLD frames' pool
+# 2. The same four through testpmd io on 2 queues (paired ports, TX
+#    retry): the sender shares its region with testpmd's port 0, port 1
+#    shares another with the end receiver. With zero-copy RX, port 0 and
+#    the end receiver both receive without a copy: the mbufs port 0 lends
+#    carry the sender's buffers (pool buffers with pool TX), port 1
+#    transmits them and its TX frees them. HOP_COUNT frames clean each,
+#    both queues used, the sender checked as in 1; with zero-copy RX, port
+#    0 and the end receiver lent on both queues.
+# 3. The receiver killed with SIGKILL while it holds HOLD frames' pool
 #    buffers (zero-copy RX, --hold): the sender has them outstanding
 #    (pool_held); once stopped, its port close takes them back and every
 #    pool mbuf is back in the pool.
-# 3. The sender's TX queues set up again mid-run (port stop, queue setup,
+# 4. The sender's TX queues set up again mid-run (port stop, queue setup,
 #    start: spec 6.7) while the receiver holds HOLD frames' pool buffers
 #    (zero-copy RX, --hold): the old queues hand the ids the receiver holds
 #    to the new ones, so each comes back once and frees its mbuf then, not
 #    at the release (no bad_ret, every pool mbuf back), and the frames
 #    arrive clean.
-# 4. tx_copy_break: pool frames of 60..511 bytes; with 256 those below are
+# 5. tx_copy_break: pool frames of 60..511 bytes; with 256 those below are
 #    copied and the rest go by reference, with 0 every one goes by reference;
 #    one descriptor per frame and every pool mbuf back either way.
 #
@@ -30,6 +38,7 @@
 t_init "$@"
 
 COUNT=${IVSHMEM_TEST_POOL_COUNT:-100000}
+HOP_COUNT=${IVSHMEM_TEST_POOL_HOP_COUNT:-100000}
 # Frames the killed receiver holds: about 2.7 pool buffers each, well
 # within the 1024 external ids of a queue (a receiver that holds them all
 # stops the sender, as in zero-copy RX).
@@ -45,37 +54,89 @@ xs() {
     t_json "$T_DIR/$1.json" "j['xstats'].get('$2', 'missing')"
 }
 
+# sides COMBO: for the combination COMBO (copy, zcrx, pool or both), sets
+# rx_zc to the receiving side's zero_copy devarg and tx_opt to the
+# sender's option for pool TX (none or --tx-pool).
+sides() {
+    rx_zc=no tx_opt=()
+    [[ $1 == zcrx || $1 == both ]] && rx_zc=yes
+    [[ $1 == pool || $1 == both ]] && tx_opt=(--tx-pool)
+}
+
+# check_tx NAME WHAT POOL: integrity tx NAME had no bad returns on either
+# queue; with POOL 1 each queue sent pool descriptors and every pool mbuf
+# is back once its port closed, with POOL 0 each queue copied every frame.
+# WHAT starts each message.
+check_tx() {
+    local q pool bad out
+    for q in 0 1; do
+        pool=$(xs "$1" "tx_q${q}_pool_descs")
+        bad=$(xs "$1" "tx_q${q}_bad_ret")
+        t_check "$bad == 0" "$2: queue $q: no bad returns"
+        if (( $3 )); then
+            t_check "$pool -gt 0" "$2: queue $q sent $pool pool descriptors without a copy"
+        else
+            t_check "$pool == 0" "$2: queue $q copied every frame"
+        fi
+    done
+    if (( $3 )); then
+        out=$(t_json "$T_DIR/$1.json" 'j["tx_pool_out"]')
+        t_check "$out == 0" "$2: every pool mbuf back after the close ($out out)"
+    fi
+}
+
 # ---- 1. the four combinations -----------------------------------------------
 for combo in copy zcrx pool both; do
     SHM=$(t_shm "$combo")
-    rx_zc=no tx_opt=()
-    [[ $combo == zcrx || $combo == both ]] && rx_zc=yes
-    [[ $combo == pool || $combo == both ]] && tx_opt=(--tx-pool)
+    sides "$combo"
     in_pair "$combo" "net_ivshmem0,shm=$SHM,$REGION,zero_copy=$rx_zc" \
         "net_ivshmem0,shm=$SHM,$REGION" 0 "$TIMEOUT" \
         --count "$COUNT" --queues 2 "${SIZES[@]}" "${tx_opt[@]}"
     in_clean "$combo-rx" "$COUNT"
-    for q in 0 1; do
-        POOL=$(xs "$combo-tx" "tx_q${q}_pool_descs")
-        BAD=$(xs "$combo-tx" "tx_q${q}_bad_ret")
-        t_check "$BAD == 0" "$combo: queue $q: no bad returns"
-        if (( ${#tx_opt[@]} )); then
-            t_check "$POOL -gt 0" "$combo: queue $q sent $POOL pool descriptors without a copy"
-        else
-            t_check "$POOL == 0" "$combo: queue $q copied every frame"
-        fi
-        if [[ $combo == both ]]; then
+    check_tx "$combo-tx" "$combo" ${#tx_opt[@]}
+    if [[ $combo == both ]]; then
+        for q in 0 1; do
             LENT=$(xs both-rx "rx_q${q}_zc_lent")
             t_check "$LENT -gt 0" "both: the receiver's queue $q lent $LENT pool buffers"
-        fi
-    done
-    if (( ${#tx_opt[@]} )); then
-        OUT=$(t_json "$T_DIR/$combo-tx.json" 'j["tx_pool_out"]')
-        t_check "$OUT == 0" "$combo: every pool mbuf back after the close ($OUT out)"
+        done
     fi
 done
 
-# ---- 2. the receiver dies while it holds pool buffers -------------------------
+# ---- 2. the four combinations through testpmd io ----------------------------
+# Frames up to 9000 bytes: scattered RX into 2 KiB mbufs, multi-segment TX
+# (0x8000); testpmd's stream of port 0 RX queue N goes to port 1 TX queue N.
+for combo in copy zcrx pool both; do
+    SHM_A=$(t_shm "hop-a-$combo")
+    SHM_B=$(t_shm "hop-b-$combo")
+    sides "$combo"
+    tp_start "fwd-$combo" 0 --vdev "net_ivshmem0,shm=$SHM_A,$REGION,zero_copy=$rx_zc" \
+        --vdev "net_ivshmem1,shm=$SHM_B,$REGION" \
+        -- --forward-mode=io --port-topology=paired --max-pkt-len=9018 --enable-scatter \
+        --tx-offloads=0x8000 --rxq=2 --txq=2
+    tp_cmd "fwd-$combo" "set fwd io retry"
+    tp_cmd "fwd-$combo" "set burst tx delay 10 retry 1000000"
+    tp_cmd "fwd-$combo" start
+    in_pair "hop-$combo" "net_ivshmem0,shm=$SHM_B,$REGION,zero_copy=$rx_zc" \
+        "net_ivshmem0,shm=$SHM_A,$REGION" 1 "$TIMEOUT" \
+        --count "$HOP_COUNT" --queues 2 "${SIZES[@]}" "${tx_opt[@]}"
+    tp_show "fwd-$combo" stop "$T_DIR/fwd-$combo.stop"
+    tp_show "fwd-$combo" "show port xstats 0" "$T_DIR/fwd-$combo-0.xstats"
+    tp_quit "fwd-$combo"
+    in_clean "hop-$combo-rx" "$HOP_COUNT"
+    QGOT=$(t_json "$T_DIR/hop-$combo-rx.json" '" ".join(map(str, j["rx_queue_frames"]))')
+    t_check "$(t_json "$T_DIR/hop-$combo-rx.json" 'min(j["rx_queue_frames"])') -gt 0" \
+        "hop $combo: both queues carried frames through testpmd ($QGOT)"
+    check_tx "hop-$combo-tx" "hop $combo" ${#tx_opt[@]}
+    [[ $rx_zc == yes ]] || continue
+    for q in 0 1; do
+        LENT=$(tp_xstat "$T_DIR/fwd-$combo-0.xstats" "rx_q${q}_zc_lent")
+        t_check "$LENT -gt 0" "hop $combo: testpmd port 0 queue $q lent $LENT buffers to port 1's TX"
+        LENT=$(xs "hop-$combo-rx" "rx_q${q}_zc_lent")
+        t_check "$LENT -gt 0" "hop $combo: the end receiver's queue $q lent $LENT of port 1's buffers"
+    done
+done
+
+# ---- 3. the receiver dies while it holds pool buffers -------------------------
 SHM=$(t_shm kill)
 in_start kill-rx 1 "net_ivshmem0,shm=$SHM,$REGION,zero_copy=yes" --role rx --count 0 \
     --hold "$HOLD" --timeout "$TIMEOUT" --progress 0.2 "${SIZES[@]}"
@@ -93,7 +154,7 @@ HELD=$(xs kill-tx tx_q0_pool_held)
 t_check "$HELD -ge $HOLD" "the dead receiver held $HELD pool buffers (at least the $HOLD frames')"
 OUT=$(t_json "$T_DIR/kill-tx.json" 'j["tx_pool_out"]')
 t_check "$OUT == 0" "every pool mbuf back after the close ($OUT out)"
-# ---- 3. TX queues set up again while the receiver holds pool buffers --------
+# ---- 4. TX queues set up again while the receiver holds pool buffers --------
 SHM=$(t_shm resetup)
 in_start resetup-rx 1 "net_ivshmem0,shm=$SHM,$REGION,zero_copy=yes" --role rx \
     --count "$COUNT" --hold "$HOLD" --timeout "$TIMEOUT" --progress 10 --queues 2 "${SIZES[@]}"
@@ -122,7 +183,7 @@ done
 OUT=$(t_json "$T_DIR/resetup-tx.json" 'j["tx_pool_out"]')
 t_check "$OUT == 0" "resetup: every pool mbuf back after the close ($OUT out)"
 
-# ---- 4. tx_copy_break: short pool frames are copied ---------------------------
+# ---- 5. tx_copy_break: short pool frames are copied ---------------------------
 # Frames of 60..511 bytes from the pool; tx_copy_break=256 copies those
 # below 256 (their mbufs freed at once) and sends the rest by reference;
 # tx_copy_break=0 sends every one by reference.
@@ -151,4 +212,4 @@ for brk in 256 0; do
             "tx_copy_break=$brk: $POOL of $COUNT frames by reference (expected $WANT +- 1 %), the short ones copied"
     fi
 done
-t_pass "pool TX: copy/copy, zero-copy RX, pool TX and both, $COUNT frames clean each; a receiver killed holding $HELD pool buffers, all back; TX queues set up again under $HOLD held frames, no bad return; tx_copy_break copies short pool frames"
+t_pass "pool TX: copy/copy, zero-copy RX, pool TX and both, $COUNT frames clean each direct and $HOP_COUNT through testpmd io on 2 queues; a receiver killed holding $HELD pool buffers, all back; TX queues set up again under $HOLD held frames, no bad return; tx_copy_break copies short pool frames"
