@@ -8,9 +8,9 @@
  * Both watch the link and print its changes with timestamps, so a script
  * can relate them to a peer being killed.
  *
- * One lcore: the main one. Options: integrity_opts.c; port: integrity_port.c.
+ * Lcores: the main one; with rx --free-thread, one more that frees
+ * (integrity_hold.c). Options: integrity_opts.c; port: integrity_port.c.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -419,6 +419,8 @@ struct rx {
 	uint64_t last_frame_ms, count_reached_ms;
 	unsigned int reports;
 	struct integ_hold *hold;	/* --hold, --free-thread; NULL: free here */
+	unsigned int lcore;		/* the receiving one */
+	unsigned int free_lcore;	/* --free-thread's; LCORE_ID_ANY: none */
 	unsigned int pool_in_use[2];	/* mbufs in use: at start, at the end */
 	/* --rx-mode intr: how sleeps ended, with the link up and down */
 	uint64_t intr_wakes, intr_timeouts, intr_down_wakes, intr_down_timeouts;
@@ -650,6 +652,11 @@ rx_json(const struct rx *x, const struct rte_eth_stats *st, const char *why)
 			integ_mono_ms() - x->run.start_ms, x->pool_in_use[0],
 			x->pool_in_use[1], x->intr_wakes, x->intr_timeouts,
 			x->intr_down_wakes, x->intr_down_timeouts);
+	printf("\"rx_lcore\":%u,\"free_lcore\":", x->lcore);
+	if (x->free_lcore == LCORE_ID_ANY)
+		printf("null,");
+	else
+		printf("%u,", x->free_lcore);
 	json_xstats(&x->run);
 	json_link_events(stdout, &x->run.port);
 	printf(",\"pass\":%s,\"why\":\"%s\"}\n", why[0] ? "false" : "true", why);
@@ -683,14 +690,18 @@ rx_main(struct rx *x)
 	char why[512];
 
 	x->pool_in_use[0] = rte_mempool_in_use_count(x->run.port.mp);
+	x->lcore = rte_lcore_id();
 	if (o->hold != 0 || o->free_thread) {
-		x->hold = integ_hold_create(o->hold, o->free_thread);
+		x->hold = integ_hold_create(o->hold, o->free_thread, x->run.port.mp);
 		if (x->hold == NULL) {
-			fprintf(stderr, INTEG_PROG ": --hold/--free-thread: %s\n", strerror(errno));
 			run_close(&x->run);
 			return INTEG_EXIT_FAIL;
 		}
 	}
+	x->free_lcore = integ_hold_free_lcore(x->hold);
+	if (x->free_lcore != LCORE_ID_ANY)
+		fprintf(x->run.out, "free thread: lcore %u (receiving lcore %u)\n",
+				x->free_lcore, x->lcore);
 	for (;;) {
 		uint64_t now = integ_mono_ms();
 		bool got = false;
@@ -727,8 +738,13 @@ rx_main(struct rx *x)
 				x->intr_down_timeouts++;
 		}
 	}
-	if (x->hold != NULL)
-		integ_hold_release(x->hold);
+	if (x->hold != NULL) {
+		unsigned int cached = integ_hold_release(x->hold);
+
+		if (x->free_lcore != LCORE_ID_ANY)
+			fprintf(x->run.out, "free thread: lcore %u ended, %u mbufs of its cache back in the pool\n",
+					x->free_lcore, cached);
+	}
 	/* Every mbuf the port handed us is back in the pool: zero-copy
 	 * buffers included, whatever happened to their sender. */
 	x->pool_in_use[1] = rte_mempool_in_use_count(x->run.port.mp);

@@ -37,7 +37,7 @@ struct integ_opts {
 	uint64_t intr_timeout_ms;	/* rx --rx-mode intr: longest sleep */
 	bool link_spin;		/* a thread polls the link without pause */
 	uint32_t hold;		/* rx: keep the last N frames' mbufs */
-	bool free_thread;	/* rx: free mbufs on another thread */
+	bool free_thread;	/* rx: free mbufs on an lcore of their own */
 	bool until_link_down;	/* rx: stop when the link goes down */
 	bool tx_pool;		/* tx: frames in the port's pool TX mempool */
 	bool tx_pool_fill;	/* tx: that pool fills the area, no cache */

@@ -42,7 +42,8 @@ integ_real_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
-/* Mbufs for every descriptor of every ring, plus bursts in flight. */
+/* Mbufs for every descriptor of every ring, plus bursts in flight and
+ * the mempool caches of the lcores (--free-thread's too). */
 static unsigned int
 pool_size(const struct integ_opts *o, const struct rte_eth_dev_info *info,
 		uint32_t segs)
@@ -53,7 +54,7 @@ pool_size(const struct integ_opts *o, const struct rte_eth_dev_info *info,
 		info->default_txportconf.ring_size : RTE_ETH_DEV_FALLBACK_TX_RINGSIZE;
 	uint64_t n = o->queues * (rxd + txd) * segs +
 		2ull * o->queues * o->burst * segs + 2 * MEMPOOL_CACHE +
-		(uint64_t)o->hold * segs;
+		(o->free_thread ? 2 * MEMPOOL_CACHE : 0) + (uint64_t)o->hold * segs;
 
 	return (unsigned int)RTE_MIN(n, (uint64_t)MAX_MBUFS);
 }

@@ -13,8 +13,11 @@
 #    transmitted (copied) on port 1 and freed by that TX; the end receiver
 #    is zero-copy too. COUNT frames clean.
 # 3. Held and freed elsewhere: the receiver holds the last HOLD frames'
-#    mbufs and frees them on a thread of its own, not the receiving lcore.
-#    COUNT frames clean, thousands of buffers held at once, all mbufs back.
+#    mbufs and frees them on a thread of its own, registered with EAL as
+#    an lcore other than the receiving one (the copied frames' mbufs go
+#    through that lcore's mempool cache). COUNT frames clean, thousands of
+#    buffers held at once, all mbufs back (that cache emptied too), and
+#    the JSON names a free lcore that is not the receiving lcore.
 #    (An application that holds all of the sender's buffers stops it:
 #    the sender waits, the link stays up.)
 # 4. The sender killed with SIGKILL while the receiver holds HOLD of its
@@ -79,7 +82,7 @@ tp_quit fwd
 FWD_LENT=$(tp_xstat "$T_DIR/fwd0.xstats" rx_q0_zc_lent)
 t_check "$FWD_LENT -gt 0" "testpmd port 0 lent $FWD_LENT buffers to port 1's TX"
 
-# ---- 3. held, freed on another thread ----------------------------------------------
+# ---- 3. held, freed on another lcore -----------------------------------------------
 SHM=$(t_shm hold)
 # 4096 buffers per queue: the receiver may hold HOLD of them and the
 # sender still has room.
@@ -90,6 +93,10 @@ in_clean hold-rx "$COUNT"
 all_back hold-rx
 MAX=$(xs hold-rx rx_q0_zc_held_max)
 t_check "$MAX -ge 1000" "the receiver held up to $MAX lent buffers at once (thousands)"
+RX_LCORE=$(t_json "$T_DIR/hold-rx.json" 'j["rx_lcore"]')
+FREE_LCORE=$(t_json "$T_DIR/hold-rx.json" 'j["free_lcore"]')
+t_check "$FREE_LCORE =~ ^[0-9]+$ && $FREE_LCORE -ne $RX_LCORE" \
+    "hold-rx freed its mbufs on lcore $FREE_LCORE, not on lcore $RX_LCORE that received them"
 
 # ---- 4. the sender dies while its buffers are held ----------------------------------
 SHM=$(t_shm kill)
@@ -115,4 +122,4 @@ t_check "$(t_json "$J" 'j["stamps"][-1]["frames"]') == $FINAL" "all $FINAL frame
 all_back kill-rx
 STALE=$(xs kill-rx rx_q0_zc_stale)
 t_check "$STALE -gt 0" "$STALE buffers of the dead sender freed after it died and kept from the new one (zc_stale)"
-t_pass "zero-copy RX: direct, through testpmd, $HOLD held and freed on another thread, sender killed while held: $COUNT frames clean each, every mbuf back"
+t_pass "zero-copy RX: direct, through testpmd, $HOLD held and freed on another lcore, sender killed while held: $COUNT frames clean each, every mbuf back"
