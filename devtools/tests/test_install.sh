@@ -12,7 +12,15 @@
 #    every option of --help);
 # 2. examples/ring_messages builds against the installed library with
 #    nothing but pkg-config (PKG_CONFIG_PATH and PKG_CONFIG_SYSROOT_DIR
-#    into the root), shared and static, and both builds pass messages.
+#    into the root), shared and static, and both builds pass messages;
+# 3. a user of the PMD's experimental API (devtools/tests/pmd_api_user.c)
+#    compiles against the installed rte_pmd_ivshmem.h (not the source
+#    tree's) and `pkg-config --cflags libdpdk`, with -DALLOW_EXPERIMENTAL_API
+#    and -Werror: both prototypes are the function pointer types the
+#    tools' dlsym relies on, and both functions it names are among the
+#    installed plugin's dynamic symbols. Without the macro, DPDK's
+#    __rte_experimental marks each function deprecated: -Werror fails with
+#    that warning for both and no other.
 #
 # Usage: test_install.sh BUILD_DIR PREFIX LIBDIR PMD_DIR
 # shellcheck source=devtools/testlib.sh
@@ -134,4 +142,44 @@ run shared "$T_DIR/ring_messages"
 N=$(LD_LIBRARY_PATH=$ROOT$LIBDIR ldd "$T_DIR/ring_messages" | grep -c "=> $ROOT$LIBDIR/libivshmem_ring.so.0 ")
 t_check "$N == 1" "the shared build runs on the installed libivshmem_ring.so.0"
 run static "$T_DIR/ring_messages_static"
-t_pass "meson install: PMD, ring library (shared, static, headers, pkg-config), server and unit, documents; the example built from the install"
+
+# ---- 3. the PMD's API from its installed header ------------------------------------
+# api_cc NAME [cc options]: compiles pmd_api_user.c into NAME.o (its
+# diagnostics in NAME.log, the headers it read in NAME.d).
+api_cc() {
+    local name=$1
+    shift
+    LC_ALL=C cc -std=gnu11 -Wall -Wextra -Werror -I "$ROOT$PREFIX/include" "${DPDK_CFLAGS[@]}" \
+        "$@" -MD -MF "$T_DIR/$name.d" -c -o "$T_DIR/$name.o" "$SRC/devtools/tests/pmd_api_user.c" \
+        > "$T_DIR/$name.log" 2>&1
+}
+API_H=$PREFIX/include/rte_pmd_ivshmem.h
+API_FNS=(rte_pmd_ivshmem_pool_create rte_pmd_ivshmem_pool_room)
+if [[ -z $PMD_DIR ]]; then
+    t_skip_part "the PMD's API header: a build without DPDK has none"
+elif ! pkg-config --exists libdpdk; then
+    t_skip_part "the PMD's API header: pkg-config does not find libdpdk (apt-get install libdpdk-dev)"
+else
+    present "$API_H"
+    read -ra DPDK_CFLAGS <<< "$(pkg-config --cflags libdpdk)"
+    api_cc api-user -DALLOW_EXPERIMENTAL_API ||
+        t_fail "pmd_api_user.c does not compile against the installed $API_H with -DALLOW_EXPERIMENTAL_API: $(head -n 5 "$T_DIR/api-user.log")"
+    t_check "$(tr -s ' \\\n' '\n' < "$T_DIR/api-user.d" | grep -cxF "$ROOT$API_H") == 1" \
+        "pmd_api_user.c, compiled with -DALLOW_EXPERIMENTAL_API -Werror, read the installed $API_H"
+    nm -u "$T_DIR/api-user.o" | awk '{ print $2 }' | sort -u > "$T_DIR/api-user.needs"
+    nm -D --defined-only "$ROOT$PMD_DIR/librte_net_ivshmem.so" |
+        awk '$2 == "T" { sub(/@.*/, "", $3); print $3 }' | sort -u > "$T_DIR/pmd.defines"
+    for f in "${API_FNS[@]}"; do
+        t_check "$(grep -cxF "$f" "$T_DIR/api-user.needs") == 1" "the user's object needs $f"
+        t_check "$(grep -cxF "$f" "$T_DIR/pmd.defines") == 1" "the installed plugin defines $f"
+    done
+    ! api_cc api-stable ||
+        t_fail "pmd_api_user.c compiles with -Werror without -DALLOW_EXPERIMENTAL_API: the experimental API is not marked"
+    for f in "${API_FNS[@]}"; do
+        t_check "$(grep -c "error: '$f' is deprecated: Symbol is not yet part of stable ABI" "$T_DIR/api-stable.log") -ge 1" \
+            "without -DALLOW_EXPERIMENTAL_API, $f is marked experimental (-Wdeprecated-declarations)"
+    done
+    OTHER=$(grep -E 'error:|warning:' "$T_DIR/api-stable.log" | grep -vc "is deprecated: Symbol is not yet part of stable ABI") || true
+    t_check "$OTHER == 0" "without -DALLOW_EXPERIMENTAL_API, no other diagnostic ($OTHER)"
+fi
+t_pass "meson install: PMD, ring library (shared, static, headers, pkg-config), server and unit, documents; the example built from the install; the PMD's API from its installed header"
