@@ -357,7 +357,7 @@ tx_main(struct tx *t)
 		}
 		q = (uint16_t)((q + 1) % o->queues);
 	}
-	if (strcmp(t->run.stop, "count") == 0)
+	if (strcmp(t->run.stop, "count") == 0 && !o->no_wait_taken)
 		tx_wait_taken(t);
 	rte_eth_stats_get(o->port, &st);
 	run_close(&t->run);

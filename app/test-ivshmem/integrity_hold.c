@@ -44,7 +44,7 @@ free_main(void *arg)
 		return NULL;
 	}
 	h->lcore = rte_lcore_id();
-	/* pairs with the acquire in integ_hold_create */
+	/* pairs with the acquire in free_thread_start */
 	__atomic_store_n(&h->started, 1, __ATOMIC_RELEASE);
 	for (;;) {
 		/* stop is read first: what was enqueued before it is seen by

@@ -20,7 +20,8 @@ enum {
 	OPT_ROLE = 256, OPT_PORT, OPT_QUEUES, OPT_BURST, OPT_COUNT, OPT_MIN_SIZE,
 	OPT_MAX_SIZE, OPT_SEED, OPT_TIMEOUT, OPT_IDLE, OPT_WAIT_LINK,
 	OPT_PROGRESS, OPT_RESTART_OK, OPT_JSON, OPT_HELP, OPT_RX_MODE,
-	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD, OPT_UNTIL_LINK_DOWN, OPT_TX_POOL,
+	OPT_LINK_SPIN, OPT_HOLD, OPT_FREE_THREAD, OPT_UNTIL_LINK_DOWN, OPT_NO_WAIT_TAKEN,
+	OPT_TX_POOL,
 	OPT_RX_PAUSE, OPT_TX_RESETUP, OPT_TX_POOL_FILL, OPT_TX_PAUSE,
 	OPT_INTR_TIMEOUT,
 };
@@ -45,6 +46,7 @@ static const struct option long_opts[] = {
 	{ "hold",       required_argument, NULL, OPT_HOLD },
 	{ "free-thread", no_argument,      NULL, OPT_FREE_THREAD },
 	{ "until-link-down", no_argument,  NULL, OPT_UNTIL_LINK_DOWN },
+	{ "no-wait-taken", no_argument,    NULL, OPT_NO_WAIT_TAKEN },
 	{ "tx-pool", no_argument,          NULL, OPT_TX_POOL },
 	{ "rx-pause-us", required_argument, NULL, OPT_RX_PAUSE },
 	{ "tx-pause-us", required_argument, NULL, OPT_TX_PAUSE },
@@ -157,6 +159,10 @@ integ_usage(FILE *f)
 "                      through its own mempool caches (needs a free lcore id)\n"
 "  --until-link-down   rx: stop polling as soon as the link, once up, goes\n"
 "                      down (what a sender counted as sent must be in by then)\n"
+"  --no-wait-taken     tx: after the last of --count frames, stop the port at\n"
+"                      once, leaving the frames not yet taken to the PMD's\n"
+"                      drain at stop (by default the sender waits until the\n"
+"                      receiver has taken them: rte_eth_tx_descriptor_status)\n"
 "  --tx-pool           tx: build frames in net_ivshmem's pool TX mempool\n"
 "                      (rte_pmd_ivshmem_pool_create), sent without a copy;\n"
 "                      every one of its mbufs must be back at the end\n"
@@ -295,6 +301,9 @@ parse_one(int c, const char *name, const char *val, struct integ_opts *o)
 		break;
 	case OPT_UNTIL_LINK_DOWN:
 		o->until_link_down = true;
+		break;
+	case OPT_NO_WAIT_TAKEN:
+		o->no_wait_taken = true;
 		break;
 	case OPT_TX_POOL:
 		o->tx_pool = true;

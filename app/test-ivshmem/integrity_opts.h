@@ -39,6 +39,8 @@ struct integ_opts {
 	uint32_t hold;		/* rx: keep the last N frames' mbufs */
 	bool free_thread;	/* rx: free mbufs on an lcore of their own */
 	bool until_link_down;	/* rx: stop when the link goes down */
+	bool no_wait_taken;	/* tx: stop without waiting for the last
+				 * frames to be taken (the PMD's drain) */
 	bool tx_pool;		/* tx: frames in the port's pool TX mempool */
 	bool tx_pool_fill;	/* tx: that pool fills the area, no cache */
 	uint32_t rx_pause_us;	/* rx: sleep this long after each burst */

@@ -517,17 +517,29 @@ ivr_tx_publish(struct ivr_tx *t, uint32_t pushed)
 /*
  * Descriptors we published that the consumer has not taken yet, at most
  * the ring's size (its index is the peer's word); 0 when there is no
- * session, so nothing can be taken any more.
+ * session, or the consumer's has ended (it left or restarted: its rx.sync
+ * changed), so nothing can be taken any more. Reads only: the session
+ * itself ends at the next refresh.
  */
 static inline uint32_t
 ivr_tx_unread(const struct ivr_tx *t)
 {
+	uint64_t sync;
 	uint32_t unread;
 
-	if (!t->in_session)
+	if (!ivr_tx_current(t))
+		return 0;
+	/* [P9] as in ivr_tx_refresh */
+	sync = ivr_load_acquire64(&t->peer_ctl->rx.sync);
+	if (sync != t->expect_rx_sync)
 		return 0;
 	/* [P5] pairs with the store-release of rx.cons in ivr_rx_end. */
 	unread = t->prod - ivr_load_acquire32(&t->peer_ctl->rx.cons);
+	/* [P2] a consumer restarting under us rewrites rx.cons: its
+	 * session word changed first */
+	ivr_fence_acquire();
+	if (ivr_read_once64(&t->peer_ctl->rx.sync) != sync)
+		return 0;
 	return unread > t->mask + 1 ? t->mask + 1 : unread;
 }
 

@@ -89,10 +89,11 @@ t_check "${CHANGES:-0} -ge $((2 * ROUNDS + 1)) && ${CHANGES:-0} -le $((2 * ROUND
 # the receiver needs to see a stopped peer (the 50 ms alarm and its own
 # 10 ms link poll), shorter than the sender's drain budget (500 ms). The
 # receiver stops polling the moment it sees the link go down; every frame
-# the sender counted as sent must be in by then.
+# the sender counted as sent must be in by then. The sender stops its port
+# right after its last frame (--no-wait-taken): the drain is the PMD's.
 SHM=$(t_shm drain)
 in_pair drain "net_ivshmem0,shm=$SHM" "net_ivshmem0,shm=$SHM" 0 "$TIMEOUT" \
-    --count "$DRAIN_COUNT" "${SIZES[@]}" --until-link-down --rx-pause-us 3000
+    --count "$DRAIN_COUNT" "${SIZES[@]}" --until-link-down --rx-pause-us 3000 --no-wait-taken
 in_clean drain-rx "$DRAIN_COUNT"
 t_check "'$(t_json "$T_DIR/drain-rx.json" 'j["stop"]')' == 'link down'" "drain-rx stopped at link down"
 
